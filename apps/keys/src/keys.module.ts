@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { ServiceRuntimeModule } from '@keyward/service-runtime';
+
+@Module({
+  imports: [ServiceRuntimeModule.forRoot({ service: 'keys' })],
+})
+export class KeysModule {}

@@ -1,0 +1,74 @@
+import type { ServiceName } from '@keyward/contracts';
+import { SERVICES } from '@keyward/contracts';
+
+/** Everything a service reads from its environment, checked once at start-up. */
+export interface ServiceConfig {
+  readonly service: ServiceName;
+  readonly host: string;
+  readonly port: number;
+  readonly kafkaBrokers: readonly string[];
+  readonly kafkaClientId: string;
+  readonly mongodbUri: string;
+  /** Each service has its own database; no service reads another's. */
+  readonly mongodbDatabase: string;
+  /** Largest request body accepted, in bytes. */
+  readonly bodyLimitBytes: number;
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads a service's configuration from the environment, reporting every problem at once.
+ * Required: KAFKA_BROKERS (comma-separated host:port), MONGODB_URI.
+ * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
+ * KAFKA_CLIENT_ID (keyward-<service>), BODY_LIMIT_BYTES (65536), LOG_LEVEL (info).
+ */
+export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
+  const problems: string[] = [];
+  const brokers = (env['KAFKA_BROKERS'] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  if (brokers.length === 0) problems.push('KAFKA_BROKERS is required (for example 127.0.0.1:9092)');
+  for (const b of brokers) if (!/^[^:\s]+:\d{1,5}$/.test(b)) problems.push(`KAFKA_BROKERS entry "${b}" is not host:port`);
+  const mongodbUri = env['MONGODB_URI'] ?? '';
+  if (!/^mongodb(\+srv)?:\/\//.test(mongodbUri)) problems.push('MONGODB_URI is required (for example mongodb://127.0.0.1:27017/)');
+  const port = intFrom(env, 'PORT', SERVICES[service].port, 0, 65535, problems);
+  const bodyLimitBytes = intFrom(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, problems);
+  const logLevel = env['LOG_LEVEL'] ?? 'info';
+  if (!isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, not "${logLevel}"`);
+  const mongodbDatabase = env['MONGODB_DATABASE'] ?? `keyward_${service}`;
+  if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDatabase)) problems.push(`MONGODB_DATABASE "${mongodbDatabase}" is not a valid database name`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    service,
+    host: env['HOST'] ?? '127.0.0.1',
+    port,
+    kafkaBrokers: brokers,
+    kafkaClientId: env['KAFKA_CLIENT_ID'] ?? `keyward-${service}`,
+    mongodbUri,
+    mongodbDatabase,
+    bodyLimitBytes,
+    logLevel: logLevel as ServiceConfig['logLevel'],
+  });
+}
+
+function isLogLevel(v: string): v is ServiceConfig['logLevel'] {
+  return v === 'debug' || v === 'info' || v === 'warn' || v === 'error';
+}
+
+function intFrom(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}, not "${raw}"`);
+    return fallback;
+  }
+  return n;
+}

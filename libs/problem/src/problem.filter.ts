@@ -1,0 +1,88 @@
+import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { ProblemDetails } from './problem';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemError } from './problem';
+
+/** Codes for what Nest and Express raise themselves, by status. */
+const CODE_BY_STATUS: Record<number, [code: string, title: string]> = {
+  400: ['bad_request', 'Bad request'],
+  401: ['unauthorized', 'Unauthorized'],
+  403: ['forbidden', 'Forbidden'],
+  404: ['not_found', 'Not found'],
+  405: ['method_not_allowed', 'Method not allowed'],
+  406: ['not_acceptable', 'Not acceptable'],
+  409: ['conflict', 'Conflict'],
+  413: ['payload_too_large', 'Payload too large'],
+  415: ['unsupported_media_type', 'Unsupported media type'],
+  422: ['unprocessable', 'Unprocessable request'],
+  429: ['too_many_requests', 'Too many requests'],
+  431: ['headers_too_large', 'Request header fields too large'],
+  503: ['unavailable', 'Service unavailable'],
+};
+
+/** Express body-parser errors carry a `type` and a `status`; map them to stable codes. */
+const BODY_PARSER_CODES: Record<string, [code: string, title: string]> = {
+  'entity.parse.failed': ['malformed_json', 'Malformed JSON body'],
+  'entity.too.large': ['payload_too_large', 'Payload too large'],
+  'encoding.unsupported': ['unsupported_encoding', 'Unsupported content encoding'],
+  'charset.unsupported': ['unsupported_charset', 'Unsupported charset'],
+};
+
+/**
+ * Answers every error as RFC 9457 problem+json. Anything a client can cause maps to a 4xx with
+ * a stable code; anything else is a 500 `internal_error` whose details stay in the log.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const problem = this.toProblem(exception, req);
+    if (res.headersSent) return;
+    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  }
+
+  toProblem(exception: unknown, req: Request): ProblemDetails {
+    const instance = req.originalUrl?.split('?')[0];
+    if (exception instanceof ProblemError) return exception.toProblem(instance);
+    const bodyParser = bodyParserError(exception);
+    if (bodyParser) {
+      const [code, title] = BODY_PARSER_CODES[bodyParser.type] ?? CODE_BY_STATUS[bodyParser.status] ?? ['bad_request', 'Bad request'];
+      const detail = bodyParser.type === 'entity.parse.failed' ? 'The request body is not valid JSON' : undefined;
+      return { type: PROBLEM_TYPE_BASE + code, title, status: bodyParser.status, code, ...(detail ? { detail } : {}), instance };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      if (status < 500) {
+        const [code, title] = CODE_BY_STATUS[status] ?? ['client_error', 'Client error'];
+        const detail = messageOf(exception.getResponse());
+        return { type: PROBLEM_TYPE_BASE + code, title, status, code, ...(detail ? { detail } : {}), instance };
+      }
+    }
+    this.logger.error(`unhandled error on ${req.method} ${instance ?? ''}: ${describe(exception)}`);
+    return { type: PROBLEM_TYPE_BASE + 'internal_error', title: 'Internal error', status: 500, code: 'internal_error', instance };
+  }
+}
+
+/** Express body-parser errors reach filters wrapped by Nest in an HttpException, as its cause. */
+function bodyParserError(e: unknown): { type: string; status: number } | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  if (e instanceof HttpException && e.cause !== undefined) return bodyParserError(e.cause);
+  const { type, status } = e as { type?: unknown; status?: unknown };
+  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) return { type, status };
+  return undefined;
+}
+
+function messageOf(response: string | object): string | undefined {
+  if (typeof response === 'string') return response;
+  const m = (response as { message?: unknown }).message;
+  return typeof m === 'string' ? m : undefined;
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}${e.stack ? `\n${e.stack}` : ''}` : String(e);
+}

@@ -1,0 +1,5 @@
+export * from './clock/clock';
+export * from './health/readiness.service';
+export * from './run-service';
+export * from './service-runtime.module';
+export * from './tokens';

@@ -1,0 +1,4 @@
+export * from './manual-clock';
+export * from './service-process';
+export * from './test-infra';
+export * from './wait-for';

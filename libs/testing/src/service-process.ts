@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { resolve } from 'node:path';
+import type { ServiceName } from '@keyward/contracts';
+import { testInfra, testName } from './test-infra';
+import { waitFor } from './wait-for';
+
+const REPO_ROOT = resolve(__dirname, '../../..');
+
+export interface ServiceProcess {
+  readonly service: ServiceName;
+  readonly url: string;
+  readonly port: number;
+  readonly database: string;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolvePort(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts one service as its own process (as `npm start` does), on a free port and a fresh test
+ * database, and resolves once its /ready answers 200. stop() sends SIGTERM and waits for exit.
+ */
+export async function startServiceProcess(
+  service: ServiceName,
+  { env = {}, database = testName(service), readyTimeoutMs = 60_000 }: { env?: Record<string, string>; database?: string; readyTimeoutMs?: number } = {},
+): Promise<ServiceProcess> {
+  const infra = testInfra();
+  const port = await freePort();
+  let out = '';
+  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${service}/src/main.ts`], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      SWC_NODE_PROJECT: 'tsconfig.base.json',
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      MONGODB_URI: infra.mongodbUri,
+      MONGODB_DATABASE: database,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NO_COLOR: '1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let hasExited = false;
+  void exited.then(() => { hasExited = true; });
+  const url = `http://127.0.0.1:${port}`;
+  const proc: ServiceProcess = {
+    service, url, port, database,
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (!hasExited) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  try {
+    await waitFor(`${service} to report ready`, async () => {
+      if (hasExited) throw new Error(`${service} exited:\n${out}`);
+      const res = await fetch(`${url}/ready`);
+      return res.status === 200;
+    }, { timeoutMs: readyTimeoutMs, intervalMs: 100 });
+  } catch (e) {
+    await proc.stop('SIGKILL');
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- ${service} output ---\n${out}`);
+  }
+  return proc;
+}

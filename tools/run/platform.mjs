@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// `npm start`: the whole platform on this machine. Installs npm dependencies if needed, starts
+// Kafka and FerretDB (unless KAFKA_BROKERS and MONGODB_URI are set), then every app as its own
+// process, waits until each reports ready and prints their URLs. Ctrl-C stops everything.
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDependencies } from '../lib/dependencies.mjs';
+
+ensureDependencies();
+const { DATA_DIR, REPO_ROOT } = await import('../infra/lib/paths.mjs');
+const { externalInfra, startInfra } = await import('../infra/lib/infra.mjs');
+const { waitUntil } = await import('../infra/lib/proc.mjs');
+
+const APPS = [
+  ['edge', 3000], ['keys', 3001], ['sessions', 3002], ['tickets', 3003], ['technicians', 3004], ['devices', 3005],
+];
+const host = process.env.HOST ?? '127.0.0.1';
+const logDir = join(DATA_DIR, 'logs');
+mkdirSync(logDir, { recursive: true });
+
+/** @type {{ stop(): Promise<void> } | undefined} */
+let infra;
+/** @type {Map<string, import('node:child_process').ChildProcess>} */
+const children = new Map();
+let stopping = false;
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  console.log('\n[platform] stopping apps ...');
+  await Promise.all([...children.values()].map((child) => new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => { clearTimeout(timer); resolve(undefined); });
+    child.kill('SIGTERM');
+  })));
+  if (infra) {
+    console.log('[platform] stopping Kafka and FerretDB ...');
+    await infra.stop();
+  }
+  console.log('[platform] stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  let env = externalInfra();
+  if (env) {
+    console.log(`[platform] using KAFKA_BROKERS=${env.KAFKA_BROKERS} MONGODB_URI=${env.MONGODB_URI}`);
+  } else {
+    infra = await startInfra({ dataDir: DATA_DIR });
+    env = infra.env;
+  }
+
+  for (const [name, defaultPort] of APPS) {
+    const port = Number(process.env[`${name.toUpperCase()}_PORT`] ?? defaultPort);
+    const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, SWC_NODE_PROJECT: 'tsconfig.base.json', PORT: String(port), HOST: host, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+    child.once('exit', (code, signal) => {
+      if (!stopping) {
+        console.error(`[platform] ${name} exited (${signal ?? code}); its log: ${join(logDir, `${name}.log`)}`);
+        void shutdown(1);
+      }
+    });
+    children.set(name, child);
+    child.port = port;
+  }
+
+  const started = Date.now();
+  await Promise.all([...children.entries()].map(async ([name, child]) => {
+    const err = await waitUntil(async () => (await fetch(`http://${host}:${child.port}/ready`)).status === 200, {
+      timeoutMs: 120_000, intervalMs: 250,
+    });
+    if (err) throw new Error(`${name} did not report ready within 120 s; its log: ${join(logDir, `${name}.log`)}`);
+  }));
+
+  console.log(`\n[platform] all apps ready in ${((Date.now() - started) / 1000).toFixed(1)} s (logs in ${logDir}):`);
+  for (const [name, child] of children) console.log(`  ${name.padEnd(12)} http://${host}:${child.port}`);
+  console.log('\n[platform] Ctrl-C stops everything');
+} catch (e) {
+  console.error(`[platform] ${e instanceof Error ? e.message : String(e)}`);
+  await shutdown(1);
+}

@@ -1,0 +1,31 @@
+import type { ServiceName } from '@keyward/contracts';
+import { SERVICE_NAMES } from '@keyward/contracts';
+import type { ServiceProcess } from '@keyward/testing';
+import { startServiceProcess } from '@keyward/testing';
+
+/** Every app boots as its own process against the real Kafka and FerretDB and reports ready. */
+describe('the six apps', () => {
+  const running: ServiceProcess[] = [];
+
+  afterAll(async () => {
+    await Promise.all(running.map((p) => p.stop()));
+  });
+
+  it.each(SERVICE_NAMES.map((s) => [s]))('%s boots, answers /health and reports /ready with Kafka and its database', async (service: ServiceName) => {
+    const proc = await startServiceProcess(service);
+    running.push(proc);
+
+    const health = await fetch(`${proc.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', service });
+
+    const ready = await fetch(`${proc.url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: { ready: true }, kafka: { ready: true } } });
+  });
+
+  it('refuses to start with a clear message when its configuration is wrong', async () => {
+    await expect(startServiceProcess('keys', { env: { KAFKA_BROKERS: '', MONGODB_URI: 'nope' }, readyTimeoutMs: 20_000 }))
+      .rejects.toThrow(/KAFKA_BROKERS is required[\s\S]*MONGODB_URI is required/);
+  });
+});
