@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './mongo-event-store';
+export * from './outbox-relay';
+export * from './stored-event';

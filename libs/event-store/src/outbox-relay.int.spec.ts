@@ -1,0 +1,112 @@
+import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { DomainEvent, EventEnvelope } from '@keyward/contracts';
+import { createIdempotentProducer } from '@keyward/messaging';
+import { createTestTopic, testDatabase, testKafka, testName, waitFor } from '@keyward/testing';
+import { MongoEventStore } from './mongo-event-store';
+import { OutboxRelay } from './outbox-relay';
+
+const inc = (by: number): DomainEvent<'Incremented', { by: number }> => ({ type: 'Incremented', schemaVersion: 1, data: { by } });
+const stream = (id: string) => ({ aggregateId: id, aggregateType: 'Counter', accountId: 'acc_1' });
+
+describe('OutboxRelay: the event store is the outbox', () => {
+  const kafka = testKafka();
+  let admin: Admin;
+  let producer: Producer;
+  let db: Awaited<ReturnType<typeof testDatabase>>;
+  const consumers: Consumer[] = [];
+  const relays: OutboxRelay[] = [];
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+    producer = createIdempotentProducer(kafka);
+    await producer.connect();
+    db = await testDatabase('outbox');
+  });
+
+  afterAll(async () => {
+    await Promise.all(relays.map((r) => r.stop()));
+    await Promise.all(consumers.map((c) => c.disconnect()));
+    await producer.disconnect();
+    await admin.disconnect();
+    await db.drop();
+  });
+
+  async function readTopic(topic: string): Promise<EventEnvelope[]> {
+    const seen: EventEnvelope[] = [];
+    const consumer = kafka.consumer({ groupId: testName('reader') });
+    consumers.push(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => { seen.push(JSON.parse(String(message.value)) as EventEnvelope); } });
+    return seen;
+  }
+
+  function relayFor(store: MongoEventStore, topic: string, extra: Partial<ConstructorParameters<typeof OutboxRelay>[3]> = {}) {
+    // A one-minute poll: anything published within the test's bounds was published by the append's kick.
+    const relay = new OutboxRelay(store, producer, db.connection, { topic, now: () => new Date(), pollIntervalMs: 60_000, ...extra });
+    relays.push(relay);
+    return relay;
+  }
+
+  it('publishes right after an append, without waiting for the polling interval, keyed by aggregate', async () => {
+    const topic = await createTestTopic(admin, 'outbox_fast');
+    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
+    await store.init();
+    const relay = relayFor(store, topic);
+    relay.start();
+    const seen = await readTopic(topic);
+    await store.append(stream('k1'), 0, [inc(1)]);
+    await store.append(stream('k1'), 1, [inc(2)]);
+    await store.append(stream('k2'), 0, [inc(3)]);
+    await waitFor('three events on the topic', () => seen.length >= 3, { timeoutMs: 15_000 });
+    expect(seen.filter((e) => e.aggregateId === 'k1').map((e) => e.version)).toEqual([1, 2]);
+    await waitFor('the relay to mark them published', async () => (await store.countUnpublished()) === 0);
+    // Nothing store-internal leaks into the published envelope.
+    expect(Object.keys(seen[0]!).sort()).toEqual(['accountId', 'aggregateId', 'data', 'id', 'occurredAt', 'schemaVersion', 'type', 'version']);
+  });
+
+  it('publishes on restart what a crash left unpublished between append and publish, in per-key order', async () => {
+    const topic = await createTestTopic(admin, 'outbox_crash');
+    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
+    await store.init();
+    // The "crashed" relay: it takes every batch and dies before sending it.
+    const crashed = relayFor(store, topic, { beforePublish: async () => { throw new Error('process killed'); } });
+    crashed.start();
+    for (let v = 0; v < 10; v++) await store.append(stream('p1'), v, [inc(v)]);
+    for (let v = 0; v < 5; v++) await store.append(stream('p2'), v, [inc(v)]);
+    await crashed.stop();
+    expect(await store.countUnpublished()).toBe(15);
+
+    const seen = await readTopic(topic);
+    const restarted = relayFor(store, topic);
+    restarted.start();
+    await waitFor('all 15 events after the restart', () => seen.length >= 15, { timeoutMs: 15_000 });
+    expect(seen.filter((e) => e.aggregateId === 'p1').map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(seen.filter((e) => e.aggregateId === 'p2').map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
+    await waitFor('the relay to mark them published', async () => (await store.countUnpublished()) === 0);
+  });
+
+  it('republishes a batch sent but not marked before a crash: duplicates, never loss', async () => {
+    const topic = await createTestTopic(admin, 'outbox_dup');
+    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
+    await store.init();
+    let failMarking = true;
+    const realMark = store.markPublished.bind(store);
+    store.markPublished = async (ids) => {
+      if (failMarking) throw new Error('crashed after publish, before marking');
+      return realMark(ids);
+    };
+    const relay = relayFor(store, topic);
+    relay.start();
+    const seen = await readTopic(topic);
+    await store.append(stream('d1'), 0, [inc(1)]);
+    await waitFor('the first (unmarked) publish', () => seen.length >= 1);
+    failMarking = false;
+    relay.kick();
+    await waitFor('the republished duplicate', () => seen.length >= 2);
+    await relay.flush();
+    expect(seen.map((e) => `${e.aggregateId}@${e.version}`)).toEqual(['d1@1', 'd1@1']);
+    expect(await store.countUnpublished()).toBe(0);
+  });
+});

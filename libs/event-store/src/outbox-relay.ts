@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { Producer } from 'kafkajs';
+import type { Connection } from 'mongoose';
+import type { MongoEventStore } from './mongo-event-store';
+import { RelayLease } from './relay-lease';
+import type { StoredEvent } from './stored-event';
+import { toEnvelope } from './stored-event';
+
+export interface OutboxRelayOptions {
+  readonly topic: string;
+  readonly now: () => Date;
+  /** Safety net for events appended by another instance or left by a crash. */
+  readonly pollIntervalMs?: number;
+  readonly batchSize?: number;
+  readonly leaseTtlMs?: number;
+  /** Runs for each batch before it is published (e.g. the owning service's own read models). */
+  readonly beforePublish?: (events: readonly StoredEvent[]) => Promise<void>;
+  readonly log?: (message: string) => void;
+}
+
+export interface RelayStatus {
+  readonly running: boolean;
+  readonly published: number;
+  readonly lastPublishedPosition: number;
+  readonly lastError?: string;
+}
+
+/**
+ * Publishes what the store holds unpublished, in append order, to the service's topic, keyed by
+ * aggregate id (one aggregate's events keep their order on one partition), then marks it
+ * published. Woken at once by every append in this process; polling only catches the rest.
+ * A crash between publish and mark republishes the batch: duplicates, never loss.
+ */
+export class OutboxRelay {
+  private readonly lease: RelayLease;
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+  private again = false;
+  private running = false;
+  private unsubscribe: (() => void) | undefined;
+  private publishedCount = 0;
+  private lastPublishedPosition = 0;
+  private lastError: string | undefined;
+
+  constructor(
+    private readonly store: MongoEventStore,
+    private readonly producer: Producer,
+    connection: Connection,
+    private readonly options: OutboxRelayOptions,
+  ) {
+    this.lease = new RelayLease(connection, `relay:${options.topic}`, randomUUID(), options.leaseTtlMs ?? 10_000);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.store.onAppended(() => this.kick());
+    this.schedule();
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+    await this.draining;
+    await this.lease.release().catch(() => undefined);
+  }
+
+  /** Drains now (or right after the drain under way). */
+  kick(): void {
+    if (!this.running) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drainLoop().finally(() => { this.draining = undefined; });
+  }
+
+  /** Resolves once everything appended before the call has been published (for tests and tools). */
+  async flush(): Promise<void> {
+    while ((await this.store.countUnpublished()) > 0) {
+      this.kick();
+      await (this.draining ?? new Promise((r) => setTimeout(r, 20)));
+    }
+  }
+
+  status(): RelayStatus {
+    return {
+      running: this.running,
+      published: this.publishedCount,
+      lastPublishedPosition: this.lastPublishedPosition,
+      ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.kick();
+      this.schedule();
+    }, this.options.pollIntervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  private async drainLoop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.drainOnce();
+        this.lastError = undefined;
+      } catch (e) {
+        this.lastError = e instanceof Error ? e.message : String(e);
+        this.options.log?.(`outbox relay: ${this.lastError} (will retry)`);
+        return;
+      }
+    } while (this.again && this.running);
+  }
+
+  private async drainOnce(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 500;
+    if (!(await this.lease.acquire(this.options.now()))) return;
+    for (;;) {
+      const batch = await this.store.unpublished(batchSize);
+      if (batch.length === 0) return;
+      await this.options.beforePublish?.(batch);
+      await this.producer.send({
+        topic: this.options.topic,
+        acks: -1,
+        messages: batch.map((e) => ({
+          key: e.aggregateId,
+          value: JSON.stringify(toEnvelope(e)),
+          headers: { type: e.type, schemaVersion: String(e.schemaVersion) },
+        })),
+      });
+      await this.store.markPublished(batch.map((e) => e.id));
+      this.publishedCount += batch.length;
+      this.lastPublishedPosition = batch[batch.length - 1]?.position ?? this.lastPublishedPosition;
+      if (batch.length < batchSize) return;
+    }
+  }
+}
