@@ -1,7 +1,44 @@
+import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
+import type { ServiceConfig } from '@keyward/config';
+import { EventStoreModule } from '@keyward/event-store';
+import type { KeyAuthOptions } from '@keyward/key-auth';
+import { KeyAuthModule } from '@keyward/key-auth';
+import type { Clock } from '@keyward/service-runtime';
 import { ServiceRuntimeModule } from '@keyward/service-runtime';
+import { KeyCommandsService } from './application/key-commands.service';
+import { KeyQueries } from './application/key-queries';
+import { KeyViewsMaintenance } from './application/key-views.maintenance';
+import { KeyViewsRepository } from './application/key-views.repository';
+import { ChangeKeyController } from './commands/change-key/change-key.http.controller';
+import { CreateKeyController } from './commands/create-key/create-key.http.controller';
+import { ExpiryScheduler } from './commands/expire-keys/expiry-scheduler';
+import { RotateKeyController } from './commands/rotate-key/rotate-key.http.controller';
+import { GetKeyController } from './queries/get-key/get-key.http.controller';
+import { KeyHistoryController } from './queries/key-history/key-history.http.controller';
+import { ListKeysController } from './queries/list-keys/list-keys.http.controller';
 
-@Module({
-  imports: [ServiceRuntimeModule.forRoot({ service: 'keys' })],
-})
-export class KeysModule {}
+export interface KeysModuleOptions {
+  readonly config?: ServiceConfig;
+  readonly clock?: Clock;
+  readonly keyAuth?: Partial<KeyAuthOptions>;
+}
+
+/** The keys service: the ApiKey aggregate, its management API, the expiry scheduler. */
+@Module({})
+export class KeysModule {
+  static forRoot(options: KeysModuleOptions = {}): DynamicModule {
+    return {
+      module: KeysModule,
+      imports: [
+        ServiceRuntimeModule.forRoot({ service: 'keys', ...(options.config ? { config: options.config } : {}), ...(options.clock ? { clock: options.clock } : {}) }),
+        EventStoreModule.forRoot(),
+        KeyAuthModule.forRoot(options.keyAuth),
+      ],
+      controllers: [
+        CreateKeyController, ListKeysController, GetKeyController, KeyHistoryController, ChangeKeyController, RotateKeyController,
+      ],
+      providers: [KeyViewsRepository, KeyCommandsService, KeyQueries, KeyViewsMaintenance, ExpiryScheduler],
+    };
+  }
+}

@@ -1,4 +1,4 @@
 import { runService } from '@keyward/service-runtime';
 import { KeysModule } from './keys.module';
 
-void runService('keys', () => KeysModule);
+void runService('keys', () => KeysModule.forRoot());

@@ -1,0 +1,52 @@
+import type { KeyKind, KeyStatus, Permission } from '@keyward/contracts';
+import { ROTATION_PERIOD_DAYS_DEFAULT, rotationDue } from '../domain';
+import type { KeyViewDoc } from './key-views.repository';
+
+/** A key as the API shows it. Never a secret, never a secret's hash. */
+export interface KeyDto {
+  id: string;
+  accountId: string;
+  kind: KeyKind;
+  name: string;
+  permissions: Permission[];
+  allowedIps: string[];
+  expiresAt: string;
+  /** Effective status: `expired` as soon as `expiresAt` has passed. */
+  status: KeyStatus;
+  createdAt: string;
+  createdBy: string;
+  /** The first characters of the token, to recognise it (`kw_sk_AbC123`). */
+  tokenPrefix: string;
+  lastRotatedAt: string | null;
+  /** Until when the secret replaced by the last rotation keeps working, if it still does. */
+  previousSecretValidUntil: string | null;
+  /** A private key whose current secret is older than the rotation period. */
+  rotationDue: boolean;
+  version: number;
+}
+
+export function toKeyDto(v: KeyViewDoc, now: Date, rotationPeriodDays = ROTATION_PERIOD_DAYS_DEFAULT): KeyDto {
+  const expired = v.status !== 'revoked' && v.status !== 'expired' && v.expiresAt.getTime() <= now.getTime();
+  return {
+    id: v._id,
+    accountId: v.accountId,
+    kind: v.kind,
+    name: v.name,
+    permissions: v.permissions,
+    allowedIps: v.allowedIps,
+    expiresAt: v.expiresAt.toISOString(),
+    status: expired ? 'expired' : v.status,
+    createdAt: v.createdAt.toISOString(),
+    createdBy: v.createdBy,
+    tokenPrefix: v.tokenPrefix,
+    lastRotatedAt: v.lastRotatedAt ? v.lastRotatedAt.toISOString() : null,
+    previousSecretValidUntil: v.graceUntil && v.graceUntil.getTime() > now.getTime() ? v.graceUntil.toISOString() : null,
+    rotationDue: rotationDue({
+      kind: v.kind,
+      status: v.status,
+      createdAt: v.createdAt.toISOString(),
+      ...(v.lastRotatedAt ? { lastRotatedAt: v.lastRotatedAt.toISOString() } : {}),
+    }, now, rotationPeriodDays),
+    version: v.version,
+  };
+}

@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Collection, Connection } from 'mongoose';
+import type { KeyKind, KeyStatus, Permission } from '@keyward/contracts';
+import { MONGO_CONNECTION } from '@keyward/service-runtime';
+import type { ApiKeyState } from '../domain';
+
+/** The keys service's own read model of its keys: what list and get answer, never a secret hash. */
+export interface KeyViewDoc {
+  _id: string;
+  accountId: string;
+  kind: KeyKind;
+  name: string;
+  permissions: Permission[];
+  allowedIps: string[];
+  expiresAt: Date;
+  status: KeyStatus;
+  createdAt: Date;
+  createdBy: string;
+  tokenPrefix: string;
+  lastRotatedAt: Date | null;
+  graceUntil: Date | null;
+  version: number;
+}
+
+export interface KeyListQuery {
+  readonly accountId: string;
+  readonly kind?: KeyKind;
+  readonly status?: KeyStatus;
+  readonly limit: number;
+  readonly after?: { readonly createdAt: Date; readonly id: string };
+  readonly now: Date;
+}
+
+@Injectable()
+export class KeyViewsRepository {
+  private readonly views: Collection<KeyViewDoc>;
+
+  constructor(@Inject(MONGO_CONNECTION) connection: Connection) {
+    this.views = connection.collection<KeyViewDoc>('key_views');
+  }
+
+  async init(): Promise<void> {
+    await this.views.createIndex({ accountId: 1, createdAt: -1, _id: -1 }, { name: 'account_listing' });
+    await this.views.createIndex({ status: 1, expiresAt: 1 }, { name: 'expiry_sweep' });
+  }
+
+  /** Writes the view of a folded aggregate unless a newer one is already there (idempotent). */
+  async save(state: ApiKeyState): Promise<void> {
+    const doc = toDoc(state);
+    try {
+      await this.views.replaceOne({ _id: doc._id, version: { $lt: doc.version } }, doc, { upsert: true });
+    } catch (e) {
+      // The upsert found a view at this version or newer: nothing to do.
+      if ((e as { code?: unknown }).code !== 11000) throw e;
+    }
+  }
+
+  async get(accountId: string, keyId: string): Promise<KeyViewDoc | null> {
+    return this.views.findOne({ _id: keyId, accountId });
+  }
+
+  /**
+   * One page of an account's keys, newest first. The status filter uses the effective status:
+   * a key whose expiry has passed is `expired` even before `KeyExpired` is recorded.
+   */
+  async list(q: KeyListQuery): Promise<KeyViewDoc[]> {
+    const and: Record<string, unknown>[] = [{ accountId: q.accountId }];
+    if (q.kind) and.push({ kind: q.kind });
+    if (q.status === 'expired') {
+      and.push({ $or: [{ status: 'expired' }, { status: { $in: ['active', 'disabled'] }, expiresAt: { $lte: q.now } }] });
+    } else if (q.status === 'active' || q.status === 'disabled') {
+      and.push({ status: q.status, expiresAt: { $gt: q.now } });
+    } else if (q.status === 'revoked') {
+      and.push({ status: 'revoked' });
+    }
+    if (q.after) {
+      and.push({ $or: [{ createdAt: { $lt: q.after.createdAt } }, { createdAt: q.after.createdAt, _id: { $lt: q.after.id } }] });
+    }
+    return this.views.find({ $and: and }).sort({ createdAt: -1, _id: -1 }).limit(q.limit).toArray();
+  }
+
+  /** Keys whose expiry has passed but whose `KeyExpired` is not recorded yet. */
+  async dueForExpiry(now: Date, limit: number): Promise<Pick<KeyViewDoc, '_id' | 'accountId'>[]> {
+    return this.views.find({ status: { $in: ['active', 'disabled'] }, expiresAt: { $lte: now } }, { projection: { _id: 1, accountId: 1 } })
+      .limit(limit).toArray();
+  }
+}
+
+function toDoc(s: ApiKeyState): KeyViewDoc {
+  return {
+    _id: s.id,
+    accountId: s.accountId,
+    kind: s.kind,
+    name: s.name,
+    permissions: [...s.permissions],
+    allowedIps: [...s.allowedIps],
+    expiresAt: new Date(s.expiresAt),
+    status: s.status,
+    createdAt: new Date(s.createdAt),
+    createdBy: s.createdBy,
+    tokenPrefix: s.tokenPrefix,
+    lastRotatedAt: s.lastRotatedAt ? new Date(s.lastRotatedAt) : null,
+    graceUntil: s.graceUntil ? new Date(s.graceUntil) : null,
+    version: s.version,
+  };
+}

@@ -1,0 +1,68 @@
+// `npx nx run keys:bootstrap [-- --account acc_x --name "..." --json]`: creates the first account's
+// admin key, printing its secret once; running it again reports the existing key, never a secret.
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import mongoose from 'mongoose';
+import { loadServiceConfig } from '@keyward/config';
+import { KEYS_EVENTS_TOPIC } from '@keyward/contracts';
+import { MongoEventStore, OutboxRelay } from '@keyward/event-store';
+import { createIdempotentProducer, createKafka, ensureTopics, eventTopic } from '@keyward/messaging';
+import { systemClock } from '@keyward/service-runtime';
+import { KeyCommandsService } from '../application/key-commands.service';
+import { KeyViewsRepository } from '../application/key-views.repository';
+import { bootstrapAdminKey } from './bootstrap';
+
+const HELP = `usage: nx run keys:bootstrap -- [--account acc_primary] [--name "First admin key"] [--json]
+
+Creates the account's first admin key (private, every permission) and prints its secret once.
+Idempotent: when the key exists it says so and prints its id and prefix, never a secret.
+Needs KAFKA_BROKERS and MONGODB_URI (and MONGODB_DATABASE if the keys service uses another).`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { account: { type: 'string', default: 'acc_primary' }, name: { type: 'string', default: 'First admin key' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const config = loadServiceConfig('keys');
+  const connection = await mongoose.createConnection(config.mongodbUri, { dbName: config.mongodbDatabase }).asPromise();
+  const kafka = createKafka(config);
+  const producer = createIdempotentProducer(kafka);
+  const store = new MongoEventStore(connection, { now: () => systemClock.now() });
+  const views = new KeyViewsRepository(connection);
+  const relay = new OutboxRelay(store, producer, connection, { topic: KEYS_EVENTS_TOPIC, now: () => systemClock.now() });
+  try {
+    await store.init();
+    await views.init();
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [eventTopic(KEYS_EVENTS_TOPIC)]);
+    await admin.disconnect();
+    await producer.connect();
+    const result = await bootstrapAdminKey(new KeyCommandsService(store, views, systemClock), values.account, values.name);
+    relay.start();
+    await relay.flush();
+    if (values.json) {
+      console.log(JSON.stringify(result));
+    } else if (result.created) {
+      console.log(`Created the admin key ${result.keyId} of account ${result.accountId}.`);
+      console.log(`Its secret, shown this once and never again (store it now):\n\n  ${result.secret}\n`);
+      console.log(`Use it as: curl -H "Authorization: Bearer ${result.secret}" http://127.0.0.1:3001/v1/keys`);
+    } else {
+      console.log(`Account ${result.accountId} already has its admin key ${result.keyId} (${result.tokenPrefix}...).`);
+      console.log('Its secret was shown when it was created and is not stored anywhere. With it, rotate it:');
+      console.log(`  curl -X POST -H "Authorization: Bearer <secret>" http://127.0.0.1:3001/v1/keys/${result.keyId}/rotate`);
+    }
+  } finally {
+    await relay.stop();
+    await producer.disconnect().catch(() => undefined);
+    await connection.close();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bootstrap failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

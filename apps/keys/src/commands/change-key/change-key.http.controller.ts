@@ -1,0 +1,60 @@
+import { Body, Controller, HttpCode, Param, Post, Put } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { KeyCommandsService } from '../../application/key-commands.service';
+import { KeyQueries } from '../../application/key-queries';
+import type { KeyDto } from '../../application/key-view.dto';
+import type { ApiKeyCommand } from '../../domain';
+import { KeyIdPipe } from '../../http/key-id.pipe';
+import { assertNoEscalation } from '../create-key/create-key.http.controller';
+import { ChangeAllowedIpsDto, ChangeExpiryDto, ChangePermissionsDto, EnableKeyDto, ReasonDto } from './change-key.dto';
+
+/** Every change to a key but rotation; each answers the key as it now is. */
+@Controller('v1/keys/:keyId')
+export class ChangeKeyController {
+  constructor(private readonly commands: KeyCommandsService, private readonly queries: KeyQueries) {}
+
+  @Post('disable')
+  @HttpCode(200)
+  @RequirePermission('keys:manage')
+  disable(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: ReasonDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+    return this.run(keyId, caller, { type: 'DisableKey', data: { by: caller.keyId, ...(body.reason !== undefined ? { reason: body.reason } : {}) } });
+  }
+
+  @Post('enable')
+  @HttpCode(200)
+  @RequirePermission('keys:manage')
+  enable(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: EnableKeyDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+    return this.run(keyId, caller, { type: 'EnableKey', data: { by: caller.keyId, ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}) } });
+  }
+
+  @Put('expiry')
+  @RequirePermission('keys:manage')
+  changeExpiry(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: ChangeExpiryDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+    return this.run(keyId, caller, { type: 'ChangeExpiry', data: { by: caller.keyId, expiresAt: body.expiresAt } });
+  }
+
+  @Put('permissions')
+  @RequirePermission('keys:manage')
+  changePermissions(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: ChangePermissionsDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+    assertNoEscalation(caller, body.permissions);
+    return this.run(keyId, caller, { type: 'ChangePermissions', data: { by: caller.keyId, permissions: body.permissions } });
+  }
+
+  @Put('allowed-ips')
+  @RequirePermission('keys:manage')
+  changeAllowedIps(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: ChangeAllowedIpsDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+    return this.run(keyId, caller, { type: 'ChangeAllowedIps', data: { by: caller.keyId, allowedIps: body.allowedIps } });
+  }
+
+  @Post('revoke')
+  @HttpCode(200)
+  @RequirePermission('keys:manage')
+  revoke(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: ReasonDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+    return this.run(keyId, caller, { type: 'RevokeKey', data: { by: caller.keyId, ...(body.reason !== undefined ? { reason: body.reason } : {}) } });
+  }
+
+  private async run(keyId: string, caller: AuthorizedKey, command: ApiKeyCommand): Promise<KeyDto> {
+    return this.queries.dtoOf(await this.commands.execute(keyId, command, { accountId: caller.accountId }));
+  }
+}

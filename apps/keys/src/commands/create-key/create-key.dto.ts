@@ -1,0 +1,32 @@
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import type { KeyKind } from '@keyward/contracts';
+import { KEY_KINDS } from '@keyward/contracts';
+
+/** Shapes only; the key rules (catalog, public-safe, IP syntax, expiry window) are the domain's. */
+export class CreateKeyDto {
+  @IsIn(KEY_KINDS)
+  kind!: KeyKind;
+
+  @IsString()
+  @MaxLength(200)
+  name!: string;
+
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  permissions!: string[];
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  allowedIps?: string[];
+
+  /** ISO-8601 instant with a zone; default one year from now, at most one year from now. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  expiresAt?: string;
+}

@@ -1,0 +1,55 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { displayPrefix, generateToken, hashToken, isPermission } from '@keyward/contracts';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { ProblemError } from '@keyward/problem';
+import { KeyCommandsService } from '../../application/key-commands.service';
+import { newKeyId } from '../../application/key-id';
+import { KeyQueries } from '../../application/key-queries';
+import type { KeyDto } from '../../application/key-view.dto';
+import { NoStore } from '../../http/no-store';
+import { CreateKeyDto } from './create-key.dto';
+
+@Controller('v1/keys')
+export class CreateKeyController {
+  constructor(private readonly commands: KeyCommandsService, private readonly queries: KeyQueries) {}
+
+  /** Creates a key and answers its secret, once: it is never stored and never shown again. */
+  @Post()
+  @HttpCode(201)
+  @NoStore()
+  @RequirePermission('keys:manage')
+  async create(@Body() body: CreateKeyDto, @Caller() caller: AuthorizedKey): Promise<{ key: KeyDto; secret: string }> {
+    assertNoEscalation(caller, body.permissions);
+    const secret = generateToken(body.kind);
+    const keyId = newKeyId();
+    const state = await this.commands.execute(keyId, {
+      type: 'CreateKey',
+      data: {
+        keyId,
+        accountId: caller.accountId,
+        kind: body.kind,
+        name: body.name,
+        permissions: body.permissions,
+        allowedIps: body.allowedIps ?? [],
+        ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}),
+        by: caller.keyId,
+        secretHash: hashToken(secret),
+        tokenPrefix: displayPrefix(secret),
+      },
+    }, { accountId: caller.accountId });
+    return { key: this.queries.dtoOf(state), secret };
+  }
+}
+
+/**
+ * A key manager cannot hand out more than it holds: granting a permission the calling key lacks
+ * would let a narrow admin key mint a broader one.
+ */
+export function assertNoEscalation(caller: AuthorizedKey, permissions: readonly string[]): void {
+  const beyond = permissions.filter((p) => isPermission(p) && !caller.permissions.has(p));
+  if (beyond.length > 0) {
+    throw new ProblemError(403, 'permission_escalation', 'Permission escalation',
+      `the calling key cannot grant permissions it does not hold: ${[...new Set(beyond)].join(', ')}`, { permissions: beyond });
+  }
+}

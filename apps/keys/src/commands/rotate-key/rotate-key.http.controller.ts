@@ -1,0 +1,31 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { displayPrefix, generateToken, hashToken } from '@keyward/contracts';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { KeyCommandsService, keyNotFound } from '../../application/key-commands.service';
+import { KeyQueries } from '../../application/key-queries';
+import type { KeyDto } from '../../application/key-view.dto';
+import { KeyIdPipe } from '../../http/key-id.pipe';
+import { NoStore } from '../../http/no-store';
+import { RotateKeyDto } from '../change-key/change-key.dto';
+
+@Controller('v1/keys/:keyId')
+export class RotateKeyController {
+  constructor(private readonly commands: KeyCommandsService, private readonly queries: KeyQueries) {}
+
+  /** Issues a new secret (shown once, in this answer); the old one works until the grace period ends. */
+  @Post('rotate')
+  @HttpCode(200)
+  @NoStore()
+  @RequirePermission('keys:manage')
+  async rotate(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: RotateKeyDto, @Caller() caller: AuthorizedKey): Promise<{ key: KeyDto; secret: string }> {
+    const { state } = await this.commands.load(keyId);
+    if (state === null || state.accountId !== caller.accountId) throw keyNotFound(keyId);
+    const secret = generateToken(state.kind);
+    const next = await this.commands.execute(keyId, {
+      type: 'RotateKey',
+      data: { by: caller.keyId, secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret), gracePeriodSeconds: body.gracePeriodSeconds ?? 0 },
+    }, { accountId: caller.accountId });
+    return { key: this.queries.dtoOf(next), secret };
+  }
+}

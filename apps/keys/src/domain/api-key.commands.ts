@@ -1,0 +1,68 @@
+import type { Actor, KeyKind } from '@keyward/contracts';
+
+/**
+ * Commands of the ApiKey aggregate, imperative and string-discriminated. Values arrive as the
+ * caller sent them (untrusted strings for permissions, addresses and instants): `decide`
+ * validates and normalises them. No command carries a secret: the handler generates the token
+ * and passes only its SHA-256 (`secretHash`) and display prefix.
+ */
+interface KeyCommand<TType extends string, TData> {
+  readonly type: TType;
+  readonly data: TData;
+}
+
+export type CreateKey = KeyCommand<'CreateKey', {
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly kind: KeyKind;
+  readonly name: string;
+  readonly permissions: readonly string[];
+  readonly allowedIps: readonly string[];
+  /** ISO-8601 with a zone; defaults to one year from now. */
+  readonly expiresAt?: string;
+  readonly by: Actor;
+  readonly secretHash: string;
+  readonly tokenPrefix: string;
+}>;
+
+export type DisableKey = KeyCommand<'DisableKey', { readonly by: Actor; readonly reason?: string }>;
+
+export type EnableKey = KeyCommand<'EnableKey', { readonly by: Actor; readonly expiresAt?: string }>;
+
+export type ChangeExpiry = KeyCommand<'ChangeExpiry', { readonly by: Actor; readonly expiresAt: string }>;
+
+export type ChangePermissions = KeyCommand<'ChangePermissions', {
+  readonly by: Actor;
+  readonly permissions: readonly string[];
+}>;
+
+export type ChangeAllowedIps = KeyCommand<'ChangeAllowedIps', {
+  readonly by: Actor;
+  readonly allowedIps: readonly string[];
+}>;
+
+export type RotateKey = KeyCommand<'RotateKey', {
+  readonly by: Actor;
+  readonly secretHash: string;
+  readonly tokenPrefix: string;
+  /** How long the replaced token keeps working: an integer from 0 to 604800 (7 days). */
+  readonly gracePeriodSeconds: number;
+}>;
+
+export type RevokeKey = KeyCommand<'RevokeKey', { readonly by: Actor; readonly reason?: string }>;
+
+/** Sent by the expiry scheduler; records `KeyExpired` once the key's expiry has passed. */
+export type ExpireKey = KeyCommand<'ExpireKey', Readonly<Record<string, never>>>;
+
+export type ApiKeyCommand =
+  | CreateKey
+  | DisableKey
+  | EnableKey
+  | ChangeExpiry
+  | ChangePermissions
+  | ChangeAllowedIps
+  | RotateKey
+  | RevokeKey
+  | ExpireKey;
+
+export type ApiKeyCommandType = ApiKeyCommand['type'];

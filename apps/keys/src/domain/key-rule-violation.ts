@@ -1,0 +1,48 @@
+/**
+ * Every way a key command can be refused, each with a stable code and the class of answer it
+ * gets: `conflict` (409: the key's current state forbids it), `invalid` (422: the command's own
+ * values are wrong) or `not_found` (404). The HTTP layer maps the kind; clients match the code.
+ */
+export const KEY_RULE_CODES = {
+  key_exists: 'conflict',
+  key_not_found: 'not_found',
+  key_revoked: 'conflict',
+  key_expired: 'conflict',
+  key_already_active: 'conflict',
+  invalid_kind: 'invalid',
+  invalid_name: 'invalid',
+  invalid_reason: 'invalid',
+  permissions_required: 'invalid',
+  unknown_permission: 'invalid',
+  permission_not_public_safe: 'invalid',
+  too_many_allowed_ips: 'invalid',
+  invalid_ip: 'invalid',
+  invalid_expiry: 'invalid',
+  expiry_in_past: 'invalid',
+  expiry_too_far: 'invalid',
+  expiry_required: 'invalid',
+  grace_period_out_of_range: 'invalid',
+} as const satisfies Record<string, KeyRuleViolationKind>;
+
+export type KeyRuleViolationKind = 'conflict' | 'invalid' | 'not_found';
+
+export type KeyRuleCode = keyof typeof KEY_RULE_CODES;
+
+export class KeyRuleViolation extends Error {
+  override readonly name = 'KeyRuleViolation';
+  readonly kind: KeyRuleViolationKind;
+
+  constructor(
+    readonly code: KeyRuleCode,
+    message: string,
+    /** Machine-readable specifics (the offending entries, the latest allowed instant, ...). */
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+    this.kind = KEY_RULE_CODES[code];
+  }
+}
+
+export function isKeyRuleViolation(error: unknown): error is KeyRuleViolation {
+  return error instanceof KeyRuleViolation;
+}

@@ -1,0 +1,17 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { KeyQueries } from '../../application/key-queries';
+import type { KeyDto } from '../../application/key-view.dto';
+import { KeyIdPipe } from '../../http/key-id.pipe';
+
+@Controller('v1/keys')
+export class GetKeyController {
+  constructor(private readonly queries: KeyQueries) {}
+
+  @Get(':keyId')
+  @RequirePermission('keys:read')
+  get(@Param('keyId', KeyIdPipe) keyId: string, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+    return this.queries.get(caller.accountId, keyId);
+  }
+}

@@ -1,0 +1,96 @@
+import type { DynamicModule, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Module } from '@nestjs/common';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Connection } from 'mongoose';
+import type { ServiceConfig } from '@keyward/config';
+import { SERVICES } from '@keyward/contracts';
+import { createIdempotentProducer } from '@keyward/messaging';
+import type { Clock } from '@keyward/service-runtime';
+import { CLOCK, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
+import { MongoEventStore } from '../mongo-event-store';
+import { OutboxRelay } from '../outbox-relay';
+import type { StoredEvent } from '../stored-event';
+
+/** Local handlers the relay runs on each batch before publishing it (the service's own read models). */
+@Injectable()
+export class OutboxHooks {
+  private readonly hooks: ((events: readonly StoredEvent[]) => Promise<void>)[] = [];
+
+  register(hook: (events: readonly StoredEvent[]) => Promise<void>): void {
+    this.hooks.push(hook);
+  }
+
+  async run(events: readonly StoredEvent[]): Promise<void> {
+    for (const hook of this.hooks) await hook(events);
+  }
+}
+
+const OUTBOX_PRODUCER = Symbol('OutboxProducer');
+
+@Injectable()
+class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    private readonly store: MongoEventStore,
+    private readonly relay: OutboxRelay,
+    @Inject(OUTBOX_PRODUCER) private readonly producer: Producer,
+    private readonly readiness: ReadinessService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.store.init();
+    await this.producer.connect();
+    this.relay.start();
+    this.readiness.register({
+      name: 'outbox',
+      check: async () => {
+        const s = this.relay.status();
+        return s.lastError ? { ready: true, detail: `publishing is retrying: ${s.lastError}` } : { ready: true };
+      },
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * The event store of the service's own aggregates, in its own database, and the relay that
+ * publishes it to the service's topic (from libs/contracts SERVICES).
+ */
+@Module({})
+export class EventStoreModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: EventStoreModule,
+      global: true,
+      providers: [
+        OutboxHooks,
+        {
+          provide: MongoEventStore,
+          inject: [MONGO_CONNECTION, CLOCK],
+          useFactory: (connection: Connection, clock: Clock) => new MongoEventStore(connection, { now: () => clock.now() }),
+        },
+        { provide: OUTBOX_PRODUCER, inject: [KAFKA], useFactory: (kafka: Kafka) => createIdempotentProducer(kafka) },
+        {
+          provide: OutboxRelay,
+          inject: [MongoEventStore, OUTBOX_PRODUCER, MONGO_CONNECTION, SERVICE_CONFIG, CLOCK, OutboxHooks],
+          useFactory: (store: MongoEventStore, producer: Producer, connection: Connection, config: ServiceConfig, clock: Clock, hooks: OutboxHooks) => {
+            const topic = SERVICES[config.service].topic;
+            if (!topic) throw new Error(`${config.service} publishes no topic, so it has no event store`);
+            const logger = new Logger('OutboxRelay');
+            return new OutboxRelay(store, producer, connection, {
+              topic,
+              now: () => clock.now(),
+              beforePublish: (events) => hooks.run(events),
+              log: (m) => logger.warn(m),
+            });
+          },
+        },
+        EventStoreLifecycle,
+      ],
+      exports: [MongoEventStore, OutboxRelay, OutboxHooks],
+    };
+  }
+}

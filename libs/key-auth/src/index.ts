@@ -1,0 +1,21 @@
+export type {
+  AuthFailure,
+  AuthFailureCode,
+  AuthGranted,
+  AuthOutcome,
+  AuthRequest,
+  AuthorizedKey,
+} from './authorize/auth-outcome';
+export { authorize } from './authorize/authorize';
+export { clientIp, parseTrustedProxies } from './http/client-ip';
+export type { RequestHeaders } from './http/extract-token';
+export { extractToken } from './http/extract-token';
+export type { IndexedKey } from './projection/indexed-key';
+export type { ApplyResult } from './projection/key-index';
+export { KeyIndex } from './projection/key-index';
+export type { KeyView } from './projection/key-view';
+export * from './nest/key-auth.module';
+export * from './nest/key-auth.options';
+export * from './nest/key-projection.service';
+export * from './nest/key.guard';
+export * from './nest/require-permission.decorator';

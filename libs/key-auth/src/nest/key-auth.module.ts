@@ -1,0 +1,34 @@
+import type { DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import type { ServiceConfig } from '@keyward/config';
+import { SERVICE_CONFIG } from '@keyward/service-runtime';
+import type { KeyAuthOptions } from './key-auth.options';
+import { KEY_AUTH_OPTIONS, keyAuthOptionsFromEnv } from './key-auth.options';
+import { KeyProjection } from './key-projection.service';
+import { KeyGuard } from './key.guard';
+
+/**
+ * The key projection and the guard, the same in every service: import once in the app module;
+ * then @RequirePermission on a route is all a handler needs.
+ */
+@Module({})
+export class KeyAuthModule {
+  static forRoot(overrides: Partial<KeyAuthOptions> = {}): DynamicModule {
+    return {
+      module: KeyAuthModule,
+      global: true,
+      providers: [
+        {
+          provide: KEY_AUTH_OPTIONS,
+          inject: [SERVICE_CONFIG],
+          useFactory: (config: ServiceConfig): KeyAuthOptions => ({ ...keyAuthOptionsFromEnv(config.service), ...overrides }),
+        },
+        KeyProjection,
+        KeyGuard,
+        { provide: APP_GUARD, useExisting: KeyGuard },
+      ],
+      exports: [KeyProjection, KEY_AUTH_OPTIONS],
+    };
+  }
+}

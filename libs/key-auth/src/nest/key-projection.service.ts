@@ -1,0 +1,227 @@
+import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Collection, Connection } from 'mongoose';
+import type { KeyEventEnvelope } from '@keyward/contracts';
+import { isKeyEventType, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
+import { ensureTopics, eventTopic } from '@keyward/messaging';
+import type { Clock } from '@keyward/service-runtime';
+import { CLOCK, KAFKA, MONGO_CONNECTION, ReadinessService } from '@keyward/service-runtime';
+import { KeyIndex } from '../projection/key-index';
+import type { KeyView } from '../projection/key-view';
+import type { KeyAuthOptions } from './key-auth.options';
+import { KEY_AUTH_OPTIONS } from './key-auth.options';
+
+interface ViewDoc extends KeyView { _id: string }
+interface CheckpointDoc { _id: string; topic: string; partition: number; offset: string }
+
+export interface KeyProjectionStatus {
+  readonly topic: string;
+  readonly groupId: string;
+  readonly keys: number;
+  readonly applied: number;
+  readonly duplicates: number;
+  readonly gaps: number;
+  readonly malformed: number;
+  readonly caughtUp: boolean;
+  readonly lastEventAt: string | null;
+  readonly lastFetchAt: string | null;
+  /** Next offset to read, per partition. */
+  readonly positions: Record<string, string>;
+}
+
+/**
+ * Every key of every account, in memory, projected from `keys.events`. Its views and its
+ * per-partition checkpoint are persisted in this service's own database before the consumer
+ * commits, so a restart loads them and reads only what it has not seen. Each event is applied
+ * once by the key's `version` (duplicates dropped, gaps counted and logged).
+ */
+@Injectable()
+export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
+  readonly index = new KeyIndex();
+  private readonly logger = new Logger('KeyProjection');
+  private readonly views: Collection<ViewDoc>;
+  private readonly checkpoints: Collection<CheckpointDoc>;
+  private consumer: Consumer | undefined;
+  private readonly positions = new Map<number, bigint>();
+  private readonly startupEnd = new Map<number, bigint>();
+  private caughtUp = false;
+  private applied = 0;
+  private duplicates = 0;
+  private gaps = 0;
+  private malformed = 0;
+  private lastEventAt: string | null = null;
+  private lastFetchAtMs: number | undefined;
+  private startedAtMs = 0;
+
+  constructor(
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(MONGO_CONNECTION) connection: Connection,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(KEY_AUTH_OPTIONS) private readonly options: KeyAuthOptions,
+    private readonly readiness: ReadinessService,
+  ) {
+    this.views = connection.collection<ViewDoc>('key_projection_views');
+    this.checkpoints = connection.collection<CheckpointDoc>('projection_checkpoints');
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.startedAtMs = Date.now();
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [eventTopic(KEYS_EVENTS_TOPIC)]);
+      await this.loadPersisted();
+      await this.alignGroupOffsets(admin);
+      for (const p of await admin.fetchTopicOffsets(KEYS_EVENTS_TOPIC)) this.startupEnd.set(p.partition, BigInt(p.high));
+    } finally {
+      await admin.disconnect();
+    }
+    this.updateCaughtUp();
+    this.readiness.register({ name: 'key-projection', check: async () => this.readinessCheck() });
+    await this.startConsumer();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+
+  /** False while catching up after start or when the broker has not been heard from for too long. */
+  available(nowMs: number): { ok: true } | { ok: false; reason: string } {
+    if (!this.caughtUp) return { ok: false, reason: 'the key projection is still catching up with keys.events' };
+    const bound = this.options.maxStalenessMs;
+    if (bound > 0) {
+      const last = this.lastFetchAtMs ?? this.startedAtMs;
+      if (nowMs - last > bound) {
+        return { ok: false, reason: `no confirmed read of keys.events for ${Math.round((nowMs - last) / 1000)} s (bound ${Math.round(bound / 1000)} s)` };
+      }
+    }
+    return { ok: true };
+  }
+
+  status(): KeyProjectionStatus {
+    return {
+      topic: KEYS_EVENTS_TOPIC,
+      groupId: this.options.groupId,
+      keys: this.index.size,
+      applied: this.applied,
+      duplicates: this.duplicates,
+      gaps: this.gaps,
+      malformed: this.malformed,
+      caughtUp: this.caughtUp,
+      lastEventAt: this.lastEventAt,
+      lastFetchAt: this.lastFetchAtMs !== undefined ? new Date(this.lastFetchAtMs).toISOString() : null,
+      positions: Object.fromEntries([...this.positions].map(([p, o]) => [String(p), o.toString()])),
+    };
+  }
+
+  private readinessCheck(): { ready: boolean; detail?: string } {
+    const a = this.available(this.clock.now().getTime());
+    return a.ok ? { ready: true, detail: `${this.index.size} keys` } : { ready: false, detail: a.reason };
+  }
+
+  private async loadPersisted(): Promise<void> {
+    const docs = await this.views.find({}).toArray();
+    this.index.load(docs.map(({ _id: _ignored, ...view }) => view));
+    for (const c of await this.checkpoints.find({ topic: KEYS_EVENTS_TOPIC }).toArray()) this.positions.set(c.partition, BigInt(c.offset));
+    if (docs.length > 0) this.logger.log(`loaded ${docs.length} keys and the checkpoint from the database`);
+  }
+
+  /**
+   * The database is the truth of what was applied: point the group at the persisted checkpoint
+   * (or at the start of the topic when there is none, e.g. a fresh or wiped database).
+   */
+  private async alignGroupOffsets(admin: Admin): Promise<void> {
+    try {
+      if (this.positions.size === 0) {
+        await admin.resetOffsets({ groupId: this.options.groupId, topic: KEYS_EVENTS_TOPIC, earliest: true });
+      } else {
+        await admin.setOffsets({
+          groupId: this.options.groupId,
+          topic: KEYS_EVENTS_TOPIC,
+          partitions: [...this.positions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
+        });
+      }
+    } catch (e) {
+      // Another member of the group is running: it owns the offsets; keep them.
+      this.logger.warn(`could not align the group's offsets with the checkpoint: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async startConsumer(): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: this.options.groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 500 });
+    this.consumer = consumer;
+    consumer.on(consumer.events.FETCH, () => {
+      this.lastFetchAtMs = this.clock.now().getTime();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: KEYS_EVENTS_TOPIC, fromBeginning: true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(payload) });
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
+    const changed = new Map<string, KeyView>();
+    for (const message of batch.messages) {
+      const event = parseKeyEvent(message.value);
+      if (!event) {
+        this.malformed++;
+        this.logger.warn(`skipped a message that is not a key event at ${batch.topic}/${batch.partition}@${message.offset}`);
+        continue;
+      }
+      const result = this.index.apply(event);
+      if (result === 'duplicate') {
+        this.duplicates++;
+        continue;
+      }
+      if (result === 'gap') {
+        this.gaps++;
+        this.logger.warn(`gap before ${event.type} v${event.version} of ${event.aggregateId}: an earlier event was not seen`);
+      }
+      this.applied++;
+      this.lastEventAt = event.occurredAt;
+      const view = this.index.get(event.aggregateId);
+      if (view) changed.set(event.aggregateId, view);
+    }
+    const last = batch.messages[batch.messages.length - 1];
+    if (!last) return;
+    const next = BigInt(last.offset) + 1n;
+    // Persist first, then commit: a crash in between re-reads the batch, and versions drop it.
+    if (changed.size > 0) {
+      await this.views.bulkWrite([...changed.values()].map((v) => ({
+        replaceOne: { filter: { _id: v.id }, replacement: { _id: v.id, ...v }, upsert: true },
+      })), { ordered: false });
+    }
+    await this.checkpoints.replaceOne(
+      { _id: `${batch.topic}:${batch.partition}` },
+      { topic: batch.topic, partition: batch.partition, offset: next.toString() },
+      { upsert: true },
+    );
+    resolveOffset(last.offset);
+    await this.consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+    this.positions.set(batch.partition, next);
+    this.updateCaughtUp();
+    await heartbeat();
+  }
+
+  private updateCaughtUp(): void {
+    if (this.caughtUp) return;
+    for (const [partition, end] of this.startupEnd) {
+      if (end > 0n && (this.positions.get(partition) ?? 0n) < end) return;
+    }
+    this.caughtUp = true;
+    this.logger.log(`caught up with ${KEYS_EVENTS_TOPIC}: ${this.index.size} keys`);
+  }
+}
+
+/** A message of keys.events as a typed key event, or undefined when it is not one. */
+export function parseKeyEvent(value: Buffer | null): KeyEventEnvelope | undefined {
+  if (!value) return undefined;
+  try {
+    const e = JSON.parse(value.toString('utf8')) as Partial<KeyEventEnvelope>;
+    if (typeof e.type !== 'string' || !isKeyEventType(e.type)) return undefined;
+    if (typeof e.aggregateId !== 'string' || typeof e.accountId !== 'string' || typeof e.version !== 'number' || typeof e.data !== 'object' || e.data === null) return undefined;
+    return e as KeyEventEnvelope;
+  } catch {
+    return undefined;
+  }
+}

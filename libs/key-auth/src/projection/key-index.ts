@@ -1,0 +1,110 @@
+import type { KeyEventEnvelope } from '@keyward/contracts';
+import { evolveKeyView } from './evolve-key-view';
+import type { IndexedKey } from './indexed-key';
+import { indexKey } from './indexed-key';
+import type { KeyView } from './key-view';
+
+/**
+ * What `apply` did with an event: folded it in, ignored it as already seen, or folded it in
+ * although at least one earlier event of that key never arrived.
+ */
+export type ApplyResult = 'applied' | 'duplicate' | 'gap';
+
+/**
+ * The in-memory projection of every key of every account, looked up by token hash on every
+ * request and by id for everything else.
+ */
+export class KeyIndex {
+  private readonly byId = new Map<string, IndexedKey>();
+  private readonly byCurrentHash = new Map<string, IndexedKey>();
+  /** Secrets replaced by a rotation; each matches only while its key's grace lasts. */
+  private readonly byPreviousHash = new Map<string, IndexedKey>();
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /**
+   * Applies each event once, by the key's `version`. An event at or below the current version is
+   * a duplicate (Kafka delivers at least once) and changes nothing.
+   *
+   * An event more than one version ahead means one was lost. It is applied anyway and reported
+   * as 'gap' for the caller to log and count: holding it back until the missing event shows up
+   * would mean that a revocation or a disable behind the hole never takes effect, and Kafka's
+   * per-key order says the missing event is not coming later. A gap on a key this index has never
+   * seen created has nothing to apply to; the key stays unknown, so its token is refused anyway.
+   */
+  apply(event: KeyEventEnvelope): ApplyResult {
+    const current = this.byId.get(event.aggregateId);
+    const currentVersion = current?.view.version ?? 0;
+    if (event.version <= currentVersion) return 'duplicate';
+    const result: ApplyResult = event.version === currentVersion + 1 ? 'applied' : 'gap';
+    const view = evolveKeyView(current?.view, event);
+    if (view !== undefined) this.put(indexKey(view, current), current);
+    return result;
+  }
+
+  get(keyId: string): KeyView | undefined {
+    return this.byId.get(keyId)?.view;
+  }
+
+  /** The key's precomputed entry, for callers that need more than the view. */
+  entry(keyId: string): IndexedKey | undefined {
+    return this.byId.get(keyId);
+  }
+
+  /**
+   * The key a token hash belongs to: its current secret, or its previous one while `nowMs` is
+   * before the grace end. A previous secret found past its grace is dropped from the index here,
+   * lazily, rather than by a timer.
+   */
+  findByTokenHash(tokenHash: string, nowMs: number): IndexedKey | undefined {
+    const current = this.byCurrentHash.get(tokenHash);
+    if (current !== undefined) return current;
+    const previous = this.byPreviousHash.get(tokenHash);
+    if (previous === undefined) return undefined;
+    if (nowMs < previous.graceUntilMs) return previous;
+    this.byPreviousHash.delete(tokenHash);
+    return undefined;
+  }
+
+  /** Every view, for persisting; `load` takes the same array back. */
+  snapshot(): KeyView[] {
+    const views: KeyView[] = [];
+    for (const entry of this.byId.values()) views.push(entry.view);
+    return views;
+  }
+
+  /** Replaces the whole index with persisted views (the precomputed parts are rebuilt). */
+  load(views: readonly KeyView[]): void {
+    this.byId.clear();
+    this.byCurrentHash.clear();
+    this.byPreviousHash.clear();
+    for (const view of views) this.put(indexKey(view), this.byId.get(view.id));
+  }
+
+  private put(next: IndexedKey, previous: IndexedKey | undefined): void {
+    const previousHash = next.view.previousSecretHash;
+    // A previous secret already dropped for its ended grace stays dropped when a later event
+    // (say, a permission change) replaces the entry; a new rotation indexes its own.
+    const indexPreviousHash =
+      previousHash !== undefined &&
+      previousHash !== next.view.secretHash &&
+      (previous === undefined ||
+        previous.view.previousSecretHash !== previousHash ||
+        this.byPreviousHash.get(previousHash) === previous);
+    if (previous !== undefined) this.unindex(previous);
+    this.byId.set(next.view.id, next);
+    this.byCurrentHash.set(next.view.secretHash, next);
+    if (indexPreviousHash) this.byPreviousHash.set(previousHash, next);
+  }
+
+  /** Removes an entry's hashes, but only where they still point at it. */
+  private unindex(entry: IndexedKey): void {
+    const { secretHash, previousSecretHash } = entry.view;
+    if (this.byCurrentHash.get(secretHash) === entry) this.byCurrentHash.delete(secretHash);
+    if (previousSecretHash !== undefined && this.byPreviousHash.get(previousSecretHash) === entry) {
+      this.byPreviousHash.delete(previousSecretHash);
+    }
+  }
+}
