@@ -40,7 +40,7 @@ export default [
   },
   {
     // Specs may use non-null assertions on what they just asserted exists, and the testing lib.
-    files: ['**/*.spec.ts'],
+    files: ['**/*.spec.ts', '**/*.spec-helper.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/explicit-module-boundary-types': 'off',
@@ -49,7 +49,7 @@ export default [
   {
     // Only specs may import the testing lib.
     files: ['apps/**/*.ts', 'libs/**/*.ts'],
-    ignores: ['**/*.spec.ts', 'libs/testing/**'],
+    ignores: ['**/*.spec.ts', '**/*.spec-helper.ts', 'libs/testing/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: '@keyward/testing', message: 'libs/testing is for specs only' }] }],
     },

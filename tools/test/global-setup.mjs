@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { externalInfra, startInfra } from '../infra/lib/infra.mjs';
 
 export default async function globalSetup() {
+  // Services under test log warnings and errors only; their start-up chatter hides failures.
+  process.env.LOG_LEVEL ??= 'warn';
   if (externalInfra()) return;
   const dataDir = mkdtempSync(join(tmpdir(), 'keyward-test-'));
   const infra = await startInfra({ dataDir, ports: 'free', log: (m) => process.stderr.write(`${m}\n`) });

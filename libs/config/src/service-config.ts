@@ -8,6 +8,8 @@ export interface ServiceConfig {
   readonly port: number;
   readonly kafkaBrokers: readonly string[];
   readonly kafkaClientId: string;
+  /** Prefixed to every topic name (tests give each run of a service its own topics). */
+  readonly topicPrefix: string;
   readonly mongodbUri: string;
   /** Each service has its own database; no service reads another's. */
   readonly mongodbDatabase: string;
@@ -29,7 +31,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Reads a service's configuration from the environment, reporting every problem at once.
  * Required: KAFKA_BROKERS (comma-separated host:port), MONGODB_URI.
  * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
- * KAFKA_CLIENT_ID (keyward-<service>), BODY_LIMIT_BYTES (65536), LOG_LEVEL (info).
+ * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
+ * LOG_LEVEL (info).
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
   const problems: string[] = [];
@@ -44,6 +47,8 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   if (!isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, not "${logLevel}"`);
   const mongodbDatabase = env['MONGODB_DATABASE'] ?? `keyward_${service}`;
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDatabase)) problems.push(`MONGODB_DATABASE "${mongodbDatabase}" is not a valid database name`);
+  const topicPrefix = env['KAFKA_TOPIC_PREFIX'] ?? '';
+  if (!/^[A-Za-z0-9._-]{0,100}$/.test(topicPrefix)) problems.push(`KAFKA_TOPIC_PREFIX "${topicPrefix}" may hold only letters, digits, '.', '_' and '-'`);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -51,6 +56,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     port,
     kafkaBrokers: brokers,
     kafkaClientId: env['KAFKA_CLIENT_ID'] ?? `keyward-${service}`,
+    topicPrefix,
     mongodbUri,
     mongodbDatabase,
     bodyLimitBytes,
@@ -71,4 +77,9 @@ function intFrom(env: Env, name: string, fallback: number, min: number, max: num
     return fallback;
   }
   return n;
+}
+
+/** The name of a topic as this service sees it: the configured prefix, then the contract's name. */
+export function topicName(config: Pick<ServiceConfig, 'topicPrefix'>, topic: string): string {
+  return config.topicPrefix + topic;
 }

@@ -2,3 +2,4 @@ export * from './manual-clock';
 export * from './service-process';
 export * from './test-infra';
 export * from './wait-for';
+export * from './in-process-service';

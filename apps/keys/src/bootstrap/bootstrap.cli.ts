@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
-import { loadServiceConfig } from '@keyward/config';
+import { loadServiceConfig, topicName } from '@keyward/config';
 import { KEYS_EVENTS_TOPIC } from '@keyward/contracts';
 import { MongoEventStore, OutboxRelay } from '@keyward/event-store';
 import { createIdempotentProducer, createKafka, ensureTopics, eventTopic } from '@keyward/messaging';
@@ -32,13 +32,14 @@ async function main(): Promise<void> {
   const producer = createIdempotentProducer(kafka);
   const store = new MongoEventStore(connection, { now: () => systemClock.now() });
   const views = new KeyViewsRepository(connection);
-  const relay = new OutboxRelay(store, producer, connection, { topic: KEYS_EVENTS_TOPIC, now: () => systemClock.now() });
+  const topic = topicName(config, KEYS_EVENTS_TOPIC);
+  const relay = new OutboxRelay(store, producer, connection, { topic, now: () => systemClock.now() });
   try {
     await store.init();
     await views.init();
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [eventTopic(KEYS_EVENTS_TOPIC)]);
+    await ensureTopics(admin, [eventTopic(topic)]);
     await admin.disconnect();
     await producer.connect();
     const result = await bootstrapAdminKey(new KeyCommandsService(store, views, systemClock), values.account, values.name);

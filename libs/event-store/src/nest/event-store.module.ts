@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, Module } from '@nestjs/common';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
+import { topicName } from '@keyward/config';
 import { SERVICES } from '@keyward/contracts';
 import { createIdempotentProducer } from '@keyward/messaging';
 import type { Clock } from '@keyward/service-runtime';
@@ -81,7 +82,7 @@ export class EventStoreModule {
             if (!topic) throw new Error(`${config.service} publishes no topic, so it has no event store`);
             const logger = new Logger('OutboxRelay');
             return new OutboxRelay(store, producer, connection, {
-              topic,
+              topic: topicName(config, topic),
               now: () => clock.now(),
               beforePublish: (events) => hooks.run(events),
               log: (m) => logger.warn(m),

@@ -22,7 +22,7 @@ export class KeyAuthModule {
         {
           provide: KEY_AUTH_OPTIONS,
           inject: [SERVICE_CONFIG],
-          useFactory: (config: ServiceConfig): KeyAuthOptions => ({ ...keyAuthOptionsFromEnv(config.service), ...overrides }),
+          useFactory: (config: ServiceConfig): KeyAuthOptions => ({ ...keyAuthOptionsFromEnv(config.service, config.topicPrefix), ...overrides }),
         },
         KeyProjection,
         KeyGuard,

@@ -12,11 +12,11 @@ export interface KeyAuthOptions {
 
 export const KEY_AUTH_OPTIONS = Symbol('KeyAuthOptions');
 
-export function keyAuthOptionsFromEnv(service: string, env: Readonly<Record<string, string | undefined>> = process.env): KeyAuthOptions {
+export function keyAuthOptionsFromEnv(service: string, topicPrefix = '', env: Readonly<Record<string, string | undefined>> = process.env): KeyAuthOptions {
   const staleness = Number(env['KEY_PROJECTION_MAX_STALENESS_MS'] ?? 5 * 60 * 1000);
   if (!Number.isInteger(staleness) || staleness < 0) throw new Error('KEY_PROJECTION_MAX_STALENESS_MS must be a whole number of milliseconds (0 = no bound)');
   return {
-    groupId: env['KEY_PROJECTION_GROUP_ID'] ?? `keyward-${service}-key-projection`,
+    groupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
     trustedProxies: env['TRUSTED_PROXIES'],
     maxStalenessMs: staleness,
   };

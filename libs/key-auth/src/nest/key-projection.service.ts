@@ -2,11 +2,12 @@ import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Collection, Connection } from 'mongoose';
+import type { ServiceConfig } from '@keyward/config';
+import { topicName } from '@keyward/config';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { isKeyEventType, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
 import { ensureTopics, eventTopic } from '@keyward/messaging';
-import type { Clock } from '@keyward/service-runtime';
-import { CLOCK, KAFKA, MONGO_CONNECTION, ReadinessService } from '@keyward/service-runtime';
+import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { KeyIndex } from '../projection/key-index';
 import type { KeyView } from '../projection/key-view';
 import type { KeyAuthOptions } from './key-auth.options';
@@ -53,14 +54,16 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
   private lastEventAt: string | null = null;
   private lastFetchAtMs: number | undefined;
   private startedAtMs = 0;
+  private readonly topic: string;
 
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(MONGO_CONNECTION) connection: Connection,
-    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(KEY_AUTH_OPTIONS) private readonly options: KeyAuthOptions,
     private readonly readiness: ReadinessService,
+    @Inject(SERVICE_CONFIG) config: ServiceConfig,
   ) {
+    this.topic = topicName(config, KEYS_EVENTS_TOPIC);
     this.views = connection.collection<ViewDoc>('key_projection_views');
     this.checkpoints = connection.collection<CheckpointDoc>('projection_checkpoints');
   }
@@ -70,10 +73,10 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, [eventTopic(KEYS_EVENTS_TOPIC)]);
+      await ensureTopics(admin, [eventTopic(this.topic)]);
       await this.loadPersisted();
       await this.alignGroupOffsets(admin);
-      for (const p of await admin.fetchTopicOffsets(KEYS_EVENTS_TOPIC)) this.startupEnd.set(p.partition, BigInt(p.high));
+      for (const p of await admin.fetchTopicOffsets(this.topic)) this.startupEnd.set(p.partition, BigInt(p.high));
     } finally {
       await admin.disconnect();
     }
@@ -87,13 +90,13 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** False while catching up after start or when the broker has not been heard from for too long. */
-  available(nowMs: number): { ok: true } | { ok: false; reason: string } {
+  available(nowMs: number = Date.now()): { ok: true } | { ok: false; reason: string } {
     if (!this.caughtUp) return { ok: false, reason: 'the key projection is still catching up with keys.events' };
     const bound = this.options.maxStalenessMs;
     if (bound > 0) {
       const last = this.lastFetchAtMs ?? this.startedAtMs;
       if (nowMs - last > bound) {
-        return { ok: false, reason: `no confirmed read of keys.events for ${Math.round((nowMs - last) / 1000)} s (bound ${Math.round(bound / 1000)} s)` };
+        return { ok: false, reason: `no confirmed read of ${this.topic} for ${Math.round((nowMs - last) / 1000)} s (bound ${Math.round(bound / 1000)} s)` };
       }
     }
     return { ok: true };
@@ -101,7 +104,7 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
 
   status(): KeyProjectionStatus {
     return {
-      topic: KEYS_EVENTS_TOPIC,
+      topic: this.topic,
       groupId: this.options.groupId,
       keys: this.index.size,
       applied: this.applied,
@@ -116,14 +119,14 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
   }
 
   private readinessCheck(): { ready: boolean; detail?: string } {
-    const a = this.available(this.clock.now().getTime());
+    const a = this.available();
     return a.ok ? { ready: true, detail: `${this.index.size} keys` } : { ready: false, detail: a.reason };
   }
 
   private async loadPersisted(): Promise<void> {
     const docs = await this.views.find({}).toArray();
     this.index.load(docs.map(({ _id: _ignored, ...view }) => view));
-    for (const c of await this.checkpoints.find({ topic: KEYS_EVENTS_TOPIC }).toArray()) this.positions.set(c.partition, BigInt(c.offset));
+    for (const c of await this.checkpoints.find({ topic: this.topic }).toArray()) this.positions.set(c.partition, BigInt(c.offset));
     if (docs.length > 0) this.logger.log(`loaded ${docs.length} keys and the checkpoint from the database`);
   }
 
@@ -134,11 +137,11 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
   private async alignGroupOffsets(admin: Admin): Promise<void> {
     try {
       if (this.positions.size === 0) {
-        await admin.resetOffsets({ groupId: this.options.groupId, topic: KEYS_EVENTS_TOPIC, earliest: true });
+        await admin.resetOffsets({ groupId: this.options.groupId, topic: this.topic, earliest: true });
       } else {
         await admin.setOffsets({
           groupId: this.options.groupId,
-          topic: KEYS_EVENTS_TOPIC,
+          topic: this.topic,
           partitions: [...this.positions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
         });
       }
@@ -151,11 +154,13 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
   private async startConsumer(): Promise<void> {
     const consumer = this.kafka.consumer({ groupId: this.options.groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 500 });
     this.consumer = consumer;
+    // Staleness is about real time since the broker last answered, not business time, so it
+    // uses the process's own clock, not the injected one that tests move.
     consumer.on(consumer.events.FETCH, () => {
-      this.lastFetchAtMs = this.clock.now().getTime();
+      this.lastFetchAtMs = Date.now();
     });
     await consumer.connect();
-    await consumer.subscribe({ topic: KEYS_EVENTS_TOPIC, fromBeginning: true });
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(payload) });
   }
 
@@ -209,7 +214,7 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
       if (end > 0n && (this.positions.get(partition) ?? 0n) < end) return;
     }
     this.caughtUp = true;
-    this.logger.log(`caught up with ${KEYS_EVENTS_TOPIC}: ${this.index.size} keys`);
+    this.logger.log(`caught up with ${this.topic}: ${this.index.size} keys`);
   }
 }
 

@@ -42,7 +42,7 @@ export class KeyGuard implements CanActivate {
     if (permission === null) return true;
     const req = context.switchToHttp().getRequest<Request & AuthorizedRequest>();
     const nowMs = this.clock.now().getTime();
-    const available = this.projection.available(nowMs);
+    const available = this.projection.available();
     if (!available.ok) {
       throw new ProblemError(503, 'authorization_unavailable', 'Authorization unavailable',
         `keys cannot be checked right now: ${available.reason}; retry shortly`);

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
+import { topicName } from '@keyward/config';
 import { SERVICES } from '@keyward/contracts';
 import { ensureTopics, eventTopic, kafkaReachable } from '@keyward/messaging';
 import { ReadinessService } from '../health/readiness.service';
@@ -30,7 +31,7 @@ export class InfraConnections implements OnModuleInit, OnApplicationShutdown {
     await admin.connect();
     this.admin = admin;
     const own = SERVICES[this.config.service].topic;
-    if (own) await ensureTopics(admin, [eventTopic(own)]);
+    if (own) await ensureTopics(admin, [eventTopic(topicName(this.config, own))]);
     this.readiness.register({
       name: 'database',
       check: async () => {
