@@ -1,4 +1,4 @@
 import { runService } from '@keyward/service-runtime';
 import { DevicesModule } from './devices.module';
 
-void runService('devices', () => DevicesModule);
+void runService('devices', () => DevicesModule.forRoot());

@@ -1,4 +1,4 @@
 import { runService } from '@keyward/service-runtime';
 import { EdgeModule } from './edge.module';
 
-void runService('edge', () => EdgeModule);
+void runService('edge', () => EdgeModule.forRoot());

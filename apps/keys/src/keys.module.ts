@@ -4,6 +4,7 @@ import type { ServiceConfig } from '@keyward/config';
 import { EventStoreModule } from '@keyward/event-store';
 import type { KeyAuthOptions } from '@keyward/key-auth';
 import { KeyAuthModule } from '@keyward/key-auth';
+import { OperatorApiModule } from '@keyward/operator-api';
 import type { Clock } from '@keyward/service-runtime';
 import { ServiceRuntimeModule } from '@keyward/service-runtime';
 import { KeyCommandsService } from './application/key-commands.service';
@@ -34,6 +35,7 @@ export class KeysModule {
         ServiceRuntimeModule.forRoot({ service: 'keys', ...(options.config ? { config: options.config } : {}), ...(options.clock ? { clock: options.clock } : {}) }),
         EventStoreModule.forRoot(),
         KeyAuthModule.forRoot(options.keyAuth),
+        OperatorApiModule.forRoot(),
       ],
       controllers: [
         CreateKeyController, ListKeysController, GetKeyController, KeyHistoryController, ChangeKeyController, RotateKeyController,

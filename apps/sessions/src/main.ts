@@ -1,4 +1,4 @@
 import { runService } from '@keyward/service-runtime';
 import { SessionsModule } from './sessions.module';
 
-void runService('sessions', () => SessionsModule);
+void runService('sessions', () => SessionsModule.forRoot());

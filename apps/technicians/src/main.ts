@@ -1,4 +1,4 @@
 import { runService } from '@keyward/service-runtime';
 import { TechniciansModule } from './technicians.module';
 
-void runService('technicians', () => TechniciansModule);
+void runService('technicians', () => TechniciansModule.forRoot());

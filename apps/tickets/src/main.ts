@@ -1,4 +1,4 @@
 import { runService } from '@keyward/service-runtime';
 import { TicketsModule } from './tickets.module';
 
-void runService('tickets', () => TicketsModule);
+void runService('tickets', () => TicketsModule.forRoot());

@@ -26,7 +26,8 @@ export class OutboxHooks {
   }
 }
 
-const OUTBOX_PRODUCER = Symbol('OutboxProducer');
+/** The service's idempotent producer (the relay's; operator republishing uses it too). */
+export const OUTBOX_PRODUCER = Symbol('OutboxProducer');
 
 @Injectable()
 class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -91,7 +92,7 @@ export class EventStoreModule {
         },
         EventStoreLifecycle,
       ],
-      exports: [MongoEventStore, OutboxRelay, OutboxHooks],
+      exports: [MongoEventStore, OutboxRelay, OutboxHooks, OUTBOX_PRODUCER],
     };
   }
 }

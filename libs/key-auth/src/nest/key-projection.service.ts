@@ -1,5 +1,6 @@
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Collection, Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
@@ -7,29 +8,17 @@ import { topicName } from '@keyward/config';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { isKeyEventType, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
 import { ensureTopics, eventTopic } from '@keyward/messaging';
+import type { ProjectionStatus, RebuildableProjection, RebuildProgress, RebuildResult } from '@keyward/projections';
+import { TopicReader } from '@keyward/projections';
 import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { KeyIndex } from '../projection/key-index';
 import type { KeyView } from '../projection/key-view';
 import type { KeyAuthOptions } from './key-auth.options';
 import { KEY_AUTH_OPTIONS } from './key-auth.options';
 
-interface ViewDoc extends KeyView { _id: string }
+interface ViewDoc extends KeyView { _id: string; generation?: string }
 interface CheckpointDoc { _id: string; topic: string; partition: number; offset: string }
 
-export interface KeyProjectionStatus {
-  readonly topic: string;
-  readonly groupId: string;
-  readonly keys: number;
-  readonly applied: number;
-  readonly duplicates: number;
-  readonly gaps: number;
-  readonly malformed: number;
-  readonly caughtUp: boolean;
-  readonly lastEventAt: string | null;
-  readonly lastFetchAt: string | null;
-  /** Next offset to read, per partition. */
-  readonly positions: Record<string, string>;
-}
 
 /**
  * Every key of every account, in memory, projected from `keys.events`. Its views and its
@@ -38,8 +27,9 @@ export interface KeyProjectionStatus {
  * once by the key's `version` (duplicates dropped, gaps counted and logged).
  */
 @Injectable()
-export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
-  readonly index = new KeyIndex();
+export class KeyProjection implements OnModuleInit, OnApplicationShutdown, RebuildableProjection {
+  readonly name = 'keys';
+  private current = new KeyIndex();
   private readonly logger = new Logger('KeyProjection');
   private readonly views: Collection<ViewDoc>;
   private readonly checkpoints: Collection<CheckpointDoc>;
@@ -86,7 +76,12 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.consumer?.disconnect().catch(() => undefined);
+    await this.stopConsumer();
+  }
+
+  /** The index the guard reads; replaced in one assignment when a rebuild swaps in. */
+  get index(): KeyIndex {
+    return this.current;
   }
 
   /** False while catching up after start or when the broker has not been heard from for too long. */
@@ -102,20 +97,92 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
     return { ok: true };
   }
 
-  status(): KeyProjectionStatus {
+  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & { groupId: string; malformed: number; lastFetchAt: string | null }> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let lag = 0;
+    try {
+      for (const p of await admin.fetchTopicOffsets(this.topic)) {
+        lag += Math.max(0, Number(BigInt(p.high) - (this.positions.get(p.partition) ?? BigInt(p.low))));
+      }
+    } finally {
+      await admin.disconnect();
+    }
     return {
+      name: this.name,
       topic: this.topic,
       groupId: this.options.groupId,
-      keys: this.index.size,
+      positions: Object.fromEntries([...this.positions].map(([p, o]) => [String(p), o.toString()])),
+      lag,
+      lastEventAt: this.lastEventAt,
+      items: this.index.size,
+      caughtUp: this.caughtUp,
       applied: this.applied,
       duplicates: this.duplicates,
       gaps: this.gaps,
       malformed: this.malformed,
-      caughtUp: this.caughtUp,
-      lastEventAt: this.lastEventAt,
       lastFetchAt: this.lastFetchAtMs !== undefined ? new Date(this.lastFetchAtMs).toISOString() : null,
-      positions: Object.fromEntries([...this.positions].map(([p, o]) => [String(p), o.toString()])),
     };
+  }
+
+  /**
+   * Rebuilds the projection from the start of the topic into a new index while the guard keeps
+   * answering from the current one; then stops the live consumer, reads the last few events,
+   * swaps the index in one assignment, persists it and resumes the live consumer after it.
+   */
+  async rebuild(onProgress: (p: RebuildProgress) => void): Promise<RebuildResult> {
+    const started = Date.now();
+    const fresh = new KeyIndex();
+    const counts = { applied: 0, duplicates: 0, gaps: 0 };
+    let lastEventAt: string | null = null;
+    const reader = new TopicReader(this.kafka, this.topic, (_partition, messages) => {
+      for (const m of messages) {
+        const event = parseKeyEvent(m.value);
+        if (!event) continue;
+        const r = fresh.apply(event);
+        if (r === 'duplicate') counts.duplicates++;
+        else {
+          counts.applied++;
+          lastEventAt = event.occurredAt;
+          if (r === 'gap') counts.gaps++;
+        }
+      }
+    });
+    const report = (): void => {
+      const p = reader.progress();
+      onProgress({ ...p, lag: Math.max(0, p.target - p.read) });
+    };
+    const ticker = setInterval(report, 250);
+    try {
+      await reader.readToEnd();
+      await this.stopConsumer();
+      try {
+        await reader.extendTo();
+        const matchedLive = sameKeys(this.current, fresh);
+        this.current = fresh;
+        this.positions.clear();
+        for (const [p, o] of reader.positions()) this.positions.set(p, o);
+        this.applied = counts.applied;
+        this.duplicates = counts.duplicates;
+        this.gaps = counts.gaps;
+        this.lastEventAt = lastEventAt;
+        await this.persistAll();
+        const admin = this.kafka.admin();
+        await admin.connect();
+        try {
+          await this.alignGroupOffsets(admin);
+        } finally {
+          await admin.disconnect();
+        }
+        report();
+        return { ...counts, items: fresh.size, durationMs: Date.now() - started, matchedLive };
+      } finally {
+        await this.startConsumer();
+      }
+    } finally {
+      clearInterval(ticker);
+      await reader.close();
+    }
   }
 
   private readinessCheck(): { ready: boolean; detail?: string } {
@@ -125,7 +192,7 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
 
   private async loadPersisted(): Promise<void> {
     const docs = await this.views.find({}).toArray();
-    this.index.load(docs.map(({ _id: _ignored, ...view }) => view));
+    this.index.load(docs.map(({ _id: _ignored, generation: _generation, ...view }) => view));
     for (const c of await this.checkpoints.find({ topic: this.topic }).toArray()) this.positions.set(c.partition, BigInt(c.offset));
     if (docs.length > 0) this.logger.log(`loaded ${docs.length} keys and the checkpoint from the database`);
   }
@@ -149,6 +216,27 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
       // Another member of the group is running: it owns the offsets; keep them.
       this.logger.warn(`could not align the group's offsets with the checkpoint: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /** Replaces every persisted view and the checkpoint with the current index's. */
+  private async persistAll(): Promise<void> {
+    const generation = randomUUID();
+    const views = this.current.snapshot();
+    for (let i = 0; i < views.length; i += 500) {
+      await this.views.bulkWrite(views.slice(i, i + 500).map((v) => ({
+        replaceOne: { filter: { _id: v.id }, replacement: { ...v, _id: v.id, generation }, upsert: true },
+      })), { ordered: false });
+    }
+    await this.views.deleteMany({ generation: { $ne: generation } });
+    for (const [partition, offset] of this.positions) {
+      await this.checkpoints.replaceOne({ _id: `${this.topic}:${partition}` }, { topic: this.topic, partition, offset: offset.toString() }, { upsert: true });
+    }
+  }
+
+  private async stopConsumer(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    await consumer?.disconnect().catch(() => undefined);
   }
 
   private async startConsumer(): Promise<void> {
@@ -216,6 +304,22 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown {
     this.caughtUp = true;
     this.logger.log(`caught up with ${this.topic}: ${this.index.size} keys`);
   }
+}
+
+/** Whether two indexes hold the same keys in the same state. */
+function sameKeys(a: KeyIndex, b: KeyIndex): boolean {
+  if (a.size !== b.size) return false;
+  for (const view of a.snapshot()) {
+    const other = b.get(view.id);
+    if (!other || canonical(other) !== canonical(view)) return false;
+  }
+  return true;
+}
+
+/** JSON with sorted keys, so two equal views compare equal whatever order their fields were set in. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v);
 }
 
 /** A message of keys.events as a typed key event, or undefined when it is not one. */

@@ -1,0 +1,2 @@
+export * from './operator-api.module';
+export * from './republisher';

@@ -1,0 +1,32 @@
+import type { DynamicModule, OnModuleInit } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
+import { KeyProjection } from '@keyward/key-auth';
+import { ProjectionRegistry } from '@keyward/projections';
+import { OperatorController } from './operator.http.controller';
+import { Republisher } from './republisher';
+
+@Injectable()
+class RegisterKeyProjection implements OnModuleInit {
+  constructor(private readonly registry: ProjectionRegistry, private readonly keys: KeyProjection) {}
+
+  onModuleInit(): void {
+    this.registry.register(this.keys);
+  }
+}
+
+/**
+ * /admin on every service: projection status, rebuild, event-store republish. The service's own
+ * projections register with the exported ProjectionRegistry; the key projection is registered here.
+ */
+@Module({})
+export class OperatorApiModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: OperatorApiModule,
+      global: true,
+      controllers: [OperatorController],
+      providers: [ProjectionRegistry, Republisher, RegisterKeyProjection],
+      exports: [ProjectionRegistry],
+    };
+  }
+}

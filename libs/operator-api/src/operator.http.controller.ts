@@ -1,0 +1,92 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import type { Producer } from 'kafkajs';
+import type { ServiceConfig } from '@keyward/config';
+import { topicName } from '@keyward/config';
+import { SERVICES } from '@keyward/contracts';
+import { MongoEventStore, OUTBOX_PRODUCER } from '@keyward/event-store';
+import { RequirePermission } from '@keyward/key-auth';
+import { ProblemError } from '@keyward/problem';
+import type { ProjectionStatus, RebuildJobStatus } from '@keyward/projections';
+import { ProjectionRegistry } from '@keyward/projections';
+import { SERVICE_CONFIG } from '@keyward/service-runtime';
+import { RepublishDto } from './rebuild.dto';
+import type { RepublishStatus } from './republisher';
+import { Republisher } from './republisher';
+
+/** Operator endpoints, on every service, for a private key holding `projections:operate`. */
+@Controller('admin')
+export class OperatorController {
+  constructor(
+    private readonly registry: ProjectionRegistry,
+    private readonly republisher: Republisher,
+    private readonly moduleRef: ModuleRef,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+  ) {}
+
+  @Get('projections')
+  @RequirePermission('projections:operate')
+  async projections(): Promise<{ service: string; projections: ProjectionStatus[] }> {
+    return { service: this.config.service, projections: await this.registry.statuses() };
+  }
+
+  /** Starts rebuilding a projection from the start of its topic; poll the GET for progress. */
+  @Post('projections/:name/rebuild')
+  @HttpCode(202)
+  @RequirePermission('projections:operate')
+  rebuild(@Param('name') name: string): RebuildJobStatus {
+    this.assertProjection(name);
+    const { started, job } = this.registry.startRebuild(name);
+    if (!started) throw new ProblemError(409, 'rebuild_in_progress', 'Rebuild in progress', `projection ${name} is already being rebuilt (job ${job.id})`, { job });
+    return job;
+  }
+
+  @Get('projections/:name/rebuild')
+  @RequirePermission('projections:operate')
+  rebuildStatus(@Param('name') name: string): RebuildJobStatus {
+    this.assertProjection(name);
+    const job = this.registry.job(name);
+    if (!job) throw new ProblemError(404, 'no_rebuild', 'No rebuild', `projection ${name} has not been rebuilt since the service started`);
+    return job;
+  }
+
+  /** Republishes this service's own event store to its topic from a position; poll the GET for progress. */
+  @Post('event-store/republish')
+  @HttpCode(202)
+  @RequirePermission('projections:operate')
+  republish(@Body() body: RepublishDto): RepublishStatus {
+    const { store, producer, topic } = this.eventStore();
+    const { started, status } = this.republisher.start(store, producer, topic, body.fromPosition ?? 0);
+    if (!started) throw new ProblemError(409, 'republish_in_progress', 'Republish in progress', 'a republish is already running', { status });
+    return status;
+  }
+
+  @Get('event-store/republish')
+  @RequirePermission('projections:operate')
+  republishStatus(): RepublishStatus {
+    this.eventStore();
+    const status = this.republisher.status();
+    if (!status) throw new ProblemError(404, 'no_republish', 'No republish', 'nothing has been republished since the service started');
+    return status;
+  }
+
+  private assertProjection(name: string): void {
+    if (!this.registry.has(name)) {
+      throw new ProblemError(404, 'unknown_projection', 'Unknown projection', `${this.config.service} has no projection "${name}"; it has: ${this.registry.names().join(', ')}`);
+    }
+  }
+
+  private eventStore(): { store: MongoEventStore; producer: Producer; topic: string } {
+    const own = SERVICES[this.config.service].topic;
+    try {
+      if (!own) throw new Error('no topic');
+      return {
+        store: this.moduleRef.get(MongoEventStore, { strict: false }),
+        producer: this.moduleRef.get<Producer>(OUTBOX_PRODUCER, { strict: false }),
+        topic: topicName(this.config, own),
+      };
+    } catch {
+      throw new ProblemError(404, 'no_event_store', 'No event store', `${this.config.service} owns no aggregates, so it has no event store to republish`);
+    }
+  }
+}

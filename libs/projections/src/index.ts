@@ -1,0 +1,3 @@
+export * from './projection';
+export * from './projection-registry';
+export * from './topic-reader';
