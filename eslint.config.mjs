@@ -13,7 +13,8 @@ export default [
     },
     rules: {
       // Layer fences: apps import only their own scope and shared libs; contracts import nothing
-      // but contracts; the testing lib is for specs only (enforced below).
+      // but contracts. Any project's specs may use the testing lib; its non-spec code may not
+      // (no-restricted-imports below), which tags alone cannot express.
       '@nx/enforce-module-boundaries': ['error', {
         enforceBuildableLibDependency: false,
         banTransitiveDependencies: false,
@@ -21,8 +22,8 @@ export default [
         depConstraints: [
           { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data-access', 'type:domain', 'type:testing'] },
           { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-          { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
-          { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data-access'] },
+          { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:testing'] },
+          { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data-access', 'type:testing'] },
           { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data-access'] },
           { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
           ...['edge', 'keys', 'sessions', 'tickets', 'technicians', 'devices'].map((s) => ({

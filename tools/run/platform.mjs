@@ -2,7 +2,7 @@
 // `npm start`: the whole platform on this machine. Installs npm dependencies if needed, starts
 // Kafka and FerretDB (unless KAFKA_BROKERS and MONGODB_URI are set), then every app as its own
 // process, waits until each reports ready and prints their URLs. Ctrl-C stops everything.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDependencies } from '../lib/dependencies.mjs';
@@ -54,6 +54,13 @@ try {
     env = infra.env;
   }
 
+  // The first account's admin key, before the apps start, so every projection knows it at once.
+  const boot = spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/keys/src/bootstrap/bootstrap.cli.ts', '--json'], {
+    cwd: REPO_ROOT, env: { ...process.env, ...env, SWC_NODE_PROJECT: 'tsconfig.base.json', LOG_LEVEL: 'error' }, encoding: 'utf8',
+  });
+  if (boot.status !== 0) throw new Error(`bootstrapping the admin key failed:\n${boot.stderr}${boot.stdout}`);
+  const admin = JSON.parse(boot.stdout.trim().split('\n').pop());
+
   for (const [name, defaultPort] of APPS) {
     const port = Number(process.env[`${name.toUpperCase()}_PORT`] ?? defaultPort);
     const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
@@ -84,6 +91,15 @@ try {
 
   console.log(`\n[platform] all apps ready in ${((Date.now() - started) / 1000).toFixed(1)} s (logs in ${logDir}):`);
   for (const [name, child] of children) console.log(`  ${name.padEnd(12)} http://${host}:${child.port}`);
+  const keysUrl = `http://${host}:${children.get('keys').port}`;
+  if (admin.created) {
+    console.log(`\n[platform] created the admin key ${admin.keyId} of account ${admin.accountId}. Its secret is shown ONCE, now:\n`);
+    console.log(`  export KEYWARD_ADMIN_KEY=${admin.secret}\n`);
+  } else {
+    console.log(`\n[platform] account ${admin.accountId} has its admin key ${admin.keyId} (${admin.tokenPrefix}...): its secret was shown`);
+    console.log('           when it was created and is stored nowhere; if it is lost, run `npm run infra -- wipe` for a fresh start.');
+  }
+  console.log(`[platform] try: curl -H "Authorization: Bearer $KEYWARD_ADMIN_KEY" ${keysUrl}/v1/keys`);
   console.log('\n[platform] Ctrl-C stops everything');
 } catch (e) {
   console.error(`[platform] ${e instanceof Error ? e.message : String(e)}`);

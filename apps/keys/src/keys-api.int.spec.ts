@@ -208,7 +208,6 @@ describe('keys API: creating keys', () => {
     const reply = await app.call('POST', '/v1/keys', { kind: 'private', name: 'too far', permissions: ['devices:read'], expiresAt: '2029-02-28T12:00:00.001Z' });
     expectProblem(reply, 422, 'expiry_too_far');
     expect(reply.body['latest']).toBe('2029-02-28T12:00:00.000Z');
-    expect(reply.headers.get('cache-control')).not.toBe('no-store');
     expect(reply.body['secret']).toBeUndefined();
     expect(await eventCount(app)).toBe(before);
   });
@@ -296,10 +295,10 @@ describe('keys API: creating keys', () => {
   });
 
   it.each([
-    ['blank', '   '],
-    ['empty', ''],
-    ['101 characters', 'n'.repeat(101)],
-  ])('refuses a %s name with 422 invalid_name', async (_what, name) => {
+    ['a blank name', '   '],
+    ['an empty name', ''],
+    ['a name of 101 characters', 'n'.repeat(101)],
+  ])('refuses %s with 422 invalid_name', async (_what, name) => {
     expectProblem(await app.call('POST', '/v1/keys', { kind: 'private', name, permissions: ['devices:read'] }), 422, 'invalid_name');
   });
 });
@@ -385,14 +384,6 @@ describe('keys API: changing keys', () => {
     expect(history.map((e) => e.type)).toEqual(['KeyCreated', 'KeyExpiryChanged', 'KeyExpiryChanged']);
     expect(history[1]?.data).toEqual({ by: bootstrapKeyId(app.accountId), expiresAt: '2028-04-01T06:30:00.000Z' });
     expect((await getKey(app, key.id)).expiresAt).toBe('2029-02-28T12:00:00.000Z');
-  });
-
-  it('measures the one year of a new expiry from the moment of the change', async () => {
-    const { key } = await createKey(app, READER);
-    clock.set('2028-06-15T00:00:00Z');
-    const reply = await app.call('PUT', `/v1/keys/${key.id}/expiry`, { expiresAt: '2029-06-15T00:00:00Z' });
-    expect(reply.status).toBe(200);
-    expectProblem(await app.call('PUT', `/v1/keys/${key.id}/expiry`, { expiresAt: '2029-06-15T00:00:00.001Z' }), 422, 'expiry_too_far');
   });
 
   it('refuses a changed expiry too far ahead, in the past or not a date, and keeps the old one', async () => {
@@ -625,6 +616,14 @@ describe('keys API: expiry', () => {
     expect((await getKey(app, key.id)).status).toBe('expired');
     const enabled = await app.call('POST', `/v1/keys/${key.id}/enable`);
     expect(keyOf(enabled.body)).toMatchObject({ status: 'active', expiresAt: '2028-03-15T00:00:00.000Z' });
+  });
+
+  it('measures the one year of a new expiry from the moment of the change', async () => {
+    const { key } = await createKey(app, { ...READER, expiresAt: '2028-12-31T00:00:00Z' });
+    clock.set('2028-06-15T00:00:00Z');
+    const reply = await app.call('PUT', `/v1/keys/${key.id}/expiry`, { expiresAt: '2029-06-15T00:00:00Z' });
+    expect(reply.status).toBe(200);
+    expectProblem(await app.call('PUT', `/v1/keys/${key.id}/expiry`, { expiresAt: '2029-06-15T00:00:00.001Z' }), 422, 'expiry_too_far');
   });
 
   it('refuses to rotate an expired key with 409 key_expired, before and after KeyExpired is recorded', async () => {
@@ -900,8 +899,8 @@ describe('keys API: authentication, authorization and accounts', () => {
 
   it.each([
     ['not in the key format', 'not-a-key'],
-    ['a wrong kind prefix', `kw_xk_${generateToken('private').slice(6)}`],
-    ['a truncated key', generateToken('private').slice(0, -1)],
+    ['with a wrong kind prefix', `kw_xk_${generateToken('private').slice(6)}`],
+    ['cut short by one character', generateToken('private').slice(0, -1)],
   ])('answers 401 malformed_key for a key %s', async (_what, token) => {
     expectProblem(await rawFetch(app, '/v1/keys', { authorization: `Bearer ${token}` }), 401, 'malformed_key');
   });
@@ -986,7 +985,8 @@ describe('keys API: authentication, authorization and accounts', () => {
   it("never lists another account's keys", async () => {
     const { key } = await createKey(app, READER);
     const theirs = itemsOf(await app.call('GET', '/v1/keys?limit=100', undefined, otherSecret)).map(keyOf);
-    expect(theirs.map((k) => k.id)).toEqual([bootstrapKeyId('acc_other')]);
+    expect(theirs.every((k) => k.accountId === 'acc_other')).toBe(true);
+    expect(theirs.map((k) => k.id)).toContain(bootstrapKeyId('acc_other'));
     expect(theirs.map((k) => k.id)).not.toContain(key.id);
     const ours = itemsOf(await app.call('GET', '/v1/keys?limit=100')).map(keyOf);
     expect(ours.every((k) => k.accountId === app.accountId)).toBe(true);

@@ -143,7 +143,7 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown, Rebui
         if (r === 'duplicate') counts.duplicates++;
         else {
           counts.applied++;
-          lastEventAt = event.occurredAt;
+          if (lastEventAt === null || event.occurredAt > lastEventAt) lastEventAt = event.occurredAt;
           if (r === 'gap') counts.gaps++;
         }
       }
@@ -271,7 +271,7 @@ export class KeyProjection implements OnModuleInit, OnApplicationShutdown, Rebui
         this.logger.warn(`gap before ${event.type} v${event.version} of ${event.aggregateId}: an earlier event was not seen`);
       }
       this.applied++;
-      this.lastEventAt = event.occurredAt;
+      if (this.lastEventAt === null || event.occurredAt > this.lastEventAt) this.lastEventAt = event.occurredAt;
       const view = this.index.get(event.aggregateId);
       if (view) changed.set(event.aggregateId, view);
     }

@@ -1,0 +1,217 @@
+import mongoose from 'mongoose';
+import type { ServiceName } from '@keyward/contracts';
+import type { ServiceProcess } from '@keyward/testing';
+import { assertTestDatabase, runTsScript, startServiceProcess, testInfra, testName, waitFor } from '@keyward/testing';
+
+/**
+ * The platform as separate processes for end-to-end specs of key authorization: one topic prefix
+ * shared by every service (the keys service publishes `<prefix>keys.events`, the others consume
+ * it), one database per service, the first admin key made by the bootstrap CLI, and small clients
+ * for the keys API and for the guarded operator route every service has.
+ */
+
+export interface Reply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly contentType: string | null;
+  /** The problem `code` of a refusal; undefined on success. */
+  readonly code: string | undefined;
+}
+
+export interface CallOptions {
+  readonly secret?: string;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export async function call(baseUrl: string, method: string, path: string, { secret, body, headers = {} }: CallOptions = {}): Promise<Reply> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(secret !== undefined ? { authorization: `Bearer ${secret}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  const parsed: unknown = text ? JSON.parse(text) : {};
+  const record = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+  const code = res.status >= 400 && typeof record['code'] === 'string' ? record['code'] : undefined;
+  return { status: res.status, body: record, contentType: res.headers.get('content-type'), code };
+}
+
+/** What the guard answered, reduced to what a test compares: `200` or `401 key_revoked`. */
+export function outcome(reply: Reply): string {
+  return reply.code === undefined ? String(reply.status) : `${reply.status} ${reply.code}`;
+}
+
+/** GET /admin/projections: the operator route of every service, guarded by `projections:operate`. */
+export function guarded(baseUrl: string, secret?: string, headers?: Readonly<Record<string, string>>): Promise<Reply> {
+  return call(baseUrl, 'GET', '/admin/projections', { ...(secret !== undefined ? { secret } : {}), ...(headers ? { headers } : {}) });
+}
+
+/** The key projection's counters as GET /admin/projections shows them. */
+export interface KeyProjectionStatus {
+  readonly name: string;
+  readonly items: number;
+  readonly applied: number;
+  readonly duplicates: number;
+  readonly gaps: number;
+  readonly malformed: number;
+  readonly lag: number;
+  readonly caughtUp: boolean;
+}
+
+export async function keyProjectionStatus(baseUrl: string, secret: string): Promise<KeyProjectionStatus> {
+  const reply = await guarded(baseUrl, secret);
+  const projections = reply.body['projections'];
+  if (reply.status !== 200 || !Array.isArray(projections)) throw new Error(`GET /admin/projections answered ${reply.status} ${JSON.stringify(reply.body)}`);
+  const keys = (projections as KeyProjectionStatus[]).find((p) => p.name === 'keys');
+  if (!keys) throw new Error(`no keys projection in ${JSON.stringify(projections)}`);
+  return keys;
+}
+
+/** Waits until a service knows a key (it stops answering 401 unknown_key) and returns what it answers then. */
+export async function waitUntilKnown(baseUrl: string, secret: string, what: string, timeoutMs = 15_000): Promise<Reply> {
+  return waitFor(`${what} to reach ${baseUrl}`, async () => {
+    const reply = await guarded(baseUrl, secret);
+    return reply.code === 'unknown_key' ? false : reply;
+  }, { timeoutMs });
+}
+
+/** Waits until a service answers the guarded route with `expected` (`200`, `401 key_revoked`, ...). */
+export async function waitForOutcome(baseUrl: string, secret: string, expected: string, timeoutMs = 15_000): Promise<Reply> {
+  let last = '';
+  try {
+    return await waitFor(`${baseUrl} to answer ${expected}`, async () => {
+      const reply = await guarded(baseUrl, secret);
+      last = outcome(reply);
+      return last === expected ? reply : false;
+    }, { timeoutMs, intervalMs: 20 });
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; last answer: ${last}`);
+  }
+}
+
+export interface AdminKey {
+  readonly accountId: string;
+  readonly keyId: string;
+  readonly secret: string;
+}
+
+export interface CreatedKey {
+  readonly id: string;
+  readonly secret: string;
+  readonly key: Record<string, unknown>;
+}
+
+/** The keys management API with one account's admin key. */
+export class KeysApi {
+  constructor(readonly url: string, readonly admin: AdminKey) {}
+
+  call(method: string, path: string, body?: unknown, secret: string = this.admin.secret): Promise<Reply> {
+    return call(this.url, method, path, { secret, ...(body !== undefined ? { body } : {}) });
+  }
+
+  /** POST /v1/keys; a private key for the operator route unless told otherwise. */
+  async create(body: Record<string, unknown> = {}): Promise<CreatedKey> {
+    const reply = await this.call('POST', '/v1/keys', { kind: 'private', name: 'e2e key', permissions: ['projections:operate'], ...body });
+    const key = reply.body['key'];
+    const secret = reply.body['secret'];
+    if (reply.status !== 201 || typeof secret !== 'string' || typeof key !== 'object' || key === null) {
+      throw new Error(`creating a key answered ${reply.status} ${JSON.stringify(reply.body)}`);
+    }
+    const record = key as Record<string, unknown>;
+    return { id: String(record['id']), secret, key: record };
+  }
+
+  /** POST /v1/keys/:id/disable|enable|revoke, expecting 200. */
+  async change(id: string, action: 'disable' | 'enable' | 'revoke', body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const reply = await this.call('POST', `/v1/keys/${id}/${action}`, body);
+    if (reply.status !== 200) throw new Error(`${action} ${id} answered ${reply.status} ${JSON.stringify(reply.body)}`);
+    return reply.body;
+  }
+
+  async rotate(id: string, gracePeriodSeconds: number): Promise<CreatedKey> {
+    const reply = await this.call('POST', `/v1/keys/${id}/rotate`, { gracePeriodSeconds });
+    const key = reply.body['key'];
+    const secret = reply.body['secret'];
+    if (reply.status !== 200 || typeof secret !== 'string' || typeof key !== 'object' || key === null) {
+      throw new Error(`rotating ${id} answered ${reply.status} ${JSON.stringify(reply.body)}`);
+    }
+    return { id, secret, key: key as Record<string, unknown> };
+  }
+}
+
+/**
+ * One platform under test: a topic prefix of its own, a database per service, processes started
+ * and stopped by name. `close()` stops every process and drops every database it made.
+ */
+export class Platform {
+  readonly prefix = `${testName('platform')}.`;
+  readonly databases = new Map<ServiceName, string>();
+  private readonly running = new Map<ServiceName, ServiceProcess>();
+
+  database(service: ServiceName): string {
+    let name = this.databases.get(service);
+    if (name === undefined) {
+      name = testName(service);
+      assertTestDatabase(name);
+      this.databases.set(service, name);
+    }
+    return name;
+  }
+
+  /** The environment a process or the CLI of `service` needs on this platform. */
+  env(service: ServiceName, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+    return {
+      KAFKA_BROKERS: testInfra().kafkaBrokers.join(','),
+      MONGODB_URI: testInfra().mongodbUri,
+      MONGODB_DATABASE: this.database(service),
+      KAFKA_TOPIC_PREFIX: this.prefix,
+      ...extra,
+    };
+  }
+
+  /** Creates an account's first admin key with the bootstrap CLI, as an operator would. */
+  async bootstrapAdmin(accountId = 'acc_main'): Promise<AdminKey> {
+    const result = await runTsScript('apps/keys/src/bootstrap/bootstrap.cli.ts', ['--account', accountId, '--json'], this.env('keys'));
+    if (result.code !== 0) throw new Error(`bootstrap exited ${String(result.code)}:\n${result.stdout}\n${result.stderr}`);
+    const parsed = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { created?: boolean; keyId?: string; secret?: string };
+    if (parsed.created !== true || typeof parsed.secret !== 'string' || typeof parsed.keyId !== 'string') {
+      throw new Error(`bootstrap did not create a key: ${result.stdout}`);
+    }
+    return { accountId, keyId: parsed.keyId, secret: parsed.secret };
+  }
+
+  async start(service: ServiceName, extraEnv: Readonly<Record<string, string>> = {}, readyTimeoutMs = 120_000): Promise<ServiceProcess> {
+    if (this.running.has(service)) throw new Error(`${service} is already running`);
+    const proc = await startServiceProcess(service, { env: this.env(service, extraEnv), database: this.database(service), readyTimeoutMs });
+    this.running.set(service, proc);
+    return proc;
+  }
+
+  process(service: ServiceName): ServiceProcess {
+    const proc = this.running.get(service);
+    if (!proc) throw new Error(`${service} is not running`);
+    return proc;
+  }
+
+  async stop(service: ServiceName): Promise<number | null> {
+    const proc = this.process(service);
+    this.running.delete(service);
+    return proc.stop();
+  }
+
+  async close(): Promise<void> {
+    const procs = [...this.running.values()];
+    this.running.clear();
+    await Promise.all(procs.map((p) => p.stop()));
+    for (const name of this.databases.values()) {
+      const conn = await mongoose.createConnection(testInfra().mongodbUri, { dbName: name }).asPromise();
+      await conn.dropDatabase().catch(() => undefined);
+      await conn.close();
+    }
+  }
+}

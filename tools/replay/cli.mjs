@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// Operator replay: inspect projections, rebuild one from the start of its topic while the service
+// keeps serving (then swap), republish a service's own event store to its topic.
+// Talks to the services' /admin endpoints with a private key holding `projections:operate`.
+import { parseArgs } from 'node:util';
+
+const SERVICES = { edge: 3000, keys: 3001, sessions: 3002, tickets: 3003, technicians: 3004, devices: 3005 };
+
+const HELP = `usage: npm run replay -- <command> [options]
+
+commands:
+  status     position, lag, last event time and size of every projection of the services
+  rebuild    rebuild a service's projection from the start of its topic, swap when caught up
+  republish  republish a service's own event store to its topic from a position (idempotent)
+
+options:
+  --service <name>     edge, keys, sessions, tickets, technicians, devices (status: default all)
+  --projection <name>  the projection to rebuild (default: keys)
+  --from <position>    republish the events after this store position (default: 0, everything)
+  --key <secret>       operator key (private, with projections:operate); default $KEYWARD_OPERATOR_KEY
+  --url <url>          the service's base URL; default $KEYWARD_<SERVICE>_URL or http://127.0.0.1:<port>
+  --json               print JSON instead of text
+  -h, --help           this text`;
+
+function fail(message, code = 1) {
+  console.error(`replay: ${message}`);
+  process.exit(code);
+}
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    service: { type: 'string' }, projection: { type: 'string', default: 'keys' }, from: { type: 'string', default: '0' },
+    key: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+const command = positionals[0];
+if (values.help || !command) {
+  console.log(HELP);
+  process.exit(values.help ? 0 : 2);
+}
+const key = values.key ?? process.env.KEYWARD_OPERATOR_KEY;
+if (!key) fail('no operator key: pass --key or set KEYWARD_OPERATOR_KEY (a private key with projections:operate)', 2);
+
+function baseUrl(service) {
+  if (!(service in SERVICES)) fail(`unknown service "${service}"; one of: ${Object.keys(SERVICES).join(', ')}`, 2);
+  return (values.url ?? process.env[`KEYWARD_${service.toUpperCase()}_URL`] ?? `http://127.0.0.1:${SERVICES[service]}`).replace(/\/$/, '');
+}
+
+async function call(service, method, path, body) {
+  let res;
+  try {
+    res = await fetch(`${baseUrl(service)}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+  } catch (e) {
+    fail(`${service} at ${baseUrl(service)} does not answer (${e.cause?.code ?? e.message}); is it running?`);
+  }
+  const text = await res.text();
+  const json = text ? JSON.parse(text) : {};
+  if (!res.ok) fail(`${service} answered ${res.status} ${json.code ?? ''}: ${json.detail ?? json.title ?? text}`);
+  return json;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pct = (a, b) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '100%');
+
+async function status() {
+  const services = values.service ? [values.service] : Object.keys(SERVICES);
+  const rows = [];
+  for (const s of services) {
+    const { projections } = await call(s, 'GET', '/admin/projections');
+    for (const p of projections) rows.push({ service: s, ...p });
+  }
+  if (values.json) return console.log(JSON.stringify(rows, null, 2));
+  console.log(`${'service'.padEnd(12)} ${'projection'.padEnd(10)} ${'items'.padStart(7)} ${'lag'.padStart(6)} ${'applied'.padStart(8)} ${'dups'.padStart(5)} ${'gaps'.padStart(5)}  position            last event`);
+  for (const r of rows) {
+    const position = Object.entries(r.positions).map(([p, o]) => `${p}:${o}`).join(' ');
+    console.log(`${r.service.padEnd(12)} ${r.name.padEnd(10)} ${String(r.items).padStart(7)} ${String(r.lag).padStart(6)} ${String(r.applied).padStart(8)} ${String(r.duplicates).padStart(5)} ${String(r.gaps).padStart(5)}  ${position.padEnd(19)} ${r.lastEventAt ?? '-'}`);
+  }
+}
+
+async function rebuild() {
+  const service = values.service ?? fail('rebuild needs --service', 2);
+  const name = values.projection;
+  const job = await call(service, 'POST', `/admin/projections/${name}/rebuild`);
+  if (!values.json) console.log(`[rebuild ${service}/${name}] job ${job.id} started; the service keeps serving from the current projection`);
+  for (;;) {
+    await sleep(500);
+    const j = await call(service, 'GET', `/admin/projections/${name}/rebuild`);
+    const p = j.progress;
+    if (!values.json) console.log(`[rebuild ${service}/${name}] ${p.read}/${p.target} events (${pct(p.read, p.target)}), ${p.eventsPerSecond} events/s, lag ${p.lag}`);
+    if (j.state === 'succeeded') {
+      const r = j.result;
+      if (values.json) return console.log(JSON.stringify(j, null, 2));
+      console.log(`[rebuild ${service}/${name}] done and swapped: ${r.applied} events applied, ${r.duplicates} duplicates, ${r.gaps} gaps, ${r.items} items, ${r.durationMs} ms; ` +
+        (r.matchedLive ? 'identical to the projection it replaced' : 'DIFFERED from the projection it replaced (the rebuilt one is now live)'));
+      return;
+    }
+    if (j.state === 'failed') fail(`rebuild failed: ${j.error}`);
+  }
+}
+
+async function republish() {
+  const service = values.service ?? fail('republish needs --service', 2);
+  const fromPosition = Number(values.from);
+  if (!Number.isInteger(fromPosition) || fromPosition < 0) fail('--from must be a whole number >= 0', 2);
+  await call(service, 'POST', '/admin/event-store/republish', { fromPosition });
+  for (;;) {
+    await sleep(500);
+    const s = await call(service, 'GET', '/admin/event-store/republish');
+    if (!values.json) console.log(`[republish ${service}] ${s.published}/${s.target} events (${pct(s.published, s.target)}), position ${s.position}, ${s.eventsPerSecond} events/s`);
+    if (s.state === 'succeeded') {
+      if (values.json) return console.log(JSON.stringify(s, null, 2));
+      return console.log(`[republish ${service}] done: ${s.published} events republished from position ${s.fromPosition}; consumers drop the ones they already applied`);
+    }
+    if (s.state === 'failed') fail(`republish failed: ${s.error}`);
+  }
+}
+
+const commands = { status, rebuild, republish };
+if (!commands[command]) fail(`unknown command "${command}"\n\n${HELP}`, 2);
+await commands[command]();
