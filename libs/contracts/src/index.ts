@@ -4,3 +4,8 @@ export * from './keys/key-events';
 export * from './keys/key-token';
 export * from './keys/one-year';
 export * from './services/services';
+export * from './errors/rule-violation';
+export * from './devices/device-events';
+export * from './sessions/session-events';
+export * from './technicians/technician-events';
+export * from './tickets/ticket-events';

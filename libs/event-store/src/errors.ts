@@ -1,12 +1,16 @@
+import { ProblemError } from '@keyward/problem';
+
 /**
  * Another writer appended to the stream first: the caller's view of the aggregate is stale.
  * Retriable: reload, decide again, append again.
  */
-export class ConcurrencyError extends Error {
+export class ConcurrencyError extends ProblemError {
   readonly retriable = true;
 
   constructor(readonly aggregateId: string, readonly expectedVersion: number) {
-    super(`stream ${aggregateId} moved past version ${expectedVersion} while this command was being decided`);
+    // Answered as 409 `concurrent_modification` wherever it reaches HTTP.
+    super(409, 'concurrent_modification', 'Concurrent modification',
+      `${aggregateId} was changed by another request at the same time (after version ${expectedVersion}); read it again and retry`);
     this.name = 'ConcurrencyError';
   }
 }

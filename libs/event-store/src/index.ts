@@ -3,3 +3,7 @@ export * from './mongo-event-store';
 export * from './outbox-relay';
 export * from './stored-event';
 export * from './nest/event-store.module';
+export * from './aggregate-store';
+export * from './aggregate-views.projection';
+export * from './view-store';
+export * from './nest/aggregate.providers';

@@ -1,6 +1,7 @@
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { Catch, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { RuleViolation } from '@keyward/contracts';
 import type { ProblemDetails } from './problem';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemError } from './problem';
 
@@ -49,6 +50,7 @@ export class ProblemFilter implements ExceptionFilter {
   toProblem(exception: unknown, req: Request): ProblemDetails {
     const instance = req.originalUrl?.split('?')[0];
     if (exception instanceof ProblemError) return exception.toProblem(instance);
+    if (exception instanceof RuleViolation) return fromRuleViolation(exception).toProblem(instance);
     const bodyParser = bodyParserError(exception);
     if (bodyParser) {
       const [code, title] = BODY_PARSER_CODES[bodyParser.type] ?? CODE_BY_STATUS[bodyParser.status] ?? ['bad_request', 'Bad request'];
@@ -85,4 +87,11 @@ function messageOf(response: string | object): string | undefined {
 
 function describe(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}${e.stack ? `\n${e.stack}` : ''}` : String(e);
+}
+
+const RULE_STATUS = { conflict: 409, invalid: 422, not_found: 404 } as const;
+const RULE_TITLE = { conflict: 'Conflict with the current state', invalid: 'Request breaks a rule', not_found: 'Not found' } as const;
+
+export function fromRuleViolation(v: RuleViolation): ProblemError {
+  return new ProblemError(RULE_STATUS[v.kind], v.code, RULE_TITLE[v.kind], v.message, v.details ?? {});
 }

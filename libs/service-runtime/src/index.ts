@@ -3,3 +3,5 @@ export * from './health/readiness.service';
 export * from './run-service';
 export * from './service-runtime.module';
 export * from './tokens';
+export * from './http/id-param.pipe';
+export * from './http/page-cursor';

@@ -1,0 +1,68 @@
+import type { Collection, Connection } from 'mongoose';
+
+/** What every read-model document carries: its aggregate, account and the version it reflects. */
+export interface ViewBase {
+  readonly id: string;
+  readonly accountId: string;
+  readonly version: number;
+}
+
+interface Doc { _id: string; accountId: string; version: number; [field: string]: unknown }
+
+export type ViewFilter = NonNullable<Parameters<Collection<Doc>['find']>[0]>;
+
+/**
+ * A service's read model of its own aggregates, one document per aggregate. Writes are
+ * idempotent and never go backwards (a view is replaced only by a higher version), so the inline
+ * update after a command and the relay's repair can race harmlessly.
+ */
+export class MongoViewStore<V extends ViewBase> {
+  readonly collection: Collection<Doc>;
+
+  constructor(connection: Connection, name: string) {
+    this.collection = connection.collection<Doc>(name);
+  }
+
+  async save(view: V): Promise<void> {
+    const doc = toDoc(view);
+    try {
+      await this.collection.replaceOne({ _id: view.id, version: { $lt: view.version } }, doc, { upsert: true });
+    } catch (e) {
+      // The upsert met a view at this version or newer: nothing to do.
+      if ((e as { code?: unknown }).code !== 11000) throw e;
+    }
+  }
+
+  async get(accountId: string, id: string): Promise<V | undefined> {
+    const doc = await this.collection.findOne({ _id: id, accountId });
+    return doc ? fromDoc<V>(doc) : undefined;
+  }
+
+  async find(filter: ViewFilter, sort: Record<string, 1 | -1>, limit: number): Promise<V[]> {
+    return (await this.collection.find(filter).sort(sort).limit(limit).toArray()).map((d) => fromDoc<V>(d));
+  }
+
+  async all(): Promise<V[]> {
+    return (await this.collection.find({}).toArray()).map((d) => fromDoc<V>(d));
+  }
+
+  /** Replaces the whole read model (after a rebuild): upsert every view, then drop the rest. */
+  async replaceAll(views: readonly V[]): Promise<void> {
+    for (let i = 0; i < views.length; i += 500) {
+      await this.collection.bulkWrite(views.slice(i, i + 500).map((v) => ({
+        replaceOne: { filter: { _id: v.id }, replacement: toDoc(v), upsert: true },
+      })), { ordered: false });
+    }
+    await this.collection.deleteMany({ _id: { $nin: views.map((v) => v.id) } });
+  }
+}
+
+function toDoc<V extends ViewBase>(view: V): Doc {
+  const { id, ...rest } = view;
+  return { ...rest, _id: id } as unknown as Doc;
+}
+
+function fromDoc<V>(doc: Doc): V {
+  const { _id, ...rest } = doc;
+  return { id: _id, ...rest } as unknown as V;
+}

@@ -1,0 +1,52 @@
+import type { FactoryProvider } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import type { Connection } from 'mongoose';
+import type { ServiceConfig } from '@keyward/config';
+import { topicName } from '@keyward/config';
+import type { EventEnvelope } from '@keyward/contracts';
+import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
+import type { ProjectionIndex } from '../indexed-projection';
+import { IndexedProjection } from '../indexed-projection';
+import { ProjectionRegistry } from '../projection-registry';
+
+export interface IndexedProjectionSpec<V extends { readonly id: string }, I extends ProjectionIndex<V>> {
+  /** Operator-facing name (`technicians`, `devices`): unique in the service. */
+  readonly name: string;
+  /** The contract's topic name (the configured prefix is added). */
+  readonly topic: string;
+  readonly createIndex: () => I;
+  readonly parse: (value: Buffer | null) => EventEnvelope | undefined;
+}
+
+/**
+ * A Nest provider of an IndexedProjection: started (persisted state loaded, caught up in the
+ * background) before the app listens, registered with readiness and with the operator registry,
+ * stopped on shutdown. Its consumer group is `<prefix>keyward-<service>-<name>-projection`.
+ */
+export function indexedProjectionProvider<V extends { readonly id: string }, I extends ProjectionIndex<V>>(
+  token: symbol,
+  spec: IndexedProjectionSpec<V, I>,
+): FactoryProvider<IndexedProjection<V, I>> {
+  return {
+    provide: token,
+    inject: [KAFKA, MONGO_CONNECTION, SERVICE_CONFIG, ReadinessService, ProjectionRegistry],
+    useFactory: async (kafka: Kafka, connection: Connection, config: ServiceConfig, readiness: ReadinessService, registry: ProjectionRegistry) => {
+      const logger = new Logger(`Projection:${spec.name}`);
+      const projection = new IndexedProjection<V, I>(kafka, connection, {
+        name: spec.name,
+        topic: topicName(config, spec.topic),
+        groupId: `${config.topicPrefix}keyward-${config.service}-${spec.name}-projection`,
+        collection: `projection_${spec.name}`,
+        createIndex: spec.createIndex,
+        parse: spec.parse,
+        maxStalenessMs: 0,
+        log: { log: (m) => logger.log(m), warn: (m) => logger.warn(m) },
+      });
+      await projection.start();
+      readiness.register({ name: `${spec.name}-projection`, check: async () => projection.readiness() });
+      registry.register(projection);
+      return projection;
+    },
+  };
+}
