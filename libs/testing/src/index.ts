@@ -3,3 +3,4 @@ export * from './service-process';
 export * from './test-infra';
 export * from './wait-for';
 export * from './in-process-service';
+export * from './test-keys';
