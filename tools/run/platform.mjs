@@ -66,7 +66,11 @@ try {
     const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
     const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env, SWC_NODE_PROJECT: 'tsconfig.base.json', PORT: String(port), HOST: host, NO_COLOR: '1' },
+      env: {
+        ...process.env, ...env, SWC_NODE_PROJECT: 'tsconfig.base.json', PORT: String(port), HOST: host, NO_COLOR: '1',
+        // The services believe X-Forwarded-For only from the edge (here: the loopback address).
+        TRUSTED_PROXIES: name === 'edge' ? (process.env.EDGE_TRUSTED_PROXIES ?? '') : (process.env.TRUSTED_PROXIES ?? '127.0.0.1'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.pipe(log);

@@ -1,26 +1,39 @@
-import type { DynamicModule } from '@nestjs/common';
-import { Module } from '@nestjs/common';
+import type { DynamicModule, MiddlewareConsumer, NestModule } from '@nestjs/common';
+import { Module, RequestMethod } from '@nestjs/common';
 import type { ServiceConfig } from '@keyward/config';
 import { KeyAuthModule } from '@keyward/key-auth';
 import { OperatorApiModule } from '@keyward/operator-api';
 import type { Clock } from '@keyward/service-runtime';
 import { ServiceRuntimeModule } from '@keyward/service-runtime';
+import type { EdgeOptions } from './proxy/edge-options';
+import { EDGE_OPTIONS, edgeOptionsFromEnv } from './proxy/edge-options';
+import { EdgeProxyMiddleware } from './proxy/edge-proxy.middleware';
 
 export interface EdgeModuleOptions {
   readonly config?: ServiceConfig;
   readonly clock?: Clock;
+  readonly edge?: Partial<EdgeOptions>;
 }
 
+/** The front door: every /v1 request is authorized here, then streamed to the owning service. */
 @Module({})
-export class EdgeModule {
+export class EdgeModule implements NestModule {
   static forRoot(options: EdgeModuleOptions = {}): DynamicModule {
     return {
       module: EdgeModule,
       imports: [
-        ServiceRuntimeModule.forRoot({ service: 'edge', ...options }),
+        ServiceRuntimeModule.forRoot({ service: 'edge', ...(options.config ? { config: options.config } : {}), ...(options.clock ? { clock: options.clock } : {}) }),
         KeyAuthModule.forRoot(),
         OperatorApiModule.forRoot(),
       ],
+      providers: [
+        { provide: EDGE_OPTIONS, useFactory: (): EdgeOptions => ({ ...edgeOptionsFromEnv(), ...options.edge }) },
+        EdgeProxyMiddleware,
+      ],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(EdgeProxyMiddleware).forRoutes({ path: 'v1/*path', method: RequestMethod.ALL });
   }
 }

@@ -1,4 +1,5 @@
 import { runService } from '@keyward/service-runtime';
 import { EdgeModule } from './edge.module';
 
-void runService('edge', () => EdgeModule.forRoot());
+// Bodies are streamed to the services unparsed; the edge only counts their bytes.
+void runService('edge', () => EdgeModule.forRoot(), { jsonBody: false });

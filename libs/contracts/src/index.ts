@@ -9,3 +9,4 @@ export * from './devices/device-events';
 export * from './sessions/session-events';
 export * from './technicians/technician-events';
 export * from './tickets/ticket-events';
+export * from './catalog/routes';

@@ -5,8 +5,28 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { ServiceConfig } from '@keyward/config';
 import { ConfigError } from '@keyward/config';
-import { createValidationPipe, ProblemFilter } from '@keyward/problem';
+import { createValidationPipe, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemFilter } from '@keyward/problem';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { SERVICE_CONFIG } from './tokens';
+
+/**
+ * Node answers requests it cannot parse (headers over its 16 KiB limit, broken HTTP) before any
+ * framework sees them, with an empty body; these answers are problem+json like all others.
+ */
+function answerClientErrorsAsProblems(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const [status, code, title] = err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'Request header fields too large']
+      : [400, 'bad_request', 'Bad request'];
+    const body = JSON.stringify({ type: PROBLEM_TYPE_BASE + code, title, status, code });
+    socket.end(`HTTP/1.1 ${status} ${title}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+}
 
 const LEVELS: Record<ServiceConfig['logLevel'], LogLevel[]> = {
   debug: ['debug', 'log', 'warn', 'error', 'fatal'],
@@ -15,9 +35,15 @@ const LEVELS: Record<ServiceConfig['logLevel'], LogLevel[]> = {
   error: ['error', 'fatal'],
 };
 
+export interface HttpOptions {
+  /** Parse JSON bodies (every service but the edge, which streams them through unparsed). */
+  readonly jsonBody?: boolean;
+}
+
 /** Applies what every service's HTTP layer has: body limit, validation, problem+json errors. */
-export function configureHttp(app: NestExpressApplication, config: ServiceConfig): void {
-  app.useBodyParser('json', { limit: config.bodyLimitBytes });
+export function configureHttp(app: NestExpressApplication, config: ServiceConfig, options: HttpOptions = {}): void {
+  if (options.jsonBody !== false) app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  answerClientErrorsAsProblems(app.getHttpServer() as Server);
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');
@@ -27,13 +53,13 @@ export function configureHttp(app: NestExpressApplication, config: ServiceConfig
 /** Creates a service's Nest application with the shared HTTP set-up, without listening. */
 export type RootModule = Type<unknown> | DynamicModule;
 
-export async function createServiceApp(rootModule: RootModule): Promise<NestExpressApplication> {
+export async function createServiceApp(rootModule: RootModule, options: HttpOptions = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(rootModule, {
     bodyParser: false,
     bufferLogs: true,
     logger: LEVELS[(process.env['LOG_LEVEL'] as ServiceConfig['logLevel']) ?? 'info'] ?? LEVELS.info,
   });
-  configureHttp(app, app.get<ServiceConfig>(SERVICE_CONFIG));
+  configureHttp(app, app.get<ServiceConfig>(SERVICE_CONFIG), options);
   return app;
 }
 
@@ -41,10 +67,10 @@ export async function createServiceApp(rootModule: RootModule): Promise<NestExpr
  * The main() of every service: create, listen, log where, stop cleanly on SIGINT/SIGTERM.
  * A configuration or start-up failure is printed as one clear line and exits with status 1.
  */
-export async function runService(name: string, rootModuleFactory: () => RootModule): Promise<INestApplication> {
+export async function runService(name: string, rootModuleFactory: () => RootModule, options: HttpOptions = {}): Promise<INestApplication> {
   const logger = new Logger(name);
   try {
-    const app = await createServiceApp(rootModuleFactory());
+    const app = await createServiceApp(rootModuleFactory(), options);
     const config = app.get<ServiceConfig>(SERVICE_CONFIG);
     await app.listen(config.port, config.host);
     logger.log(`${name} listening on http://${config.host}:${config.port}`);
