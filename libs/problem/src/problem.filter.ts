@@ -22,14 +22,6 @@ const CODE_BY_STATUS: Record<number, [code: string, title: string]> = {
   503: ['unavailable', 'Service unavailable'],
 };
 
-/** Express body-parser errors carry a `type` and a `status`; map them to stable codes. */
-const BODY_PARSER_CODES: Record<string, [code: string, title: string]> = {
-  'entity.parse.failed': ['malformed_json', 'Malformed JSON body'],
-  'entity.too.large': ['payload_too_large', 'Payload too large'],
-  'encoding.unsupported': ['unsupported_encoding', 'Unsupported content encoding'],
-  'charset.unsupported': ['unsupported_charset', 'Unsupported charset'],
-};
-
 /**
  * Answers every error as RFC 9457 problem+json. Anything a client can cause maps to a 4xx with
  * a stable code; anything else is a 500 `internal_error` whose details stay in the log.
@@ -51,12 +43,6 @@ export class ProblemFilter implements ExceptionFilter {
     const instance = req.originalUrl?.split('?')[0];
     if (exception instanceof ProblemError) return exception.toProblem(instance);
     if (exception instanceof RuleViolation) return fromRuleViolation(exception).toProblem(instance);
-    const bodyParser = bodyParserError(exception);
-    if (bodyParser) {
-      const [code, title] = BODY_PARSER_CODES[bodyParser.type] ?? CODE_BY_STATUS[bodyParser.status] ?? ['bad_request', 'Bad request'];
-      const detail = bodyParser.type === 'entity.parse.failed' ? 'The request body is not valid JSON' : undefined;
-      return { type: PROBLEM_TYPE_BASE + code, title, status: bodyParser.status, code, ...(detail ? { detail } : {}), instance };
-    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status < 500) {
@@ -68,15 +54,6 @@ export class ProblemFilter implements ExceptionFilter {
     this.logger.error(`unhandled error on ${req.method} ${instance ?? ''}: ${describe(exception)}`);
     return { type: PROBLEM_TYPE_BASE + 'internal_error', title: 'Internal error', status: 500, code: 'internal_error', instance };
   }
-}
-
-/** Express body-parser errors reach filters wrapped by Nest in an HttpException, as its cause. */
-function bodyParserError(e: unknown): { type: string; status: number } | undefined {
-  if (typeof e !== 'object' || e === null) return undefined;
-  if (e instanceof HttpException && e.cause !== undefined) return bodyParserError(e.cause);
-  const { type, status } = e as { type?: unknown; status?: unknown };
-  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) return { type, status };
-  return undefined;
 }
 
 function messageOf(response: string | object): string | undefined {

@@ -8,6 +8,7 @@ import { ConfigError } from '@keyward/config';
 import { createValidationPipe, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemFilter } from '@keyward/problem';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { useJsonBodies } from './http/json-body';
 import { SERVICE_CONFIG } from './tokens';
 
 /**
@@ -42,7 +43,7 @@ export interface HttpOptions {
 
 /** Applies what every service's HTTP layer has: body limit, validation, problem+json errors. */
 export function configureHttp(app: NestExpressApplication, config: ServiceConfig, options: HttpOptions = {}): void {
-  if (options.jsonBody !== false) app.useBodyParser('json', { limit: config.bodyLimitBytes });
+  if (options.jsonBody !== false) useJsonBodies(app, config.bodyLimitBytes);
   answerClientErrorsAsProblems(app.getHttpServer() as Server);
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());

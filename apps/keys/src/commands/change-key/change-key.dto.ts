@@ -1,7 +1,8 @@
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, MaxLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 
 export class ReasonDto {
-  @IsOptional()
+  // Not @IsOptional, which lets null through to the domain as if it were a string (a 500): null is refused.
+  @ValidateIf((_dto: ReasonDto, value: unknown) => value !== undefined)
   @IsString()
   @MaxLength(1000)
   reason?: string;
