@@ -2,6 +2,7 @@ import type { DynamicModule, OnModuleInit } from '@nestjs/common';
 import { Injectable, Module } from '@nestjs/common';
 import { KeyProjection } from '@keyward/key-auth';
 import { ProjectionRegistry } from '@keyward/projections';
+import { MetricsController } from './metrics.http.controller';
 import { OperatorController } from './operator.http.controller';
 import { Republisher } from './republisher';
 
@@ -24,7 +25,7 @@ export class OperatorApiModule {
     return {
       module: OperatorApiModule,
       global: true,
-      controllers: [OperatorController],
+      controllers: [OperatorController, MetricsController],
       providers: [ProjectionRegistry, Republisher, RegisterKeyProjection],
       exports: [ProjectionRegistry],
     };

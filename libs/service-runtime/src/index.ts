@@ -5,3 +5,4 @@ export * from './service-runtime.module';
 export * from './tokens';
 export * from './http/id-param.pipe';
 export * from './http/page-cursor';
+export * from './metrics/metrics';

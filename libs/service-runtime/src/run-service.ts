@@ -9,6 +9,8 @@ import { createValidationPipe, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemF
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { useJsonBodies } from './http/json-body';
+import { countRequests } from './metrics/http-metrics';
+import { Metrics } from './metrics/metrics';
 import { SERVICE_CONFIG } from './tokens';
 
 /**
@@ -43,6 +45,7 @@ export interface HttpOptions {
 
 /** Applies what every service's HTTP layer has: body limit, validation, problem+json errors. */
 export function configureHttp(app: NestExpressApplication, config: ServiceConfig, options: HttpOptions = {}): void {
+  countRequests(app, app.get(Metrics));
   if (options.jsonBody !== false) useJsonBodies(app, config.bodyLimitBytes);
   answerClientErrorsAsProblems(app.getHttpServer() as Server);
   app.useGlobalFilters(new ProblemFilter());

@@ -10,6 +10,7 @@ import type { Clock } from './clock/clock';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
 import { InfraConnections } from './infra/infra-connections';
+import { Metrics } from './metrics/metrics';
 import { KAFKA, MONGO_CONNECTION, SERVICE_CONFIG } from './tokens';
 
 export interface ServiceRuntimeOptions {
@@ -47,8 +48,9 @@ export class ServiceRuntimeModule {
         { provide: KAFKA, useFactory: () => createKafka(config) },
         ReadinessService,
         InfraConnections,
+        Metrics,
       ],
-      exports: [SERVICE_CONFIG, CLOCK, MONGO_CONNECTION, KAFKA, ReadinessService],
+      exports: [SERVICE_CONFIG, CLOCK, MONGO_CONNECTION, KAFKA, ReadinessService, Metrics],
     };
   }
 }

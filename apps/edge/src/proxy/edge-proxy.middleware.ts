@@ -9,7 +9,7 @@ import type { IpAllowList } from '@keyward/ip-match';
 import type { KeyAuthOptions } from '@keyward/key-auth';
 import { authorize, clientIp, extractToken, KEY_AUTH_OPTIONS, KeyProjection, parseTrustedProxies } from '@keyward/key-auth';
 import type { Clock } from '@keyward/service-runtime';
-import { CLOCK, SERVICE_CONFIG } from '@keyward/service-runtime';
+import { CLOCK, Metrics, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { RouteTable } from '../routing/route-table';
 import { AuthFailureThrottle } from '../throttle/auth-failure-throttle';
 import type { EdgeOptions } from './edge-options';
@@ -40,6 +40,7 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     @Inject(KEY_AUTH_OPTIONS) keyAuth: KeyAuthOptions,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: Metrics,
   ) {
     this.trustedProxies = parseTrustedProxies(keyAuth.trustedProxies);
     this.throttle = new AuthFailureThrottle(options.authFailureLimit, options.authFailureWindowMs);
@@ -57,6 +58,9 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     });
 
     const { route, allowed } = this.routes.match(req.method ?? 'GET', pathname);
+    // For the request counter: the route template, not the raw path.
+    (res as ServerResponse & { locals?: Record<string, unknown> }).locals ??= {};
+    (res as ServerResponse & { locals: Record<string, unknown> }).locals['route'] = route?.template ?? 'unmatched';
     if (!route) {
       if (allowed.length > 0) {
         return sendProblem(res, new ProblemError(405, 'method_not_allowed', 'Method not allowed', `${pathname} accepts ${allowed.join(', ')}`), pathname, { allow: allowed.join(', ') });
@@ -65,14 +69,17 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     }
     const available = this.projection.available();
     if (!available.ok) {
+      this.count('authorization_unavailable');
       return sendProblem(res, new ProblemError(503, 'authorization_unavailable', 'Authorization unavailable', `keys cannot be checked right now: ${available.reason}; retry shortly`), pathname, { 'retry-after': '5' });
     }
     const nowMs = this.clock.now().getTime();
     const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trustedProxies);
     const outcome = authorize(this.projection.index, { token: extractToken(req.headers), clientIp: ip, permission: route.permission, nowMs });
+    this.count(outcome.ok ? 'ok' : outcome.code);
     if (!outcome.ok) {
       const wait = this.throttle.fail(ip ?? 'unknown', Date.now());
       if (wait !== undefined) {
+        this.count('too_many_auth_failures');
         return sendProblem(res, new ProblemError(429, 'too_many_auth_failures', 'Too many requests',
           `too many failed authentications from this address; retry in ${wait} s`), pathname, { 'retry-after': String(wait) });
       }
@@ -81,6 +88,10 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.config.bodyLimitBytes) return this.tooLarge(req, res, pathname);
     this.forward(req, res, route.service as Exclude<ServiceName, 'edge'>, url, pathname, ip, requestId);
+  }
+
+  private count(code: string): void {
+    this.metrics.inc('auth_outcomes_total', 'Authorization outcomes by code (ok or the problem code)', { code });
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, service: Exclude<ServiceName, 'edge'>, url: string, pathname: string, ip: string | undefined, requestId: string): void {

@@ -6,7 +6,7 @@ import type { Permission } from '@keyward/contracts';
 import type { IpAllowList } from '@keyward/ip-match';
 import { ProblemError } from '@keyward/problem';
 import type { Clock } from '@keyward/service-runtime';
-import { CLOCK } from '@keyward/service-runtime';
+import { CLOCK, Metrics } from '@keyward/service-runtime';
 import { authorize } from '../authorize/authorize';
 import { clientIp, parseTrustedProxies } from '../http/client-ip';
 import { extractToken } from '../http/extract-token';
@@ -33,6 +33,7 @@ export class KeyGuard implements CanActivate {
     private readonly projection: KeyProjection,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(KEY_AUTH_OPTIONS) options: KeyAuthOptions,
+    private readonly metrics: Metrics,
   ) {
     this.trustedProxies = parseTrustedProxies(options.trustedProxies);
   }
@@ -44,6 +45,7 @@ export class KeyGuard implements CanActivate {
     const nowMs = this.clock.now().getTime();
     const available = this.projection.available();
     if (!available.ok) {
+      this.count('authorization_unavailable');
       throw new ProblemError(503, 'authorization_unavailable', 'Authorization unavailable',
         `keys cannot be checked right now: ${available.reason}; retry shortly`);
     }
@@ -53,9 +55,14 @@ export class KeyGuard implements CanActivate {
       permission,
       nowMs,
     });
+    this.count(outcome.ok ? 'ok' : outcome.code);
     if (!outcome.ok) throw new ProblemError(outcome.status, outcome.code, TITLES[outcome.status] ?? 'Unauthorized', outcome.detail);
     req.caller = outcome.key;
     return true;
+  }
+
+  private count(code: string): void {
+    this.metrics.inc('auth_outcomes_total', 'Authorization outcomes by code (ok or the problem code)', { code });
   }
 
   private permissionOf(context: ExecutionContext): Permission | null {
