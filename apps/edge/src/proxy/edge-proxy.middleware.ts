@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { NestMiddleware } from '@nestjs/common';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { ServiceConfig } from '@keyward/config';
 import type { ServiceName } from '@keyward/contracts';
 import type { IpAllowList } from '@keyward/ip-match';
@@ -16,7 +16,6 @@ import type { EdgeOptions } from './edge-options';
 import { EDGE_OPTIONS } from './edge-options';
 import { ProblemError, sendProblem } from './problem-response';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Hop-by-hop headers (RFC 9110 7.6.1) and what the edge sets itself. */
 const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'x-forwarded-for', 'x-request-id', 'x-forwarded-proto', 'x-forwarded-host']);
 const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden' };
@@ -28,7 +27,6 @@ const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden' }
  */
 @Injectable()
 export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
-  private readonly logger = new Logger('Edge');
   private readonly routes = new RouteTable();
   private readonly agents = new Map<ServiceName, http.Agent>();
   private readonly trustedProxies: IpAllowList;
@@ -47,20 +45,15 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
   }
 
   use(req: IncomingMessage, res: ServerResponse): void {
-    const started = performance.now();
-    const incomingId = req.headers['x-request-id'];
-    const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
-    res.setHeader('x-request-id', requestId);
+    const locals = ((res as ServerResponse & { locals?: Record<string, unknown> }).locals ??= {});
+    // The id given by the shared request middleware (the caller's X-Request-Id when well-formed).
+    const requestId = typeof locals['requestId'] === 'string' ? locals['requestId'] : randomUUID();
     const url = req.url ?? '/';
     const pathname = url.split('?', 1)[0] ?? '/';
-    res.once('finish', () => {
-      this.logger.log(`${requestId} ${req.method ?? ''} ${pathname} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
-    });
 
     const { route, allowed } = this.routes.match(req.method ?? 'GET', pathname);
     // For the request counter: the route template, not the raw path.
-    (res as ServerResponse & { locals?: Record<string, unknown> }).locals ??= {};
-    (res as ServerResponse & { locals: Record<string, unknown> }).locals['route'] = route?.template ?? 'unmatched';
+    locals['route'] = route?.template ?? 'unmatched';
     if (!route) {
       if (allowed.length > 0) {
         return sendProblem(res, new ProblemError(405, 'method_not_allowed', 'Method not allowed', `${pathname} accepts ${allowed.join(', ')}`), pathname, { allow: allowed.join(', ') });
