@@ -157,10 +157,26 @@ describe('docker-compose.yml', () => {
     expect(schemaErrors(validate, broken)).not.toEqual([]);
   });
 
-  it('defines exactly one service per app plus kafka and mongo', () => {
+  it('defines exactly one service per app plus kafka, mongo and the one-shot admin-key bootstrap', () => {
     const names = Object.keys(dict(dict(document, 'the compose file')['services'], 'services'));
 
-    expect(names.sort()).toEqual([...APPS, 'kafka', 'mongo'].sort());
+    expect(names.sort()).toEqual([...APPS, 'kafka', 'mongo', 'bootstrap'].sort());
+  });
+
+  it('runs the bootstrap once, from the keys image, after the keys service is healthy', () => {
+    const bootstrap = service(document, 'bootstrap');
+    expect(dict(bootstrap['build'], 'services.bootstrap.build')['args']).toEqual({ APP: 'keys' });
+    expect(bootstrap['restart']).toBe('no');
+    expect(dict(bootstrap['depends_on'], 'services.bootstrap.depends_on')['keys']).toEqual({ condition: 'service_healthy' });
+    expect(JSON.stringify(bootstrap['command'])).toContain('apps/keys/src/bootstrap/bootstrap.cli.ts');
+  });
+
+  it('lets the services trust X-Forwarded-For only from the edge, and the edge from nobody', () => {
+    const edgeAddress = dict(dict(service(document, 'edge')['networks'], 'services.edge.networks')['default'], 'edge network')['ipv4_address'];
+    for (const app of APPS.filter((a) => a !== 'edge')) {
+      expect(dict(service(document, app)['environment'], `services.${app}.environment`)['TRUSTED_PROXIES']).toBe(edgeAddress);
+    }
+    expect(dict(service(document, 'edge')['environment'], 'services.edge.environment')['TRUSTED_PROXIES']).toBe('');
   });
 
   it.each(APPS)('builds %s from the repository Dockerfile with the APP build arg', (app) => {
