@@ -1,16 +1,26 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import type { ServiceConfig } from '@keyward/config';
+import { EventStoreModule } from '@keyward/event-store';
 import { KeyAuthModule } from '@keyward/key-auth';
 import { OperatorApiModule } from '@keyward/operator-api';
 import type { Clock } from '@keyward/service-runtime';
 import { ServiceRuntimeModule } from '@keyward/service-runtime';
+import { deviceProviders } from './application/device.aggregate';
+import { DeviceCommands } from './application/device-commands.service';
+import { DeviceQueries } from './application/device-queries';
+import { RegisterDeviceController } from './commands/register-device/register-device.http.controller';
+import { RemoveDeviceController } from './commands/remove-device/remove-device.http.controller';
+import { UpdateDeviceController } from './commands/update-device/update-device.http.controller';
+import { GetDeviceController } from './queries/get-device/get-device.http.controller';
+import { ListDevicesController } from './queries/list-devices/list-devices.http.controller';
 
 export interface DevicesModuleOptions {
   readonly config?: ServiceConfig;
   readonly clock?: Clock;
 }
 
+/** The devices service: the Device aggregate, its read model and the Device API. */
 @Module({})
 export class DevicesModule {
   static forRoot(options: DevicesModuleOptions = {}): DynamicModule {
@@ -18,9 +28,12 @@ export class DevicesModule {
       module: DevicesModule,
       imports: [
         ServiceRuntimeModule.forRoot({ service: 'devices', ...options }),
+        EventStoreModule.forRoot(),
         KeyAuthModule.forRoot(),
         OperatorApiModule.forRoot(),
       ],
+      controllers: [RegisterDeviceController, ListDevicesController, GetDeviceController, UpdateDeviceController, RemoveDeviceController],
+      providers: [...deviceProviders(), DeviceCommands, DeviceQueries],
     };
   }
 }

@@ -1,0 +1,25 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DeviceCommands } from '../../application/device-commands.service';
+import type { DeviceView } from '../../application/device.view';
+import { RegisterDeviceDto } from './register-device.dto';
+
+@Controller('v1/devices')
+export class RegisterDeviceController {
+  constructor(private readonly commands: DeviceCommands) {}
+
+  /** Registers a device in the caller's account and answers 201 with its view. */
+  @Post()
+  @HttpCode(201)
+  @RequirePermission('devices:write')
+  register(@Body() body: RegisterDeviceDto, @Caller() caller: AuthorizedKey): Promise<DeviceView> {
+    return this.commands.register(caller, {
+      name: body.name,
+      os: body.os,
+      hostname: body.hostname,
+      ...(body.tags !== undefined ? { tags: body.tags } : {}),
+      ...(body.ownerTechnicianId !== undefined ? { ownerTechnicianId: body.ownerTechnicianId } : {}),
+    });
+  }
+}

@@ -1,0 +1,25 @@
+import { Body, Controller, Param, Patch } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DeviceCommands } from '../../application/device-commands.service';
+import type { DeviceView } from '../../application/device.view';
+import { deviceIdPipe } from '../../http/device-id.pipe';
+import { UpdateDeviceDto } from './update-device.dto';
+
+@Controller('v1/devices')
+export class UpdateDeviceController {
+  constructor(private readonly commands: DeviceCommands) {}
+
+  /** Changes the given fields; unchanged values record nothing. A removed device answers 409 `device_removed`. */
+  @Patch(':id')
+  @RequirePermission('devices:write')
+  update(@Param('id', deviceIdPipe) id: string, @Body() body: UpdateDeviceDto, @Caller() caller: AuthorizedKey): Promise<DeviceView> {
+    return this.commands.update(caller, id, {
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.os !== undefined ? { os: body.os } : {}),
+      ...(body.hostname !== undefined ? { hostname: body.hostname } : {}),
+      ...(body.tags !== undefined ? { tags: body.tags } : {}),
+      ...(body.ownerTechnicianId !== undefined ? { ownerTechnicianId: body.ownerTechnicianId } : {}),
+    });
+  }
+}

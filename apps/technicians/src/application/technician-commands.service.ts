@@ -1,0 +1,72 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { newId } from '@keyward/service-runtime';
+import type { TechnicianCommand } from '../domain';
+import { normaliseEmail } from '../domain';
+import type { TechnicianAggregates, TechnicianViews } from './technician.aggregate';
+import { TECHNICIAN_AGGREGATES, TECHNICIAN_VIEWS } from './technician.aggregate';
+import type { TechnicianView } from './technician.view';
+import { toTechnicianView } from './technician.view';
+
+export interface ActingKey {
+  readonly accountId: string;
+  /** The acting key's id, recorded as `by`. */
+  readonly keyId: string;
+}
+
+/**
+ * The command side: looks up what `decide` needs from the read model, runs the command against
+ * the aggregate (load, decide, append at the loaded version, update the read model) and answers
+ * the technician as it now is. Rule violations and concurrent appends reach the HTTP layer as
+ * they are (409/422/404 problem+json).
+ */
+@Injectable()
+export class TechnicianCommands {
+  constructor(
+    @Inject(TECHNICIAN_AGGREGATES) private readonly aggregates: TechnicianAggregates,
+    @Inject(TECHNICIAN_VIEWS) private readonly views: TechnicianViews,
+  ) {}
+
+  async register(actor: ActingKey, body: { readonly name: string; readonly email: string }): Promise<TechnicianView> {
+    const emailHolder = await this.activeHolderOf(actor.accountId, body.email);
+    return this.run(newId('tech'), actor, { type: 'RegisterTechnician', data: { name: body.name, email: body.email, by: actor.keyId, emailHolder } });
+  }
+
+  async update(actor: ActingKey, id: string, body: { readonly name?: string; readonly email?: string }): Promise<TechnicianView> {
+    const emailHolder = body.email !== undefined ? await this.activeHolderOf(actor.accountId, body.email, id) : null;
+    return this.run(id, actor, {
+      type: 'UpdateTechnician',
+      data: { ...(body.name !== undefined ? { name: body.name } : {}), ...(body.email !== undefined ? { email: body.email } : {}), by: actor.keyId, emailHolder },
+    });
+  }
+
+  deactivate(actor: ActingKey, id: string, reason: string | undefined): Promise<TechnicianView> {
+    return this.run(id, actor, { type: 'DeactivateTechnician', data: { by: actor.keyId, ...(reason !== undefined ? { reason } : {}) } });
+  }
+
+  private async run(id: string, actor: ActingKey, command: TechnicianCommand): Promise<TechnicianView> {
+    const { state } = await this.aggregates.execute(id, actor.accountId, command);
+    const view = toTechnicianView(id, state);
+    if (!view) throw new Error(`technician command ${command.type} left no technician ${id}`);
+    return view;
+  }
+
+  /**
+   * Another active technician of the account holding this email, per the read model. This is a
+   * check, not a guarantee: two requests racing with the same email can both pass it (the read
+   * model is written after each append), and nothing across streams stops both appends. Closing
+   * the race needs an email reservation (a stream or a unique index per account and email).
+   */
+  private async activeHolderOf(accountId: string, email: string, except?: string): Promise<string | null> {
+    // An invalid email is refused by `decide` with its own code; it cannot be held by anyone.
+    let normalised: string;
+    try {
+      normalised = normaliseEmail(email);
+    } catch {
+      return null;
+    }
+    const [holder] = await this.views.find({
+      accountId, email: normalised, status: 'active', ...(except !== undefined ? { _id: { $ne: except } } : {}),
+    }, { createdAt: 1 }, 1);
+    return holder?.id ?? null;
+  }
+}

@@ -1,0 +1,19 @@
+import { Body, Controller, Param, Patch } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { TechnicianCommands } from '../../application/technician-commands.service';
+import type { TechnicianView } from '../../application/technician.view';
+import { technicianIdPipe } from '../../http/technician-id.pipe';
+import { UpdateTechnicianDto } from './update-technician.dto';
+
+@Controller('v1/technicians')
+export class UpdateTechnicianController {
+  constructor(private readonly commands: TechnicianCommands) {}
+
+  /** Changes the name and/or email; unchanged values record nothing. A deactivated technician answers 409. */
+  @Patch(':id')
+  @RequirePermission('technicians:write')
+  update(@Param('id', technicianIdPipe) id: string, @Body() body: UpdateTechnicianDto, @Caller() caller: AuthorizedKey): Promise<TechnicianView> {
+    return this.commands.update(caller, id, body);
+  }
+}

@@ -1,0 +1,65 @@
+import type { TechnicianEventEnvelope } from '@keyward/contracts';
+
+export type TechnicianStatus = 'active' | 'deactivated';
+
+export const TECHNICIAN_STATUSES: readonly TechnicianStatus[] = ['active', 'deactivated'];
+
+/** The Technician aggregate as folded from its events; `null` until `TechnicianRegistered`. */
+export interface TechnicianState {
+  readonly id: string;
+  readonly accountId: string;
+  readonly name: string;
+  /** Trimmed and lower-cased. */
+  readonly email: string;
+  readonly status: TechnicianStatus;
+  /** ISO-8601 UTC instants, from the events' `occurredAt`. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly deactivatedAt: string | null;
+  /** The version of the last event applied. */
+  readonly version: number;
+}
+
+export type TechnicianAggregate = TechnicianState | null;
+
+export function initialState(): TechnicianAggregate {
+  return null;
+}
+
+/**
+ * Applies one stored event. A stream that breaks the aggregate's own rules (an event before
+ * `TechnicianRegistered`, a second one) is corrupt, so it throws rather than guessing.
+ */
+export function evolve(state: TechnicianAggregate, event: TechnicianEventEnvelope): TechnicianState {
+  if (event.type === 'TechnicianRegistered') {
+    if (state !== null) throw new Error(`TechnicianRegistered (version ${event.version}) for technician ${event.aggregateId}, which already exists`);
+    return {
+      id: event.aggregateId,
+      accountId: event.accountId,
+      name: event.data.name,
+      email: event.data.email,
+      status: 'active',
+      createdAt: event.occurredAt,
+      updatedAt: event.occurredAt,
+      deactivatedAt: null,
+      version: event.version,
+    };
+  }
+  if (state === null) throw new Error(`${event.type} (version ${event.version}) for technician ${event.aggregateId}, which was never registered`);
+  switch (event.type) {
+    case 'TechnicianUpdated':
+      return {
+        ...state,
+        ...(event.data.name !== undefined ? { name: event.data.name } : {}),
+        ...(event.data.email !== undefined ? { email: event.data.email } : {}),
+        updatedAt: event.occurredAt,
+        version: event.version,
+      };
+    case 'TechnicianDeactivated':
+      return { ...state, status: 'deactivated', deactivatedAt: event.occurredAt, updatedAt: event.occurredAt, version: event.version };
+    default: {
+      const unknown: never = event;
+      throw new Error(`unhandled technician event ${(unknown as { type: string }).type}`);
+    }
+  }
+}
