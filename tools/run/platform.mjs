@@ -28,6 +28,7 @@ let stopping = false;
 async function shutdown(code) {
   if (stopping) return;
   stopping = true;
+  const t0 = Date.now();
   console.log('\n[platform] stopping apps ...');
   await Promise.all([...children.values()].map((child) => new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined);
@@ -36,10 +37,10 @@ async function shutdown(code) {
     child.kill('SIGTERM');
   })));
   if (infra) {
-    console.log('[platform] stopping Kafka and FerretDB ...');
+    console.log(`[platform] apps stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s; stopping Kafka and FerretDB ...`);
     await infra.stop();
   }
-  console.log('[platform] stopped');
+  console.log(`[platform] stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   process.exit(code);
 }
 process.on('SIGINT', () => void shutdown(0));
