@@ -72,11 +72,14 @@ export async function keyProjectionStatus(baseUrl: string, secret: string): Prom
   return keys;
 }
 
-/** Waits until a service knows a key (it stops answering 401 unknown_key) and returns what it answers then. */
+/**
+ * Waits until a service knows a key (it stops answering 401 unknown_key, and 503 while its key
+ * projection is still catching up) and returns what it answers then.
+ */
 export async function waitUntilKnown(baseUrl: string, secret: string, what: string, timeoutMs = 15_000): Promise<Reply> {
   return waitFor(`${what} to reach ${baseUrl}`, async () => {
     const reply = await guarded(baseUrl, secret);
-    return reply.code === 'unknown_key' ? false : reply;
+    return reply.code === 'unknown_key' || reply.code === 'authorization_unavailable' ? false : reply;
   }, { timeoutMs });
 }
 
