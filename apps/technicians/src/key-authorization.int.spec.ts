@@ -49,23 +49,6 @@ function bearer(secret: string, xForwardedFor?: string): Record<string, string> 
   return { authorization: `Bearer ${secret}`, ...(xForwardedFor !== undefined ? { 'x-forwarded-for': xForwardedFor } : {}) };
 }
 
-/** Runs `start` with some process variables set (the key-auth options are read from them at start-up). */
-async function withEnv<T>(vars: Record<string, string | undefined>, start: () => Promise<T>): Promise<T> {
-  const saved = new Map(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const apply = (values: Iterable<[string, string | undefined]>): void => {
-    for (const [k, v] of values) {
-      if (v === undefined) Reflect.deleteProperty(process.env, k);
-      else process.env[k] = v;
-    }
-  };
-  apply(Object.entries(vars));
-  try {
-    return await start();
-  } finally {
-    apply(saved);
-  }
-}
-
 /** A character of a token's random part replaced by another base62 one: a typo the checksum catches. */
 function mistyped(token: string): string {
   const i = 20;
@@ -81,8 +64,10 @@ describe('technicians: every authorization outcome, with keys learned only from 
   // The keys process runs on real time; this clock starts at real time and only this spec moves it.
   const base = new Date();
   const clock = new ManualClock(base);
-  const proxiedConfig = testServiceConfig('technicians', { KAFKA_TOPIC_PREFIX: prefix });
-  const directConfig = testServiceConfig('technicians', { KAFKA_TOPIC_PREFIX: prefix });
+  // The key-auth options come from each app's configuration, so the two apps differ only there.
+  const proxiedConfig = testServiceConfig('technicians', { KAFKA_TOPIC_PREFIX: prefix, TRUSTED_PROXIES: '127.0.0.1' });
+  // Its own consumer group: sharing the other app's would split the partitions between them.
+  const directConfig = testServiceConfig('technicians', { KAFKA_TOPIC_PREFIX: prefix, KEY_PROJECTION_GROUP_ID: `${prefix}technicians-direct-key-projection` });
   let keys: ServiceProcess | undefined;
   /** Trusts 127.0.0.1 as its proxy, so reads X-Forwarded-For from this spec. */
   let proxied: InProcessService | undefined;
@@ -143,11 +128,8 @@ describe('technicians: every authorization outcome, with keys learned only from 
     main = await bootstrap('acc_main');
     other = await bootstrap('acc_other');
     keys = await startServiceProcess('keys', { env: keysEnv, database: keysDatabase });
-    proxied = await withEnv({ TRUSTED_PROXIES: '127.0.0.1', KEY_PROJECTION_GROUP_ID: undefined }, () =>
-      startInProcess(TechniciansModule.forRoot({ config: proxiedConfig, clock })));
-    // Its own consumer group: sharing the other app's would split the partitions between them.
-    direct = await withEnv({ TRUSTED_PROXIES: undefined, KEY_PROJECTION_GROUP_ID: `${prefix}technicians-direct-key-projection` }, () =>
-      startInProcess(TechniciansModule.forRoot({ config: directConfig, clock })));
+    proxied = await startInProcess(TechniciansModule.forRoot({ config: proxiedConfig, clock }));
+    direct = await startInProcess(TechniciansModule.forRoot({ config: directConfig, clock }));
     for (const via of [proxied, direct]) {
       await waitFor('the admin key to work on technicians', async () => (await guarded(main.secret, { via })).status === 200, { timeoutMs: 60_000 });
     }

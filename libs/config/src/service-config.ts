@@ -16,6 +16,12 @@ export interface ServiceConfig {
   /** Largest request body accepted, in bytes. */
   readonly bodyLimitBytes: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Addresses/CIDRs whose X-Forwarded-For is believed (the edge); empty: none (TRUSTED_PROXIES). */
+  readonly trustedProxies: string;
+  /** The key projection's consumer group (KEY_PROJECTION_GROUP_ID), default per service. */
+  readonly keyProjectionGroupId: string;
+  /** Bound on the key projection's staleness in ms, 0 = none (KEY_PROJECTION_MAX_STALENESS_MS, 300000). */
+  readonly keyProjectionMaxStalenessMs: number;
 }
 
 export class ConfigError extends Error {
@@ -32,7 +38,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Required: KAFKA_BROKERS (comma-separated host:port), MONGODB_URI.
  * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
- * LOG_LEVEL (info).
+ * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS.
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
   const problems: string[] = [];
@@ -47,6 +53,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   if (!isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, not "${logLevel}"`);
   const mongodbDatabase = env['MONGODB_DATABASE'] ?? `keyward_${service}`;
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDatabase)) problems.push(`MONGODB_DATABASE "${mongodbDatabase}" is not a valid database name`);
+  const maxStaleness = intFrom(env, 'KEY_PROJECTION_MAX_STALENESS_MS', 5 * 60 * 1000, 0, 24 * 60 * 60 * 1000, problems);
   const topicPrefix = env['KAFKA_TOPIC_PREFIX'] ?? '';
   if (!/^[A-Za-z0-9._-]{0,100}$/.test(topicPrefix)) problems.push(`KAFKA_TOPIC_PREFIX "${topicPrefix}" may hold only letters, digits, '.', '_' and '-'`);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -61,6 +68,9 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     mongodbDatabase,
     bodyLimitBytes,
     logLevel: logLevel as ServiceConfig['logLevel'],
+    trustedProxies: env['TRUSTED_PROXIES'] ?? '',
+    keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
+    keyProjectionMaxStalenessMs: maxStaleness,
   });
 }
 

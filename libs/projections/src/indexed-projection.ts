@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Collection, Connection } from 'mongoose';
 import type { EventEnvelope } from '@keyward/contracts';
@@ -26,12 +25,14 @@ export interface IndexedProjectionOptions<V extends { readonly id: string }, I e
   readonly parse: (value: Buffer | null) => EventEnvelope | undefined;
   /** 0: no bound. See DESIGN section 5. */
   readonly maxStalenessMs: number;
+  /** What the items are called in log lines (`keys`, `technicians`). */
+  readonly itemNoun?: string;
   readonly log: { log(message: string): void; warn(message: string): void };
 }
 
 interface CheckpointDoc { _id: string; topic: string; partition: number; offset: string }
-/** A persisted view: the view's own fields plus its id and the rebuild generation that wrote it. */
-interface ViewDoc { _id: string; generation?: string; [field: string]: unknown }
+/** A persisted view: the view's own fields plus its id. */
+interface ViewDoc { _id: string; [field: string]: unknown }
 
 /**
  * A projection of one topic into memory, persisted in the service's own database: the views and
@@ -146,9 +147,10 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   }
 
   /**
-   * Rebuilds from the start of the topic into a new index while the service keeps reading the
-   * current one; then stops the live consumer, reads the last events, swaps in one assignment,
-   * persists the new state and resumes the live consumer after it.
+   * Rebuilds from the start of the topic into a new index while the service keeps answering from
+   * the current one, then swaps in one assignment. The live consumer never stops: after the swap
+   * it applies to the new index, and the reader reads on to the end once more, so an event that
+   * arrived during the swap reaches the new index by one of the two (the other drops it by version).
    */
   async rebuild(onProgress: (p: RebuildProgress) => void): Promise<RebuildResult> {
     const started = Date.now();
@@ -179,28 +181,16 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const ticker = setInterval(report, 250);
     try {
       await reader.readToEnd();
-      await this.stop();
-      try {
-        await reader.extendTo();
-        const matchedLive = sameViews(this.current, fresh);
-        this.current = fresh;
-        this.positions.clear();
-        for (const [p, o] of reader.positions()) this.positions.set(p, o);
-        this.counts = counts;
-        this.lastEventAt = lastEventAt;
-        await this.persistAll();
-        const admin = this.kafka.admin();
-        await admin.connect();
-        try {
-          await this.alignGroupOffsets(admin);
-        } finally {
-          await admin.disconnect();
-        }
-        report();
-        return { applied: counts.applied, duplicates: counts.duplicates, gaps: counts.gaps, items: fresh.size, durationMs: Date.now() - started, matchedLive };
-      } finally {
-        await this.startConsumer();
-      }
+      // Read on to the end of now, so that the comparison sees (nearly) the same events as live.
+      await reader.extendTo();
+      const matchedLive = sameViews(this.current, fresh);
+      this.current = fresh;
+      await reader.extendTo();
+      this.counts = counts;
+      this.lastEventAt = lastEventAt;
+      await this.persistAll();
+      report();
+      return { applied: counts.applied, duplicates: counts.duplicates, gaps: counts.gaps, items: fresh.size, durationMs: Date.now() - started, matchedLive };
     } finally {
       clearInterval(ticker);
       await reader.close();
@@ -210,11 +200,11 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private async loadPersisted(): Promise<void> {
     const docs = await this.views.find({}).toArray();
     this.current.load(docs.map((d) => {
-      const { _id: _ignored, generation: _generation, ...view } = d;
+      const { _id: _ignored, ...view } = d;
       return view as unknown as V;
     }));
     for (const c of await this.checkpoints.find({ topic: this.options.topic }).toArray()) this.positions.set(c.partition, BigInt(c.offset));
-    if (docs.length > 0) this.options.log.log(`${this.name}: loaded ${docs.length} items and the checkpoint from the database`);
+    if (docs.length > 0) this.options.log.log(`${this.name}: loaded ${docs.length} ${this.options.itemNoun ?? 'items'} and the checkpoint from the database`);
   }
 
   /**
@@ -238,16 +228,21 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     }
   }
 
+  /**
+   * Replaces the persisted views with the current index's. The live consumer may write views at
+   * the same time (always of keys in the index), so only views the index no longer holds are
+   * deleted; the checkpoint stays the live consumer's.
+   */
   private async persistAll(): Promise<void> {
-    const generation = randomUUID();
     const views = this.current.snapshot();
     for (let i = 0; i < views.length; i += 500) {
       await this.views.bulkWrite(views.slice(i, i + 500).map((v) => ({
-        replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id, generation }, upsert: true },
+        replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
       })), { ordered: false });
     }
-    await this.views.deleteMany({ generation: { $ne: generation } });
-    for (const [partition, offset] of this.positions) await this.saveCheckpoint(partition, offset);
+    const gone: string[] = [];
+    for await (const doc of this.views.find({}, { projection: { _id: 1 } })) if (!this.current.get(doc._id)) gone.push(doc._id);
+    for (let i = 0; i < gone.length; i += 500) await this.views.deleteMany({ _id: { $in: gone.slice(i, i + 500) } });
   }
 
   private async saveCheckpoint(partition: number, offset: bigint): Promise<void> {
@@ -313,7 +308,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       if (end > 0n && (this.positions.get(partition) ?? 0n) < end) return;
     }
     this.caughtUp = true;
-    this.options.log.log(`${this.name}: caught up with ${this.options.topic}: ${this.current.size} items`);
+    this.options.log.log(`${this.name}: caught up with ${this.options.topic}: ${this.current.size} ${this.options.itemNoun ?? 'items'}`);
   }
 }
 

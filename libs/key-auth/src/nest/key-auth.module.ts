@@ -4,7 +4,7 @@ import { APP_GUARD } from '@nestjs/core';
 import type { ServiceConfig } from '@keyward/config';
 import { SERVICE_CONFIG } from '@keyward/service-runtime';
 import type { KeyAuthOptions } from './key-auth.options';
-import { KEY_AUTH_OPTIONS, keyAuthOptionsFromEnv } from './key-auth.options';
+import { KEY_AUTH_OPTIONS, keyAuthOptionsFrom } from './key-auth.options';
 import { KeyProjection } from './key-projection.service';
 import { KeyGuard } from './key.guard';
 
@@ -22,7 +22,7 @@ export class KeyAuthModule {
         {
           provide: KEY_AUTH_OPTIONS,
           inject: [SERVICE_CONFIG],
-          useFactory: (config: ServiceConfig): KeyAuthOptions => ({ ...keyAuthOptionsFromEnv(config.service, config.topicPrefix), ...overrides }),
+          useFactory: (config: ServiceConfig): KeyAuthOptions => ({ ...keyAuthOptionsFrom(config), ...overrides }),
         },
         KeyProjection,
         KeyGuard,

@@ -1,3 +1,5 @@
+import type { ServiceConfig } from '@keyward/config';
+
 export interface KeyAuthOptions {
   /** Consumer group of this service's key projection (one per service). */
   readonly groupId: string;
@@ -12,12 +14,11 @@ export interface KeyAuthOptions {
 
 export const KEY_AUTH_OPTIONS = Symbol('KeyAuthOptions');
 
-export function keyAuthOptionsFromEnv(service: string, topicPrefix = '', env: Readonly<Record<string, string | undefined>> = process.env): KeyAuthOptions {
-  const staleness = Number(env['KEY_PROJECTION_MAX_STALENESS_MS'] ?? 5 * 60 * 1000);
-  if (!Number.isInteger(staleness) || staleness < 0) throw new Error('KEY_PROJECTION_MAX_STALENESS_MS must be a whole number of milliseconds (0 = no bound)');
+/** The key guard's options, from the service's configuration. */
+export function keyAuthOptionsFrom(config: ServiceConfig): KeyAuthOptions {
   return {
-    groupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
-    trustedProxies: env['TRUSTED_PROXIES'],
-    maxStalenessMs: staleness,
+    groupId: config.keyProjectionGroupId,
+    trustedProxies: config.trustedProxies,
+    maxStalenessMs: config.keyProjectionMaxStalenessMs,
   };
 }
