@@ -3,8 +3,8 @@ import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { testKafka, testName, waitFor } from '@keyward/testing';
-import type { AdminKey, CreatedKey, KeyProjectionStatus } from '../../libs/key-auth/src/e2e/key-platform.spec-helper';
-import { guarded, KeysApi, keyProjectionStatus, outcome, Platform, waitForOutcome, waitUntilKnown } from '../../libs/key-auth/src/e2e/key-platform.spec-helper';
+import type { AdminKey, CreatedKey, KeyProjectionStatus } from '@keyward/testing';
+import { guarded, KeysApi, keyProjectionStatus, outcome, Platform, waitForOutcome, waitUntilKnown } from '@keyward/testing';
 
 // Deliveries the keys service never makes, written straight onto <prefix>keys.events: old events
 // again after newer ones, an event far ahead of its key's version, and messages that are not key

@@ -1,7 +1,7 @@
 import type { ServiceProcess } from '@keyward/testing';
 import { waitFor } from '@keyward/testing';
-import type { AdminKey, CreatedKey, Reply } from '../../libs/key-auth/src/e2e/key-platform.spec-helper';
-import { call, guarded, KeysApi, keyProjectionStatus, outcome, Platform, waitForOutcome, waitUntilKnown } from '../../libs/key-auth/src/e2e/key-platform.spec-helper';
+import type { AdminKey, CreatedKey, Reply } from '@keyward/testing';
+import { call, guarded, KeysApi, keyProjectionStatus, outcome, Platform, waitForOutcome, waitUntilKnown } from '@keyward/testing';
 
 // An operator rebuilds technicians' key projection from the start of keys.events while requests
 // keep being authorized: none is refused during the rebuild or at the swap, and the swapped-in

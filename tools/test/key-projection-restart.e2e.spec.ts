@@ -1,6 +1,6 @@
 import { waitFor } from '@keyward/testing';
-import type { KeyProjectionStatus } from '../../libs/key-auth/src/e2e/key-platform.spec-helper';
-import { guarded, KeysApi, keyProjectionStatus, outcome, Platform, waitForOutcome, waitUntilKnown } from '../../libs/key-auth/src/e2e/key-platform.spec-helper';
+import type { KeyProjectionStatus } from '@keyward/testing';
+import { guarded, KeysApi, keyProjectionStatus, outcome, Platform, waitForOutcome, waitUntilKnown } from '@keyward/testing';
 
 // A service restarted on its own database resumes its key projection from what it persisted:
 // it loads the views, reads only the events published while it was down, and applies none twice.

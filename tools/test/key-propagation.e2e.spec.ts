@@ -1,8 +1,8 @@
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICE_NAMES } from '@keyward/contracts';
 import { waitFor } from '@keyward/testing';
-import type { CreatedKey } from '../../libs/key-auth/src/e2e/key-platform.spec-helper';
-import { guarded, KeysApi, outcome, Platform, waitUntilKnown } from '../../libs/key-auth/src/e2e/key-platform.spec-helper';
+import type { CreatedKey } from '@keyward/testing';
+import { guarded, KeysApi, outcome, Platform, waitUntilKnown } from '@keyward/testing';
 
 // All six services as their own processes on one topic prefix: a disable, a revoke and a rotation
 // answered by the keys API are enforced by every service within a bound, measured per service.

@@ -4,3 +4,4 @@ export * from './test-infra';
 export * from './wait-for';
 export * from './in-process-service';
 export * from './test-keys';
+export * from './platform';

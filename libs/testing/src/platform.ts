@@ -1,10 +1,12 @@
 import mongoose from 'mongoose';
 import type { ServiceName } from '@keyward/contracts';
-import type { ServiceProcess } from '@keyward/testing';
-import { assertTestDatabase, runTsScript, startServiceProcess, testInfra, testName, waitFor } from '@keyward/testing';
+import type { ServiceProcess } from './service-process';
+import { runTsScript, startServiceProcess } from './service-process';
+import { assertTestDatabase, testInfra, testName } from './test-infra';
+import { waitFor } from './wait-for';
 
 /**
- * The platform as separate processes for end-to-end specs of key authorization: one topic prefix
+ * The platform as separate processes for end-to-end specs: one topic prefix
  * shared by every service (the keys service publishes `<prefix>keys.events`, the others consume
  * it), one database per service, the first admin key made by the bootstrap CLI, and small clients
  * for the keys API and for the guarded operator route every service has.
