@@ -4,7 +4,9 @@ import type { ServiceConfig } from '@keyward/config';
 import { KeyAuthModule } from '@keyward/key-auth';
 import { OperatorApiModule } from '@keyward/operator-api';
 import type { Clock } from '@keyward/service-runtime';
-import { ServiceRuntimeModule } from '@keyward/service-runtime';
+import { OPENAPI_DOCUMENT, ServiceRuntimeModule } from '@keyward/service-runtime';
+import { DocsController } from './docs/docs.http.controller';
+import { EdgeOpenApiDocument } from './docs/edge-openapi.document';
 import type { EdgeOptions } from './proxy/edge-options';
 import { EDGE_OPTIONS, edgeOptionsFromEnv } from './proxy/edge-options';
 import { EdgeProxyMiddleware } from './proxy/edge-proxy.middleware';
@@ -26,9 +28,12 @@ export class EdgeModule implements NestModule {
         KeyAuthModule.forRoot(),
         OperatorApiModule.forRoot(),
       ],
+      controllers: [DocsController],
       providers: [
         { provide: EDGE_OPTIONS, useFactory: (): EdgeOptions => ({ ...edgeOptionsFromEnv(), ...options.edge }) },
         EdgeProxyMiddleware,
+        // GET /openapi.json (served by service-runtime) answers the services' documents merged; GET /docs shows it.
+        { provide: OPENAPI_DOCUMENT, useClass: EdgeOpenApiDocument },
       ],
     };
   }

@@ -70,7 +70,9 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     const outcome = authorize(this.projection.index, { token: extractToken(req.headers), clientIp: ip, permission: route.permission, nowMs });
     this.count(outcome.ok ? 'ok' : outcome.code);
     if (!outcome.ok) {
-      const wait = this.throttle.fail(ip ?? 'unknown', Date.now());
+      // Only authentication failures (401: no, bad or dead key) count: a 403 comes from a key that
+      // works and is answered as such.
+      const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', Date.now()) : undefined;
       if (wait !== undefined) {
         this.count('too_many_auth_failures');
         return sendProblem(res, new ProblemError(429, 'too_many_auth_failures', 'Too many requests',
