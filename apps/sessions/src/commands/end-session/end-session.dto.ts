@@ -1,0 +1,14 @@
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import type { SessionOutcome } from '@keyward/contracts';
+import { SESSION_OUTCOMES } from '@keyward/contracts';
+import { NOTES_MAX_LENGTH } from '../../domain';
+
+export class EndSessionDto {
+  @IsIn(SESSION_OUTCOMES)
+  outcome!: SessionOutcome;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(NOTES_MAX_LENGTH)
+  notes?: string;
+}

@@ -1,0 +1,24 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { SessionCommands } from '../../application/session-commands.service';
+import type { SessionView } from '../../application/session-view';
+import { viewOfExisting } from '../../application/session-view';
+import { sessionIdPipe } from '../../http/session-id.pipe';
+import { EndSessionDto } from './end-session.dto';
+
+@Controller('v1/sessions/:sessionId')
+export class EndSessionController {
+  constructor(private readonly commands: SessionCommands) {}
+
+  /**
+   * Ends the session with its outcome. Not idempotent: ending an ended session answers 409
+   * `session_ended` (the first outcome stands). A session nobody started ends only as `abandoned`.
+   */
+  @Post('end')
+  @HttpCode(200)
+  @RequirePermission('sessions:write')
+  async end(@Param('sessionId', sessionIdPipe) sessionId: string, @Body() body: EndSessionDto, @Caller() caller: AuthorizedKey): Promise<SessionView> {
+    return viewOfExisting(await this.commands.end(caller.accountId, sessionId, body.outcome, body.notes ?? null, caller.keyId));
+  }
+}

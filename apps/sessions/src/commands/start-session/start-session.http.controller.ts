@@ -1,0 +1,21 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { SessionCommands } from '../../application/session-commands.service';
+import type { SessionView } from '../../application/session-view';
+import { viewOfExisting } from '../../application/session-view';
+import { sessionIdPipe } from '../../http/session-id.pipe';
+import { StartSessionDto } from './start-session.dto';
+
+@Controller('v1/sessions/:sessionId')
+export class StartSessionController {
+  constructor(private readonly commands: SessionCommands) {}
+
+  /** A technician (active, of the account) joins a waiting session: it becomes active. */
+  @Post('start')
+  @HttpCode(200)
+  @RequirePermission('sessions:write')
+  async start(@Param('sessionId', sessionIdPipe) sessionId: string, @Body() body: StartSessionDto, @Caller() caller: AuthorizedKey): Promise<SessionView> {
+    return viewOfExisting(await this.commands.start(caller.accountId, sessionId, body.technicianId, caller.keyId));
+  }
+}

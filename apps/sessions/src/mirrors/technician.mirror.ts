@@ -1,0 +1,30 @@
+import type { EventEnvelope, TechnicianEventEnvelope } from '@keyward/contracts';
+import type { MirrorView } from '@keyward/projections';
+
+/** What sessions keeps of a technician (from technicians.events): enough to check who starts a session. */
+export interface TechnicianMirrorView extends MirrorView {
+  readonly active: boolean;
+}
+
+/**
+ * Folds one technician event into the mirror. Never throws (a throw would stall the consumer on
+ * that message). For a technician whose registration was not seen, a `TechnicianDeactivated` is
+ * kept as an inactive technician (the deactivation must not be lost: starting a session with it
+ * is refused as `technician_deactivated`); a `TechnicianUpdated` is not recorded (it does not say
+ * whether the technician is active), so the technician stays unknown.
+ */
+export function evolveTechnicianMirror(view: TechnicianMirrorView | undefined, event: EventEnvelope): Omit<TechnicianMirrorView, 'version'> | undefined {
+  const e = event as TechnicianEventEnvelope;
+  switch (e.type) {
+    case 'TechnicianRegistered':
+      return { id: e.aggregateId, accountId: e.accountId, active: true };
+    case 'TechnicianUpdated':
+      return view ? { id: view.id, accountId: view.accountId, active: view.active } : undefined;
+    case 'TechnicianDeactivated':
+      return { id: e.aggregateId, accountId: view?.accountId ?? e.accountId, active: false };
+    default: {
+      const _unknown: never = e;
+      return view ? { id: view.id, accountId: view.accountId, active: view.active } : undefined;
+    }
+  }
+}

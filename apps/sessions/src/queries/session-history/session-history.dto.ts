@@ -1,0 +1,45 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { DEVICE_ID_PATTERN, TECHNICIAN_ID_PATTERN } from '../../domain';
+
+/** An instant with a date, a time and a zone: `2026-03-01T09:00:00Z`, `2026-03-01T10:00:00.5+01:00`. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const INSTANT_MESSAGE = '$property must be an ISO-8601 instant with a zone, such as 2026-03-01T09:00:00Z';
+
+export class SessionHistoryQueryDto {
+  @IsOptional()
+  @IsString()
+  @Matches(DEVICE_ID_PATTERN, { message: 'deviceId must look like dev_ followed by 4 to 64 letters, digits or underscores' })
+  deviceId?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(TECHNICIAN_ID_PATTERN, { message: 'technicianId must look like tech_ followed by 4 to 64 letters, digits or underscores' })
+  technicianId?: string;
+
+  /** Sessions created at or after this instant. */
+  @IsOptional()
+  @IsString()
+  @Matches(INSTANT, { message: INSTANT_MESSAGE })
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: '$property is not a real date and time' })
+  from?: string;
+
+  /** Sessions created at or before this instant. */
+  @IsOptional()
+  @IsString()
+  @Matches(INSTANT, { message: INSTANT_MESSAGE })
+  @IsISO8601({ strict: true, strictSeparator: true }, { message: '$property is not a real date and time' })
+  to?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}

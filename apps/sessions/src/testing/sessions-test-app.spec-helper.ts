@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import type { Producer } from 'kafkajs';
+import type { ServiceConfig } from '@keyward/config';
+import type {
+  DeviceEventDataByType,
+  DeviceEventType,
+  EventEnvelope,
+  KeyKind,
+  Permission,
+  TechnicianEventDataByType,
+  TechnicianEventType,
+  TicketEventDataByType,
+  TicketEventType,
+} from '@keyward/contracts';
+import { generateToken, SERVICE_NAMES, SERVICES } from '@keyward/contracts';
+import { MongoEventStore } from '@keyward/event-store';
+import { createIdempotentProducer, ensureTopics, eventTopic } from '@keyward/messaging';
+import type { InProcessService, ManualClock, TestKey } from '@keyward/testing';
+import { publishTestKey, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
+import { SessionsModule } from '../sessions.module';
+
+export const ACCOUNT = 'acc_sessions_a';
+export const OTHER_ACCOUNT = 'acc_sessions_b';
+
+export interface Reply {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly contentType: string | null;
+  /** The problem `code` of a refusal. */
+  readonly code: string | undefined;
+}
+
+/** Where a published event landed. */
+export interface Published {
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+export interface CallOptions {
+  /** The key's secret; null sends no key. */
+  readonly secret?: string | null;
+  /** Objects are sent as JSON; strings as they are. */
+  readonly body?: unknown;
+}
+
+/** The keys every sessions spec uses, published onto `<prefix>keys.events` as the keys service would. */
+export interface SessionsTestKeys {
+  /** Private, account A: every sessions permission and projections:operate. */
+  readonly admin: TestKey;
+  /** Private, account A: sessions:read only. */
+  readonly reader: TestKey;
+  /** Private, account A: sessions:create, sessions:read, sessions:write, not the history. */
+  readonly operator: TestKey;
+  /** Private, account A: sessions:create only. */
+  readonly creator: TestKey;
+  /** Public, account A: sessions:create (the seed's public route). */
+  readonly public: TestKey;
+  /** Private, account B: every sessions permission. */
+  readonly other: TestKey;
+}
+
+const ALL_SESSIONS: readonly Permission[] = ['sessions:create', 'sessions:read', 'sessions:write', 'sessions:history:read'];
+
+/**
+ * The sessions service in this test process (a clock the spec moves) on the run's real Kafka and
+ * FerretDB (its own database and topic prefix), its keys learned from `<prefix>keys.events`, and
+ * a producer to put technicians', devices' and tickets' contract events on their topics.
+ */
+export class SessionsTestApp {
+  private constructor(
+    private current: InProcessService,
+    readonly config: ServiceConfig,
+    readonly keys: SessionsTestKeys,
+    private readonly producer: Producer,
+  ) {}
+
+  static async start(options: { clock?: ManualClock; config?: ServiceConfig } = {}): Promise<SessionsTestApp> {
+    const config = options.config ?? testServiceConfig('sessions');
+    await createEventTopics(config.topicPrefix);
+    const service = await startInProcess(SessionsModule.forRoot({ config, ...(options.clock ? { clock: options.clock } : {}) }));
+    const producer = createIdempotentProducer(testKafka());
+    await producer.connect();
+    const publish = (accountId: string, kind: KeyKind, permissions: readonly Permission[]): Promise<TestKey> =>
+      publishTestKey(testKafka(), config.topicPrefix, { accountId, kind, permissions });
+    const keys: SessionsTestKeys = {
+      admin: await publish(ACCOUNT, 'private', [...ALL_SESSIONS, 'projections:operate']),
+      reader: await publish(ACCOUNT, 'private', ['sessions:read']),
+      operator: await publish(ACCOUNT, 'private', ['sessions:create', 'sessions:read', 'sessions:write']),
+      creator: await publish(ACCOUNT, 'private', ['sessions:create']),
+      public: await publish(ACCOUNT, 'public', ['sessions:create']),
+      other: await publish(OTHER_ACCOUNT, 'private', ALL_SESSIONS),
+    };
+    const app = new SessionsTestApp(service, config, keys, producer);
+    for (const key of Object.values(keys)) {
+      await waitFor(`key ${key.keyId} to reach the sessions key projection`, async () =>
+        (await app.call('GET', '/admin/projections', { secret: key.secret })).code !== 'unknown_key');
+    }
+    return app;
+  }
+
+  get service(): InProcessService {
+    return this.current;
+  }
+
+  get url(): string {
+    return this.current.url;
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect().catch(() => undefined);
+    await this.current.close();
+  }
+
+  async call(method: string, path: string, { secret = this.keys.admin.secret, body }: CallOptions = {}): Promise<Reply> {
+    const headers: Record<string, string> = {};
+    if (secret !== null) headers['authorization'] = `Bearer ${secret}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${this.url}${path}`, {
+      method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown = {};
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      parsed = { raw: text };
+    }
+    const record = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+    return { status: res.status, body: record, contentType: res.headers.get('content-type'), code: res.status >= 400 && typeof record['code'] === 'string' ? record['code'] : undefined };
+  }
+
+  /** Opens a session with the admin key (or another) and returns the answer's body. */
+  async createSession(body: Record<string, unknown> = {}, secret = this.keys.admin.secret): Promise<Record<string, unknown> & { id: string }> {
+    const reply = await this.call('POST', '/v1/sessions', { secret, body });
+    if (reply.status !== 201) throw new Error(`could not create a session: ${reply.status} ${JSON.stringify(reply.body)}`);
+    return reply.body as Record<string, unknown> & { id: string };
+  }
+
+  /** Events in the sessions event store (to prove a refused command wrote nothing). */
+  eventCount(): Promise<number> {
+    return this.current.app.get(MongoEventStore).events.countDocuments();
+  }
+
+  /** Puts one contract event on `<prefix><topic>`, keyed by aggregate, as its owning service's relay would. */
+  async publish(topic: string, event: EventEnvelope): Promise<Published> {
+    const [meta] = await this.producer.send({
+      topic: `${this.config.topicPrefix}${topic}`, acks: -1, messages: [{ key: event.aggregateId, value: JSON.stringify(event) }],
+    });
+    if (!meta) throw new Error('the broker did not acknowledge the event');
+    return { partition: meta.partition, offset: BigInt(meta.baseOffset ?? '0') };
+  }
+
+  publishTechnician<T extends TechnicianEventType>(type: T, id: string, version: number, data: TechnicianEventDataByType[T], accountId = ACCOUNT): Promise<Published> {
+    return this.publish(SERVICES.technicians.topic, envelope(type, id, accountId, version, data));
+  }
+
+  publishDevice<T extends DeviceEventType>(type: T, id: string, version: number, data: DeviceEventDataByType[T], accountId = ACCOUNT): Promise<Published> {
+    return this.publish(SERVICES.devices.topic, envelope(type, id, accountId, version, data));
+  }
+
+  publishTicket<T extends TicketEventType>(type: T, id: string, version: number, data: TicketEventDataByType[T], accountId = ACCOUNT): Promise<Published> {
+    return this.publish(SERVICES.tickets.topic, envelope(type, id, accountId, version, data));
+  }
+
+  /** Waits until a mirror has read past a published event (its position as GET /admin/projections shows it). */
+  async mirrored(name: string, published: Published): Promise<void> {
+    await waitFor(`the ${name} mirror to read past ${published.partition}@${published.offset}`, async () => {
+      const positions = (await this.projection(name))['positions'] as Record<string, string> | undefined;
+      const next = positions?.[String(published.partition)];
+      return next !== undefined && BigInt(next) > published.offset;
+    });
+  }
+
+  /** A technician registered on technicians.events, once sessions knows it. */
+  async knownTechnician(accountId = ACCOUNT): Promise<string> {
+    const id = freshId('tech');
+    await this.mirrored('technicians', await this.publishTechnician('TechnicianRegistered', id, 1, { name: 'Grace', email: 'grace@example.com', by: 'key_x' }, accountId));
+    return id;
+  }
+
+  /** A device registered on devices.events, once sessions knows it. */
+  async knownDevice(accountId = ACCOUNT): Promise<string> {
+    const id = freshId('dev');
+    await this.mirrored('devices', await this.publishDevice('DeviceRegistered', id, 1, {
+      name: 'Front desk PC', os: 'windows', hostname: 'desk-01', tags: [], ownerTechnicianId: null, by: 'key_x',
+    }, accountId));
+    return id;
+  }
+
+  /** A ticket created on tickets.events, once sessions knows it. */
+  async knownTicket(accountId = ACCOUNT): Promise<string> {
+    const id = freshId('tkt');
+    await this.mirrored('tickets', await this.publishTicket('TicketCreated', id, 1, {
+      reference: 'TKT-7K3Q9P', requesterName: 'Ada', requesterEmail: 'ada@example.com', contact: null, problemDescription: 'slow', deviceId: null, by: 'key_x',
+    }, accountId));
+    return id;
+  }
+
+  /** POST /admin/projections/<name>/rebuild, then polls until the job ends; returns the job. */
+  async rebuild(name: string): Promise<Record<string, unknown>> {
+    const started = await this.call('POST', `/admin/projections/${name}/rebuild`);
+    if (started.status !== 202) throw new Error(`rebuild ${name}: ${started.status} ${JSON.stringify(started.body)}`);
+    return waitFor(`the rebuild of ${name} to finish`, async () => {
+      const job = await this.call('GET', `/admin/projections/${name}/rebuild`);
+      return job.body['state'] === 'running' ? false : job.body;
+    }, { timeoutMs: 30_000, intervalMs: 100 });
+  }
+
+  /** A projection's counters as GET /admin/projections shows them. */
+  async projection(name: string): Promise<Record<string, unknown>> {
+    const reply = await this.call('GET', '/admin/projections');
+    const all = reply.body['projections'];
+    const found = Array.isArray(all) ? (all as Record<string, unknown>[]).find((p) => p['name'] === name) : undefined;
+    if (!found) throw new Error(`no projection ${name}: ${JSON.stringify(reply.body)}`);
+    return found;
+  }
+}
+
+/**
+ * Creates every event topic of a prefix before a service starts. A topic created a moment
+ * earlier can answer UNKNOWN_TOPIC_OR_PARTITION to the metadata request that kafkajs's
+ * createTopics(waitForLeaders) sends, and the shared ensureTopics gives up on that (reported):
+ * here it is simply retried until the topics are there.
+ */
+export async function createEventTopics(topicPrefix: string): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const topics = SERVICE_NAMES.flatMap((s) => (SERVICES[s].topic ? [eventTopic(`${topicPrefix}${SERVICES[s].topic}`)] : []));
+    await waitFor(`the event topics of ${topicPrefix}`, async () => {
+      await ensureTopics(admin, topics);
+      for (const t of topics) await admin.fetchTopicOffsets(t.topic);
+      return true;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export function envelope(type: string, aggregateId: string, accountId: string, version: number, data: unknown, occurredAt = new Date().toISOString()): EventEnvelope {
+  return { id: randomUUID(), type, schemaVersion: 1, aggregateId, accountId, version, occurredAt, data };
+}
+
+/** A well-formed key no service knows. */
+export function unknownKey(kind: KeyKind = 'private'): string {
+  return generateToken(kind);
+}
+
+let counter = 0;
+/** A fresh id of a kind, unique in the run. */
+export function freshId(prefix: string): string {
+  counter++;
+  return `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 16)}${counter}`;
+}

@@ -1,0 +1,24 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { TicketCommands } from '../../application/ticket-commands.service';
+import type { TicketView } from '../../application/ticket-view';
+import { toTicketView } from '../../application/ticket-view';
+import { ticketIdPipe } from '../../http/ticket-id.pipe';
+import { CloseTicketDto } from './close-ticket.dto';
+
+@Controller('v1/tickets/:ticketId')
+export class CloseTicketController {
+  constructor(private readonly commands: TicketCommands) {}
+
+  /** Closes the ticket. Idempotent: closing a closed ticket answers it as it is (first resolution kept). */
+  @Post('close')
+  @HttpCode(200)
+  @RequirePermission('tickets:write')
+  async close(@Param('ticketId', ticketIdPipe) ticketId: string, @Body() body: CloseTicketDto, @Caller() caller: AuthorizedKey): Promise<TicketView> {
+    const state = await this.commands.close(caller.accountId, ticketId, body.resolution ?? null, caller.keyId);
+    const view = toTicketView(ticketId, state);
+    if (!view) throw new Error('a closed ticket has no view');
+    return view;
+  }
+}

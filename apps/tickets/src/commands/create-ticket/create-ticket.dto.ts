@@ -1,0 +1,38 @@
+import { IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  CONTACT_MAX_LENGTH,
+  DEVICE_ID_PATTERN,
+  PROBLEM_DESCRIPTION_MAX_LENGTH,
+  REQUESTER_EMAIL_MAX_LENGTH,
+  REQUESTER_NAME_MAX_LENGTH,
+} from '../../domain';
+
+export class CreateTicketDto {
+  @IsString()
+  @MaxLength(REQUESTER_NAME_MAX_LENGTH)
+  requesterName!: string;
+
+  @IsEmail()
+  @MaxLength(REQUESTER_EMAIL_MAX_LENGTH)
+  requesterEmail!: string;
+
+  /** A phone number or any other way to reach the requester; free text. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(CONTACT_MAX_LENGTH)
+  contact?: string;
+
+  @IsString()
+  @MaxLength(PROBLEM_DESCRIPTION_MAX_LENGTH)
+  problemDescription!: string;
+
+  /**
+   * The device the problem is on. Only its shape is checked: tickets does not consume
+   * devices.events, so it cannot know whether the device exists (sessions checks that when a
+   * session is opened for it).
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(DEVICE_ID_PATTERN, { message: 'deviceId must look like dev_ followed by 4 to 64 letters, digits or underscores' })
+  deviceId?: string;
+}

@@ -1,0 +1,33 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { Caller, RequirePermission } from '@keyward/key-auth';
+import { TicketCommands } from '../../application/ticket-commands.service';
+import type { PublicTicketView, TicketView } from '../../application/ticket-view';
+import { toTicketView } from '../../application/ticket-view';
+import { viewFor } from '../../http/caller-view';
+import { CreateTicketDto } from './create-ticket.dto';
+
+@Controller('v1/tickets')
+export class CreateTicketController {
+  constructor(private readonly commands: TicketCommands) {}
+
+  /**
+   * Creates a deferred support request: the one ticket route a public key may call. A public
+   * caller gets back only `{ id, reference, status }`; a private caller the whole ticket.
+   */
+  @Post()
+  @HttpCode(201)
+  @RequirePermission('tickets:create')
+  async create(@Body() body: CreateTicketDto, @Caller() caller: AuthorizedKey): Promise<TicketView | PublicTicketView> {
+    const state = await this.commands.create(caller.accountId, caller.keyId, {
+      requesterName: body.requesterName,
+      requesterEmail: body.requesterEmail,
+      contact: body.contact ?? null,
+      problemDescription: body.problemDescription,
+      deviceId: body.deviceId ?? null,
+    });
+    const view = toTicketView(state.id, state);
+    if (!view) throw new Error('a created ticket has no view');
+    return viewFor(caller, view);
+  }
+}

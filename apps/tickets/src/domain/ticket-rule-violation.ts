@@ -1,0 +1,31 @@
+import type { RuleViolationKind } from '@keyward/contracts';
+import { RuleViolation } from '@keyward/contracts';
+
+/**
+ * Every way a ticket command can be refused, with the class of answer it gets: `conflict` (409:
+ * the ticket's state forbids it), `invalid` (422: the command's values or references are wrong)
+ * or `not_found` (404). Clients match the code.
+ */
+export const TICKET_RULE_CODES = {
+  ticket_exists: 'conflict',
+  ticket_not_found: 'not_found',
+  ticket_closed: 'conflict',
+  invalid_requester_name: 'invalid',
+  invalid_requester_email: 'invalid',
+  invalid_contact: 'invalid',
+  invalid_problem_description: 'invalid',
+  invalid_device_id: 'invalid',
+  invalid_resolution: 'invalid',
+  unknown_technician: 'invalid',
+  technician_deactivated: 'invalid',
+} as const satisfies Record<string, RuleViolationKind>;
+
+export type TicketRuleCode = keyof typeof TICKET_RULE_CODES;
+
+export class TicketRuleViolation extends RuleViolation {
+  override readonly name = 'TicketRuleViolation';
+
+  constructor(code: TicketRuleCode, message: string, details?: Readonly<Record<string, unknown>>) {
+    super(code, TICKET_RULE_CODES[code], message, details);
+  }
+}

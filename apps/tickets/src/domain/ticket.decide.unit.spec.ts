@@ -1,0 +1,175 @@
+import type { TicketEvent, TicketEventEnvelope } from '@keyward/contracts';
+import type { CreateTicket, TicketCommand } from './ticket.commands';
+import { decide } from './ticket.decide';
+import type { TicketAggregate, TicketState } from './ticket.state';
+import { evolve } from './ticket.state';
+import { TICKET_RULE_CODES, TicketRuleViolation } from './ticket-rule-violation';
+
+const TICKET_ID = 'tkt_0001';
+const ACCOUNT_ID = 'acc_01';
+const NOW = new Date('2026-06-15T10:00:00.000Z');
+const ACTIVE_TECH = { id: 'tech_0001', active: true };
+
+function create(overrides: Partial<CreateTicket['data']> = {}): CreateTicket {
+  return {
+    type: 'CreateTicket',
+    data: {
+      reference: 'TKT-7K3Q9P', requesterName: 'Ada Lovelace', requesterEmail: 'ada@example.com', contact: null,
+      problemDescription: 'The printer prints only question marks', deviceId: null, by: 'key_public', ...overrides,
+    },
+  };
+}
+
+/** Runs commands from nothing, folding each one's events as the store would, and returns the state. */
+function given(...commands: TicketCommand[]): TicketState {
+  let state: TicketAggregate = null;
+  let version = 0;
+  for (const c of commands) {
+    for (const e of decide(c, state, NOW)) {
+      version++;
+      state = evolve(state, { ...e, id: `evt_${version}`, aggregateId: TICKET_ID, accountId: ACCOUNT_ID, version, occurredAt: NOW.toISOString() } as TicketEventEnvelope);
+    }
+  }
+  if (state === null) throw new Error('no ticket');
+  return state;
+}
+
+function refusal(run: () => unknown): { code: string; kind: string } {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof TicketRuleViolation) return { code: e.code, kind: e.kind };
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+const assign = (technician: { id: string; active: boolean } | null, technicianId = 'tech_0001'): TicketCommand =>
+  ({ type: 'AssignTicket', data: { technicianId, technician, by: 'key_admin' } });
+const inProgress = (sessionId = 'ses_0001'): TicketCommand => ({ type: 'MarkTicketInProgress', data: { sessionId } });
+const close = (resolution: string | null = 'fixed', sessionId: string | null = null): TicketCommand =>
+  ({ type: 'CloseTicket', data: { by: 'key_admin', resolution, sessionId } });
+
+describe('ticket decide', () => {
+  describe('create', () => {
+    it('records TicketCreated with trimmed text and a blank contact as none', () => {
+      const events = decide(create({ requesterName: '  Ada  ', contact: '   ', problemDescription: ' broken ', deviceId: 'dev_0001' }), null, NOW);
+      expect(events).toEqual<TicketEvent[]>([{
+        type: 'TicketCreated', schemaVersion: 1,
+        data: { reference: 'TKT-7K3Q9P', requesterName: 'Ada', requesterEmail: 'ada@example.com', contact: null, problemDescription: 'broken', deviceId: 'dev_0001', by: 'key_public' },
+      }]);
+    });
+
+    it('starts a ticket open, unassigned, with no session or resolution', () => {
+      expect(given(create())).toMatchObject({ status: 'open', technicianId: null, sessionId: null, resolution: null, closedAt: null, version: 1 });
+    });
+
+    it.each([
+      ['a blank requester name', { requesterName: '   ' }, 'invalid_requester_name'],
+      ['a blank problem description', { problemDescription: '' }, 'invalid_problem_description'],
+      ['an email without @', { requesterEmail: 'ada.example.com' }, 'invalid_requester_email'],
+      ['a device id of another kind', { deviceId: 'tech_0001' }, 'invalid_device_id'],
+      ['a contact over 200 characters', { contact: 'x'.repeat(201) }, 'invalid_contact'],
+    ])('refuses %s as invalid', (_what, overrides, code) => {
+      expect(refusal(() => decide(create(overrides), null, NOW))).toEqual({ code, kind: 'invalid' });
+    });
+
+    it('refuses to create a ticket that exists', () => {
+      expect(refusal(() => decide(create(), given(create()), NOW))).toEqual({ code: 'ticket_exists', kind: 'conflict' });
+    });
+
+    it('treats a malformed generated reference as a bug, not a client error', () => {
+      expect(() => decide(create({ reference: 'TKT-ILOU00' }), null, NOW)).toThrow(/not a ticket reference/);
+    });
+  });
+
+  describe('assign', () => {
+    it('assigns an open ticket to an active technician', () => {
+      expect(given(create(), assign(ACTIVE_TECH))).toMatchObject({ status: 'assigned', technicianId: 'tech_0001' });
+    });
+
+    it('reassigns to another technician', () => {
+      expect(given(create(), assign(ACTIVE_TECH), assign({ id: 'tech_0002', active: true }, 'tech_0002'))).toMatchObject({ technicianId: 'tech_0002', version: 3 });
+    });
+
+    it('records nothing when the technician is already the assignee', () => {
+      expect(decide(assign(ACTIVE_TECH), given(create(), assign(ACTIVE_TECH)), NOW)).toEqual([]);
+    });
+
+    it('keeps a ticket in progress when it is reassigned', () => {
+      expect(given(create(), inProgress(), assign(ACTIVE_TECH))).toMatchObject({ status: 'in_progress', technicianId: 'tech_0001' });
+    });
+
+    it('refuses a technician the mirror does not know', () => {
+      expect(refusal(() => decide(assign(null), given(create()), NOW))).toEqual({ code: 'unknown_technician', kind: 'invalid' });
+    });
+
+    it('refuses a deactivated technician', () => {
+      expect(refusal(() => decide(assign({ id: 'tech_0001', active: false }), given(create()), NOW))).toEqual({ code: 'technician_deactivated', kind: 'invalid' });
+    });
+
+    it('refuses to assign a closed ticket, before looking at the technician', () => {
+      expect(refusal(() => decide(assign(null), given(create(), close()), NOW))).toEqual({ code: 'ticket_closed', kind: 'conflict' });
+    });
+
+    it('answers not found for a ticket that does not exist', () => {
+      expect(refusal(() => decide(assign(ACTIVE_TECH), null, NOW))).toEqual({ code: 'ticket_not_found', kind: 'not_found' });
+    });
+  });
+
+  describe('in progress', () => {
+    it('puts an open or assigned ticket in progress with the session', () => {
+      expect(given(create(), inProgress('ses_0009'))).toMatchObject({ status: 'in_progress', sessionId: 'ses_0009' });
+      expect(given(create(), assign(ACTIVE_TECH), inProgress('ses_0009'))).toMatchObject({ status: 'in_progress', sessionId: 'ses_0009', technicianId: 'tech_0001' });
+    });
+
+    it('records nothing for a ticket already in progress (a redelivery, or a second session)', () => {
+      const state = given(create(), inProgress('ses_0001'));
+      expect(decide(inProgress('ses_0001'), state, NOW)).toEqual([]);
+      expect(decide(inProgress('ses_0002'), state, NOW)).toEqual([]);
+    });
+
+    it('refuses a closed ticket', () => {
+      expect(refusal(() => decide(inProgress(), given(create(), close()), NOW))).toEqual({ code: 'ticket_closed', kind: 'conflict' });
+    });
+  });
+
+  describe('close', () => {
+    it('closes with the resolution and the time', () => {
+      expect(given(create(), close('  replaced the toner  '))).toMatchObject({ status: 'closed', resolution: 'replaced the toner', closedAt: NOW.toISOString(), sessionId: null });
+    });
+
+    it('records the session whose end closed it', () => {
+      expect(given(create(), inProgress('ses_0001'), close('session ended: resolved', 'ses_0001'))).toMatchObject({ status: 'closed', sessionId: 'ses_0001', resolution: 'session ended: resolved' });
+    });
+
+    it('keeps the session that put it in progress when closed through the API', () => {
+      expect(given(create(), inProgress('ses_0001'), close('done', null))).toMatchObject({ sessionId: 'ses_0001' });
+    });
+
+    it('is idempotent: closing a closed ticket records nothing and keeps the first resolution', () => {
+      const state = given(create(), close('first'));
+      expect(decide(close('second'), state, NOW)).toEqual([]);
+      expect(state.resolution).toBe('first');
+    });
+
+    it('refuses a resolution over 2000 characters', () => {
+      expect(refusal(() => decide(close('x'.repeat(2001)), given(create()), NOW))).toEqual({ code: 'invalid_resolution', kind: 'invalid' });
+    });
+  });
+
+  it('gives every rule code an HTTP class', () => {
+    for (const kind of Object.values(TICKET_RULE_CODES)) expect(['conflict', 'invalid', 'not_found']).toContain(kind);
+  });
+});
+
+describe('ticket evolve', () => {
+  it('refuses an event before TicketCreated (a corrupt stream)', () => {
+    expect(() => evolve(null, { id: 'e', type: 'TicketClosed', schemaVersion: 1, aggregateId: TICKET_ID, accountId: ACCOUNT_ID, version: 1, occurredAt: NOW.toISOString(), data: { by: 'k', resolution: null, sessionId: null } })).toThrow(/never created/);
+  });
+
+  it('refuses a second TicketCreated', () => {
+    const state = given(create());
+    expect(() => evolve(state, { id: 'e', type: 'TicketCreated', schemaVersion: 1, aggregateId: TICKET_ID, accountId: ACCOUNT_ID, version: 2, occurredAt: NOW.toISOString(), data: { ...create().data } })).toThrow(/already exists/);
+  });
+});

@@ -1,0 +1,35 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import type { TicketStatus } from '@keyward/contracts';
+import { TECHNICIAN_ID_PATTERN, TICKET_REFERENCE_PATTERN } from '../../domain';
+
+export const TICKET_STATUSES: readonly TicketStatus[] = ['open', 'assigned', 'in_progress', 'closed'];
+
+export class ListTicketsQueryDto {
+  @IsOptional()
+  @IsIn(TICKET_STATUSES)
+  status?: TicketStatus;
+
+  @IsOptional()
+  @IsString()
+  @Matches(TECHNICIAN_ID_PATTERN, { message: 'technicianId must look like tech_ followed by 4 to 64 letters, digits or underscores' })
+  technicianId?: string;
+
+  /** The short reference the requester was given (`TKT-7K3Q9P`). */
+  @IsOptional()
+  @IsString()
+  @Matches(TICKET_REFERENCE_PATTERN, { message: 'reference must look like TKT-7K3Q9P' })
+  reference?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
