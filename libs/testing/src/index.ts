@@ -5,3 +5,4 @@ export * from './wait-for';
 export * from './in-process-service';
 export * from './test-keys';
 export * from './platform';
+export * from './service-test-app';

@@ -16,31 +16,44 @@ export interface Reply {
   readonly status: number;
   readonly body: Record<string, unknown>;
   readonly contentType: string | null;
+  /** The raw answer. */
+  readonly text: string;
   /** The problem `code` of a refusal; undefined on success. */
   readonly code: string | undefined;
 }
 
 export interface CallOptions {
-  readonly secret?: string;
+  /** The key sent as a Bearer token; none when undefined or null. */
+  readonly secret?: string | null;
+  /** An object is sent as JSON, a string as is. */
   readonly body?: unknown;
+  /** Content-Type; default application/json when there is a body. */
+  readonly contentType?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export async function call(baseUrl: string, method: string, path: string, { secret, body, headers = {} }: CallOptions = {}): Promise<Reply> {
+/** One HTTP call, answered as status, content type, parsed body (an object, or {} when not JSON), raw text, problem code. */
+export async function call(baseUrl: string, method: string, path: string, { secret, body, contentType, headers = {} }: CallOptions = {}): Promise<Reply> {
+  const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const res = await fetch(`${baseUrl}${path}`, {
     method,
     headers: {
-      ...(secret !== undefined ? { authorization: `Bearer ${secret}` } : {}),
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(secret !== undefined && secret !== null ? { authorization: `Bearer ${secret}` } : {}),
+      ...(payload !== undefined || contentType !== undefined ? { 'content-type': contentType ?? 'application/json' } : {}),
       ...headers,
     },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    ...(payload !== undefined ? { body: payload } : {}),
   });
   const text = await res.text();
-  const parsed: unknown = text ? JSON.parse(text) : {};
-  const record = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+  let parsed: unknown = {};
+  try {
+    parsed = text ? JSON.parse(text) : {};
+  } catch {
+    parsed = {};
+  }
+  const record = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   const code = res.status >= 400 && typeof record['code'] === 'string' ? record['code'] : undefined;
-  return { status: res.status, body: record, contentType: res.headers.get('content-type'), code };
+  return { status: res.status, body: record, contentType: res.headers.get('content-type'), text, code };
 }
 
 /** What the guard answered, reduced to what a test compares: `200` or `401 key_revoked`. */
