@@ -53,11 +53,18 @@ export async function ensureTopics(admin: Admin, topics: readonly ITopicConfig[]
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return;
-  try {
-    await admin.createTopics({ topics: [...missing], waitForLeaders: true });
-  } catch (e) {
-    // Another service may have created it between our list and our create.
-    if (!(e instanceof Error && /already exists/i.test(e.message))) throw e;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.createTopics({ topics: [...missing], waitForLeaders: true });
+      return;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      // Another service may have created it between our list and our create.
+      if (/already exists/i.test(message)) return;
+      // A topic created a moment ago may not have its leaders yet when we wait for them.
+      if (attempt >= 10 || !/does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION|leader/i.test(message)) throw e;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
   }
 }
 

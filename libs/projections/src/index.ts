@@ -4,3 +4,4 @@ export * from './topic-reader';
 export * from './indexed-projection';
 export * from './entity-mirror';
 export * from './nest/indexed-projection.provider';
+export * from './mirrors/technician.mirror';

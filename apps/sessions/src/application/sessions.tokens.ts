@@ -3,7 +3,7 @@ import type { AggregateStore, MongoViewStore } from '@keyward/event-store';
 import type { EntityMirror, IndexedProjection } from '@keyward/projections';
 import type { SessionAggregate, SessionCommand } from '../domain';
 import type { DeviceMirrorView } from '../mirrors/device.mirror';
-import type { TechnicianMirrorView } from '../mirrors/technician.mirror';
+import type { TechnicianMirrorView } from '@keyward/projections';
 import type { TicketMirrorView } from '../mirrors/ticket.mirror';
 import type { SessionView } from './session-view';
 

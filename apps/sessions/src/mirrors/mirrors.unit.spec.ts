@@ -2,8 +2,8 @@ import type { EventEnvelope } from '@keyward/contracts';
 import { EntityMirror } from '@keyward/projections';
 import type { DeviceMirrorView } from './device.mirror';
 import { evolveDeviceMirror } from './device.mirror';
-import type { TechnicianMirrorView } from './technician.mirror';
-import { evolveTechnicianMirror } from './technician.mirror';
+import type { TechnicianMirrorView } from '@keyward/projections';
+import { evolveTechnicianMirror } from '@keyward/projections';
 import type { TicketMirrorView } from './ticket.mirror';
 import { evolveTicketMirror } from './ticket.mirror';
 

@@ -3,7 +3,7 @@ import type { AggregateStore, MongoViewStore } from '@keyward/event-store';
 import type { EntityMirror, IndexedProjection } from '@keyward/projections';
 import type { TicketAggregate, TicketCommand } from '../domain';
 import type { SessionMirrorView } from '../mirrors/session.mirror';
-import type { TechnicianMirrorView } from '../mirrors/technician.mirror';
+import type { TechnicianMirrorView } from '@keyward/projections';
 import type { TicketView } from './ticket-view';
 
 /** DI tokens of the tickets service. */

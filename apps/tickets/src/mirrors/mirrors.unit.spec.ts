@@ -2,8 +2,8 @@ import type { EventEnvelope } from '@keyward/contracts';
 import { EntityMirror } from '@keyward/projections';
 import type { SessionMirrorView } from './session.mirror';
 import { evolveSessionMirror } from './session.mirror';
-import type { TechnicianMirrorView } from './technician.mirror';
-import { evolveTechnicianMirror } from './technician.mirror';
+import type { TechnicianMirrorView } from '@keyward/projections';
+import { evolveTechnicianMirror } from '@keyward/projections';
 
 function event(type: string, aggregateId: string, version: number, data: Record<string, unknown>, accountId = 'acc_01'): EventEnvelope {
   return { id: `evt_${aggregateId}_${version}`, type, schemaVersion: 1, aggregateId, accountId, version, occurredAt: '2026-06-15T10:00:00.000Z', data };

@@ -32,6 +32,9 @@ export function indexedProjectionProvider<V extends { readonly id: string }, I e
     provide: token,
     inject: [KAFKA, MONGO_CONNECTION, SERVICE_CONFIG, ReadinessService, ProjectionRegistry],
     useFactory: async (kafka: Kafka, connection: Connection, config: ServiceConfig, readiness: ReadinessService, registry: ProjectionRegistry) => {
+      // Nest may build this before the runtime has awaited the connection; mongoose would buffer
+      // the projection's first read (and hand back a promise where a cursor is expected).
+      await connection.asPromise();
       const logger = new Logger(`Projection:${spec.name}`);
       const projection = new IndexedProjection<V, I>(kafka, connection, {
         name: spec.name,

@@ -1,18 +1,17 @@
 import type { EventEnvelope, TechnicianEventEnvelope } from '@keyward/contracts';
-import type { MirrorView } from '@keyward/projections';
+import type { MirrorView } from '../entity-mirror';
 
-/** What tickets keeps of a technician (from technicians.events): enough to check an assignment. */
+/** What another service keeps of a technician (from technicians.events): enough to check a reference to one. */
 export interface TechnicianMirrorView extends MirrorView {
   readonly active: boolean;
 }
 
 /**
  * Folds one technician event into the mirror. Never throws (a throw would stall the consumer on
- * that message). An event for a technician whose registration was not seen:
- * - `TechnicianDeactivated` is kept as an inactive technician, so the deactivation is not lost
- *   and an assignment to it is refused as `technician_deactivated`;
- * - `TechnicianUpdated` says nothing about whether it is active, so it is not recorded and the
- *   technician stays unknown (`unknown_technician`).
+ * that message). For a technician whose registration was not seen, a `TechnicianDeactivated` is
+ * kept as an inactive technician (the deactivation must not be lost: a reference to it is refused
+ * as `technician_deactivated`); a `TechnicianUpdated` is not recorded (it does not say whether the
+ * technician is active), so the technician stays unknown.
  */
 export function evolveTechnicianMirror(view: TechnicianMirrorView | undefined, event: EventEnvelope): Omit<TechnicianMirrorView, 'version'> | undefined {
   const e = event as TechnicianEventEnvelope;
