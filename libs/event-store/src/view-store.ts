@@ -1,4 +1,5 @@
 import type { Collection, Connection } from 'mongoose';
+import { decodeCursor, encodeCursor } from '@keyward/service-runtime';
 
 /** What every read-model document carries: its aggregate, account and the version it reflects. */
 export interface ViewBase {
@@ -8,6 +9,12 @@ export interface ViewBase {
 }
 
 interface Doc { _id: string; accountId: string; version: number; [field: string]: unknown }
+
+export interface Page<V> {
+  readonly items: V[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  readonly nextCursor: string | null;
+}
 
 export type ViewFilter = NonNullable<Parameters<Collection<Doc>['find']>[0]>;
 
@@ -40,6 +47,22 @@ export class MongoViewStore<V extends ViewBase> {
 
   async find(filter: ViewFilter, sort: Record<string, 1 | -1>, limit: number): Promise<V[]> {
     return (await this.collection.find(filter).sort(sort).limit(limit).toArray()).map((d) => fromDoc<V>(d));
+  }
+
+  /**
+   * One page of views matching `filter`, newest first by `createdAt` (an ISO string) then id, so
+   * pages never overlap or skip; `cursor` is the previous page's `nextCursor`.
+   */
+  async page(filter: ViewFilter, limit: number, cursor?: string): Promise<Page<V>> {
+    const and: ViewFilter[] = [filter];
+    if (cursor !== undefined) {
+      const after = decodeCursor(cursor);
+      and.push({ $or: [{ createdAt: { $lt: after.sortValue } }, { createdAt: after.sortValue, _id: { $lt: after.id } }] });
+    }
+    const found = await this.find(and.length === 1 ? filter : { $and: and }, { createdAt: -1, _id: -1 }, limit + 1);
+    const items = found.slice(0, limit);
+    const last = items[items.length - 1] as (V & { createdAt?: unknown }) | undefined;
+    return { items, nextCursor: found.length > limit && last && typeof last.createdAt === 'string' ? encodeCursor(last.createdAt, last.id) : null };
   }
 
   async all(): Promise<V[]> {

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { useJsonBodies } from './http/json-body';
 import { countRequests } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics';
+import { serveOpenApi } from './openapi/serve-openapi';
 import { SERVICE_CONFIG } from './tokens';
 
 /**
@@ -43,9 +44,10 @@ export interface HttpOptions {
   readonly jsonBody?: boolean;
 }
 
-/** Applies what every service's HTTP layer has: body limit, validation, problem+json errors. */
+/** Applies what every service's HTTP layer has: body limit, validation, problem+json errors, GET /openapi.json. */
 export function configureHttp(app: NestExpressApplication, config: ServiceConfig, options: HttpOptions = {}): void {
   countRequests(app, app.get(Metrics));
+  serveOpenApi(app, config.service);
   if (options.jsonBody !== false) useJsonBodies(app, config.bodyLimitBytes);
   answerClientErrorsAsProblems(app.getHttpServer() as Server);
   app.useGlobalFilters(new ProblemFilter());

@@ -12,7 +12,8 @@ import { DOCS_PATH, SWAGGER_UI_ASSETS, swaggerUiDistDir, swaggerUiHtml, swaggerU
 @ApiExcludeController()
 @Controller(DOCS_PATH.slice(1))
 export class DocsController {
-  private readonly assetsDir = swaggerUiDistDir();
+  // Resolved on the first asset request: the edge's API must start even if the page's files cannot be found.
+  private assetsDir: string | undefined;
   private readonly html = swaggerUiHtml();
   private readonly initJs = swaggerUiInitJs();
 
@@ -28,6 +29,11 @@ export class DocsController {
       return;
     }
     if (!SWAGGER_UI_ASSETS.has(asset)) throw new ProblemError(404, 'not_found', 'Not found', `${DOCS_PATH}/${asset} does not exist`);
+    try {
+      this.assetsDir ??= swaggerUiDistDir();
+    } catch (e) {
+      throw new ProblemError(503, 'docs_unavailable', 'API reference unavailable', `the swagger-ui-dist package cannot be found (${e instanceof Error ? e.message : String(e)}); /openapi.json still answers`);
+    }
     res.sendFile(join(this.assetsDir, asset), { maxAge: '1h' }, (e) => {
       if (e && !res.headersSent) {
         res.status(404).set({ 'content-type': PROBLEM_CONTENT_TYPE }).send(JSON.stringify(

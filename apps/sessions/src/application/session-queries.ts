@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ViewFilter } from '@keyward/event-store';
-import { decodeCursor, encodeCursor } from '@keyward/service-runtime';
 import { SessionRuleViolation } from '../domain';
 import type { SessionView } from './session-view';
 import type { SessionViews } from './sessions.tokens';
@@ -42,13 +41,6 @@ export class SessionQueries {
     if (q.from !== undefined || q.to !== undefined) {
       filter['createdAt'] = { ...(q.from !== undefined ? { $gte: q.from } : {}), ...(q.to !== undefined ? { $lte: q.to } : {}) };
     }
-    if (q.cursor !== undefined) {
-      const after = decodeCursor(q.cursor);
-      filter['$or'] = [{ createdAt: { $lt: after.sortValue } }, { createdAt: after.sortValue, _id: { $lt: after.id } }];
-    }
-    const found = await this.views.find(filter, { createdAt: -1, _id: -1 }, limit + 1);
-    const items = found.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: found.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    return this.views.page(filter, limit, q.cursor);
   }
 }

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ViewFilter } from '@keyward/event-store';
 import { ProblemError } from '@keyward/problem';
-import { decodeCursor, encodeCursor } from '@keyward/service-runtime';
 import type { TechnicianStatus } from '../domain';
 import type { TechnicianViews } from './technician.aggregate';
 import { TECHNICIAN_VIEWS } from './technician.aggregate';
@@ -47,13 +46,6 @@ export class TechnicianQueries {
       const pattern = { $regex: literalPattern(q), $options: 'i' };
       and.push({ $or: [{ name: pattern }, { email: pattern }] });
     }
-    if (query.cursor !== undefined) {
-      const after = decodeCursor(query.cursor);
-      and.push({ $or: [{ createdAt: { $lt: after.sortValue } }, { createdAt: after.sortValue, _id: { $lt: after.id } }] });
-    }
-    const found = await this.views.find({ $and: and }, { createdAt: -1, _id: -1 }, limit + 1);
-    const items = found.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: found.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    return this.views.page({ $and: and }, limit, query.cursor);
   }
 }

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { TicketStatus } from '@keyward/contracts';
 import type { ViewFilter } from '@keyward/event-store';
-import { decodeCursor, encodeCursor } from '@keyward/service-runtime';
 import { TicketRuleViolation } from '../domain';
 import type { TicketView } from './ticket-view';
 import type { TicketViews } from './tickets.tokens';
@@ -38,13 +37,6 @@ export class TicketQueries {
     if (q.status !== undefined) filter['status'] = q.status;
     if (q.technicianId !== undefined) filter['technicianId'] = q.technicianId;
     if (q.reference !== undefined) filter['reference'] = q.reference;
-    if (q.cursor !== undefined) {
-      const after = decodeCursor(q.cursor);
-      filter['$or'] = [{ createdAt: { $lt: after.sortValue } }, { createdAt: after.sortValue, _id: { $lt: after.id } }];
-    }
-    const found = await this.views.find(filter, { createdAt: -1, _id: -1 }, limit + 1);
-    const items = found.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: found.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+    return this.views.page(filter, limit, q.cursor);
   }
 }

@@ -13,10 +13,10 @@ export class RemoveDeviceController {
    * Removes the device and answers 200 with its view (status `removed`): a soft delete, the device
    * stays readable by id. Idempotent: removing a removed device answers it again and records nothing.
    */
-  @Delete(':id')
+  @Delete(':deviceId')
   @HttpCode(200)
   @RequirePermission('devices:write')
-  remove(@Param('id', deviceIdPipe) id: string, @Caller() caller: AuthorizedKey): Promise<DeviceView> {
+  remove(@Param('deviceId', deviceIdPipe) id: string, @Caller() caller: AuthorizedKey): Promise<DeviceView> {
     return this.commands.remove(caller, id);
   }
 }

@@ -11,9 +11,9 @@ export class UpdateDeviceController {
   constructor(private readonly commands: DeviceCommands) {}
 
   /** Changes the given fields; unchanged values record nothing. A removed device answers 409 `device_removed`. */
-  @Patch(':id')
+  @Patch(':deviceId')
   @RequirePermission('devices:write')
-  update(@Param('id', deviceIdPipe) id: string, @Body() body: UpdateDeviceDto, @Caller() caller: AuthorizedKey): Promise<DeviceView> {
+  update(@Param('deviceId', deviceIdPipe) id: string, @Body() body: UpdateDeviceDto, @Caller() caller: AuthorizedKey): Promise<DeviceView> {
     return this.commands.update(caller, id, {
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.os !== undefined ? { os: body.os } : {}),

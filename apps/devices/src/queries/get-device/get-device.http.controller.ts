@@ -10,9 +10,9 @@ export class GetDeviceController {
   constructor(private readonly queries: DeviceQueries) {}
 
   /** A device of the caller's account, removed ones included; another account's id is 404 like a missing one. */
-  @Get(':id')
+  @Get(':deviceId')
   @RequirePermission('devices:read')
-  get(@Param('id', deviceIdPipe) id: string, @Caller() caller: AuthorizedKey): Promise<DeviceView> {
+  get(@Param('deviceId', deviceIdPipe) id: string, @Caller() caller: AuthorizedKey): Promise<DeviceView> {
     return this.queries.get(caller.accountId, id);
   }
 }

@@ -11,10 +11,10 @@ export class DeactivateTechnicianController {
   constructor(private readonly commands: TechnicianCommands) {}
 
   /** Deactivates the technician; idempotent: deactivating again answers the same technician and records nothing. */
-  @Post(':id/deactivate')
+  @Post(':technicianId/deactivate')
   @HttpCode(200)
   @RequirePermission('technicians:write')
-  deactivate(@Param('id', technicianIdPipe) id: string, @Body() body: DeactivateTechnicianDto, @Caller() caller: AuthorizedKey): Promise<TechnicianView> {
+  deactivate(@Param('technicianId', technicianIdPipe) id: string, @Body() body: DeactivateTechnicianDto, @Caller() caller: AuthorizedKey): Promise<TechnicianView> {
     return this.commands.deactivate(caller, id, body.reason);
   }
 }

@@ -11,9 +11,9 @@ export class UpdateTechnicianController {
   constructor(private readonly commands: TechnicianCommands) {}
 
   /** Changes the name and/or email; unchanged values record nothing. A deactivated technician answers 409. */
-  @Patch(':id')
+  @Patch(':technicianId')
   @RequirePermission('technicians:write')
-  update(@Param('id', technicianIdPipe) id: string, @Body() body: UpdateTechnicianDto, @Caller() caller: AuthorizedKey): Promise<TechnicianView> {
+  update(@Param('technicianId', technicianIdPipe) id: string, @Body() body: UpdateTechnicianDto, @Caller() caller: AuthorizedKey): Promise<TechnicianView> {
     return this.commands.update(caller, id, body);
   }
 }

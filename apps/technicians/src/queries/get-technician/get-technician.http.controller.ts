@@ -10,9 +10,9 @@ export class GetTechnicianController {
   constructor(private readonly queries: TechnicianQueries) {}
 
   /** A technician of the caller's account, active or deactivated; another account's id is 404 like a missing one. */
-  @Get(':id')
+  @Get(':technicianId')
   @RequirePermission('technicians:read')
-  get(@Param('id', technicianIdPipe) id: string, @Caller() caller: AuthorizedKey): Promise<TechnicianView> {
+  get(@Param('technicianId', technicianIdPipe) id: string, @Caller() caller: AuthorizedKey): Promise<TechnicianView> {
     return this.queries.get(caller.accountId, id);
   }
 }
