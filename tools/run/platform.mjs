@@ -96,7 +96,7 @@ try {
 
   console.log(`\n[platform] all apps ready in ${((Date.now() - started) / 1000).toFixed(1)} s (logs in ${logDir}):`);
   for (const [name, child] of children) console.log(`  ${name.padEnd(12)} http://${host}:${child.port}`);
-  const keysUrl = `http://${host}:${children.get('keys').port}`;
+  const edgeUrl = `http://${host}:${children.get('edge').port}`;
   if (admin.created) {
     console.log(`\n[platform] created the admin key ${admin.keyId} of account ${admin.accountId}. Its secret is shown ONCE, now:\n`);
     console.log(`  export KEYWARD_ADMIN_KEY=${admin.secret}\n`);
@@ -104,7 +104,8 @@ try {
     console.log(`\n[platform] account ${admin.accountId} has its admin key ${admin.keyId} (${admin.tokenPrefix}...): its secret was shown`);
     console.log('           when it was created and is stored nowhere; if it is lost, run `npm run infra -- wipe` for a fresh start.');
   }
-  console.log(`[platform] try: curl -H "Authorization: Bearer $KEYWARD_ADMIN_KEY" ${keysUrl}/v1/keys`);
+  console.log(`[platform] the API is at the edge: ${edgeUrl} (reference: ${edgeUrl}/docs)`);
+  console.log(`[platform] try: curl -H "Authorization: Bearer $KEYWARD_ADMIN_KEY" ${edgeUrl}/v1/keys`);
   console.log('\n[platform] Ctrl-C stops everything');
 } catch (e) {
   console.error(`[platform] ${e instanceof Error ? e.message : String(e)}`);
