@@ -53,6 +53,14 @@ describe('MongoEventStore on FerretDB', () => {
     expect(versions).toEqual([1, 2]);
   });
 
+  it('appends to many different streams at once without a false conflict, each event with its own position', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `parallel-${i}`);
+    const results = await Promise.allSettled(ids.map((id) => store.append(stream(id), 0, [inc(1)])));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const positions = (await Promise.all(ids.map((id) => store.readStream(id)))).map((events) => events[0]!.position);
+    expect(new Set(positions).size).toBe(ids.length);
+  });
+
   it('reads every stream in append order from a position, for republishing and replay', async () => {
     const start = await store.lastPosition();
     await store.append(stream('a'), 0, [inc(1)]);

@@ -71,32 +71,43 @@ export class MongoEventStore {
    */
   async append(stream: StreamRef, expectedVersion: number, events: readonly DomainEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     if (events.length === 0) return { version: expectedVersion, events: [] };
-    const firstPosition = await this.allocatePositions(events.length);
     const occurredAt = this.options.now();
-    const docs: StoredEventDoc[] = events.map((e, i) => ({
-      _id: randomUUID(),
-      position: firstPosition + i,
-      aggregateId: stream.aggregateId,
-      aggregateType: stream.aggregateType,
-      accountId: stream.accountId,
-      version: expectedVersion + i + 1,
-      type: e.type,
-      schemaVersion: e.schemaVersion,
-      occurredAt,
-      data: e.data,
-      ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
-      ...(options.causationId !== undefined ? { causationId: options.causationId } : {}),
-      published: false,
-    }));
-    try {
-      await this.events.insertMany(docs, { ordered: true });
-    } catch (e) {
-      if (isDuplicateKeyError(e)) throw new ConcurrencyError(stream.aggregateId, expectedVersion);
-      throw e;
+    for (let attempt = 1; ; attempt++) {
+      const firstPosition = await this.allocatePositions(events.length);
+      const docs: StoredEventDoc[] = events.map((e, i) => ({
+        _id: randomUUID(),
+        position: firstPosition + i,
+        aggregateId: stream.aggregateId,
+        aggregateType: stream.aggregateType,
+        accountId: stream.accountId,
+        version: expectedVersion + i + 1,
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        occurredAt,
+        data: e.data,
+        ...(options.correlationId !== undefined ? { correlationId: options.correlationId } : {}),
+        ...(options.causationId !== undefined ? { causationId: options.causationId } : {}),
+        published: false,
+      }));
+      try {
+        await this.events.insertMany(docs, { ordered: true });
+        return this.appended(docs, expectedVersion, events.length);
+      } catch (e) {
+        if (!isDuplicateKeyError(e)) throw e;
+        // Two unique indexes can refuse the insert. The stream's version taken by another writer
+        // is the conflict the caller must hear about. A position taken twice can happen where the
+        // counter's increment is not atomic under concurrency (FerretDB's is not): then allocate
+        // again and retry, nothing was written.
+        const taken = await this.events.countDocuments({ aggregateId: stream.aggregateId, version: expectedVersion + 1 });
+        if (taken > 0 || attempt >= 10) throw new ConcurrencyError(stream.aggregateId, expectedVersion);
+      }
     }
+  }
+
+  private appended(docs: StoredEventDoc[], expectedVersion: number, count: number): AppendResult {
     const stored = docs.map(toStoredEvent);
     for (const listener of this.appendListeners) listener(stored);
-    return { version: expectedVersion + events.length, events: stored };
+    return { version: expectedVersion + count, events: stored };
   }
 
   /** Called after every successful append in this process (the relay publishes at once). */
