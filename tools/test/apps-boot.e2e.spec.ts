@@ -24,6 +24,21 @@ describe('the six apps', () => {
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: { ready: true }, kafka: { ready: true } } });
   });
 
+  it.each(SERVICE_NAMES.map((s) => [s]))('%s serves Prometheus metrics: requests by route and status, projection lag and position', async (service: ServiceName) => {
+    const proc = running.find((p) => p.service === service);
+    if (!proc) throw new Error(`${service} did not start`);
+    await fetch(`${proc.url}/v1/nothing-here`);
+    const res = await fetch(`${proc.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain;.*version=0\.0\.4/);
+    const text = await res.text();
+    expect(text).toMatch(/^# TYPE http_requests_total counter$/m);
+    expect(text).toMatch(/^http_requests_total\{method="GET",route="\/ready",status="200"\} \d+$/m);
+    expect(text).toMatch(/^projection_lag_events\{projection="keys"\} \d+$/m);
+    expect(text).toMatch(/^projection_position\{partition="\d+",projection="keys"\} \d+$/m);
+    if (service !== 'edge') expect(text).toMatch(/^outbox_relay_backlog_events \d+$/m);
+  });
+
   it('refuses to start with a clear message when its configuration is wrong', async () => {
     await expect(startServiceProcess('keys', { env: { KAFKA_BROKERS: '', MONGODB_URI: 'nope' }, readyTimeoutMs: 20_000 }))
       .rejects.toThrow(/KAFKA_BROKERS is required[\s\S]*MONGODB_URI is required/);

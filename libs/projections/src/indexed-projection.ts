@@ -122,9 +122,12 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const admin = this.kafka.admin();
     await admin.connect();
     let lag = 0;
+    const positions: Record<string, string> = {};
     try {
       for (const p of await admin.fetchTopicOffsets(this.options.topic)) {
-        lag += Math.max(0, Number(BigInt(p.high) - (this.positions.get(p.partition) ?? BigInt(p.low))));
+        const at = this.positions.get(p.partition) ?? BigInt(p.low);
+        positions[String(p.partition)] = at.toString();
+        lag += Math.max(0, Number(BigInt(p.high) - at));
       }
     } finally {
       await admin.disconnect();
@@ -133,7 +136,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       name: this.name,
       topic: this.options.topic,
       groupId: this.options.groupId,
-      positions: Object.fromEntries([...this.positions].map(([p, o]) => [String(p), o.toString()])),
+      positions,
       lag,
       lastEventAt: this.lastEventAt,
       items: this.current.size,
