@@ -75,10 +75,10 @@ async function status() {
     for (const p of projections) rows.push({ service: s, ...p });
   }
   if (values.json) return console.log(JSON.stringify(rows, null, 2));
-  console.log(`${'service'.padEnd(12)} ${'projection'.padEnd(10)} ${'items'.padStart(7)} ${'lag'.padStart(6)} ${'applied'.padStart(8)} ${'dups'.padStart(5)} ${'gaps'.padStart(5)}  position            last event`);
+  console.log(`${'service'.padEnd(12)} ${'projection'.padEnd(12)} ${'items'.padStart(7)} ${'lag'.padStart(6)} ${'applied'.padStart(8)} ${'dups'.padStart(5)} ${'gaps'.padStart(5)}  position            last event`);
   for (const r of rows) {
     const position = Object.entries(r.positions).map(([p, o]) => `${p}:${o}`).join(' ');
-    console.log(`${r.service.padEnd(12)} ${r.name.padEnd(10)} ${String(r.items).padStart(7)} ${String(r.lag).padStart(6)} ${String(r.applied).padStart(8)} ${String(r.duplicates).padStart(5)} ${String(r.gaps).padStart(5)}  ${position.padEnd(19)} ${r.lastEventAt ?? '-'}`);
+    console.log(`${r.service.padEnd(12)} ${r.name.padEnd(12)} ${String(r.items).padStart(7)} ${String(r.lag).padStart(6)} ${String(r.applied).padStart(8)} ${String(r.duplicates).padStart(5)} ${String(r.gaps).padStart(5)}  ${position.padEnd(19)} ${r.lastEventAt ?? '-'}`);
   }
 }
 
