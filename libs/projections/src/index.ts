@@ -5,3 +5,4 @@ export * from './indexed-projection';
 export * from './entity-mirror';
 export * from './nest/indexed-projection.provider';
 export * from './mirrors/technician.mirror';
+export * from './mirror-availability';

@@ -12,3 +12,4 @@ export * from './openapi/openapi-paths';
 export * from './openapi/describe-operation';
 export * from './openapi/schema-refs';
 export * from './openapi/serve-openapi';
+export * from './http/page-query.dto';

@@ -3,7 +3,7 @@ import { newId } from '@keyward/service-runtime';
 import type { SessionCommand, SessionState } from '../domain';
 import { SessionRuleViolation } from '../domain';
 import { newJoinCode } from './join-code';
-import { assertMirrorAvailable } from './mirror-availability';
+import { assertMirrorAvailable } from '@keyward/projections';
 import type { DevicesMirror, SessionStore, SessionViews, TechniciansMirror, TicketsMirror } from './sessions.tokens';
 import { DEVICES_MIRROR, SESSION_STORE, SESSION_VIEWS, TECHNICIANS_MIRROR, TICKETS_MIRROR } from './sessions.tokens';
 

@@ -3,7 +3,7 @@ import type { AppendOptions } from '@keyward/event-store';
 import { newId } from '@keyward/service-runtime';
 import type { TicketCommand, TicketState } from '../domain';
 import { TicketRuleViolation } from '../domain';
-import { assertMirrorAvailable } from './mirror-availability';
+import { assertMirrorAvailable } from '@keyward/projections';
 import { newTicketReference } from './ticket-reference';
 import type { TechniciansMirror, TicketStore } from './tickets.tokens';
 import { TECHNICIANS_MIRROR, TICKET_STORE } from './tickets.tokens';

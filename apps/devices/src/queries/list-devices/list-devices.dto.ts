@@ -1,12 +1,13 @@
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import type { DeviceOs } from '../../domain';
 import { DEVICE_OS_VALUES, TAG_MAX_LENGTH, TECHNICIAN_ID_PATTERN } from '../../domain';
+import { PageQueryDto } from '@keyward/service-runtime';
 
 /** Only the words `true` and `false`; anything else stays as sent and fails @IsBoolean. */
 const toBoolean = ({ value }: { value: unknown }): unknown => (value === 'true' ? true : value === 'false' ? false : value);
 
-export class ListDevicesQueryDto {
+export class ListDevicesQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(DEVICE_OS_VALUES)
   os?: DeviceOs;
@@ -32,16 +33,4 @@ export class ListDevicesQueryDto {
   @Transform(toBoolean)
   @IsBoolean()
   includeRemoved?: boolean;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
 }

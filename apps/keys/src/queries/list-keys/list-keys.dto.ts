@@ -1,11 +1,11 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import type { KeyKind, KeyStatus } from '@keyward/contracts';
 import { KEY_KINDS } from '@keyward/contracts';
+import { PageQueryDto } from '@keyward/service-runtime';
 
 export const KEY_STATUSES: readonly KeyStatus[] = ['active', 'disabled', 'expired', 'revoked'];
 
-export class ListKeysQueryDto {
+export class ListKeysQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(KEY_KINDS)
   kind?: KeyKind;
@@ -13,16 +13,4 @@ export class ListKeysQueryDto {
   @IsOptional()
   @IsIn(KEY_STATUSES)
   status?: KeyStatus;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }

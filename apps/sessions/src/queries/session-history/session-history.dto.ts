@@ -1,12 +1,12 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
 import { DEVICE_ID_PATTERN, TECHNICIAN_ID_PATTERN } from '../../domain';
+import { PageQueryDto } from '@keyward/service-runtime';
 
 /** An instant with a date, a time and a zone: `2026-03-01T09:00:00Z`, `2026-03-01T10:00:00.5+01:00`. */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const INSTANT_MESSAGE = '$property must be an ISO-8601 instant with a zone, such as 2026-03-01T09:00:00Z';
 
-export class SessionHistoryQueryDto {
+export class SessionHistoryQueryDto extends PageQueryDto {
   @IsOptional()
   @IsString()
   @Matches(DEVICE_ID_PATTERN, { message: 'deviceId must look like dev_ followed by 4 to 64 letters, digits or underscores' })
@@ -30,16 +30,4 @@ export class SessionHistoryQueryDto {
   @Matches(INSTANT, { message: INSTANT_MESSAGE })
   @IsISO8601({ strict: true, strictSeparator: true }, { message: '$property is not a real date and time' })
   to?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }

@@ -1,9 +1,9 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import type { TechnicianStatus } from '../../domain';
 import { TECHNICIAN_STATUSES } from '../../domain';
+import { PageQueryDto } from '@keyward/service-runtime';
 
-export class ListTechniciansQueryDto {
+export class ListTechniciansQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(TECHNICIAN_STATUSES)
   status?: TechnicianStatus;
@@ -13,16 +13,4 @@ export class ListTechniciansQueryDto {
   @IsString()
   @MaxLength(200)
   q?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  cursor?: string;
 }

@@ -1,11 +1,11 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import type { TicketStatus } from '@keyward/contracts';
 import { TECHNICIAN_ID_PATTERN, TICKET_REFERENCE_PATTERN } from '../../domain';
+import { PageQueryDto } from '@keyward/service-runtime';
 
 export const TICKET_STATUSES: readonly TicketStatus[] = ['open', 'assigned', 'in_progress', 'closed'];
 
-export class ListTicketsQueryDto {
+export class ListTicketsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsIn(TICKET_STATUSES)
   status?: TicketStatus;
@@ -20,16 +20,4 @@ export class ListTicketsQueryDto {
   @IsString()
   @Matches(TICKET_REFERENCE_PATTERN, { message: 'reference must look like TKT-7K3Q9P' })
   reference?: string;
-
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
