@@ -279,7 +279,7 @@ describe('keys API: bad input', () => {
       ['a repeated limit', '/v1/keys?limit=1&limit=2'],
       ['an unknown kind', '/v1/keys?kind=secret'],
       ['an unknown status', '/v1/keys?status=deleted'],
-      ['a cursor over 200 characters', `/v1/keys?cursor=${'c'.repeat(201)}`],
+      ['a cursor over 500 characters', `/v1/keys?cursor=${'c'.repeat(501)}`],
     ])('refuses a list query with %s with 400 validation_failed', async (_what, path) => {
       await expectRefused({ method: 'GET', path }, { status: 400, code: 'validation_failed' });
     });

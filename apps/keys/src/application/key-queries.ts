@@ -3,12 +3,11 @@ import type { KeyKind, KeyStatus } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
 import { ProblemError } from '@keyward/problem';
 import type { Clock } from '@keyward/service-runtime';
-import { CLOCK } from '@keyward/service-runtime';
+import { CLOCK, decodeCursor, encodeCursor } from '@keyward/service-runtime';
 import type { ApiKeyState } from '../domain';
 import { keyNotFound } from './key-commands.service';
 import type { KeyDto } from './key-view.dto';
 import { toKeyDto } from './key-view.dto';
-import type { KeyViewDoc } from './key-views.repository';
 import { KeyViewsRepository } from './key-views.repository';
 
 export interface KeyPage {
@@ -54,14 +53,14 @@ export class KeyQueries {
   async list(accountId: string, q: { kind?: KeyKind; status?: KeyStatus; limit?: number; cursor?: string }): Promise<KeyPage> {
     const limit = q.limit ?? 20;
     const now = this.clock.now();
-    const after = q.cursor !== undefined ? decodeCursor(q.cursor) : undefined;
+    const after = q.cursor !== undefined ? keyCursor(q.cursor) : undefined;
     const docs = await this.views.list({
       accountId, limit: limit + 1, now,
       ...(q.kind ? { kind: q.kind } : {}), ...(q.status ? { status: q.status } : {}), ...(after ? { after } : {}),
     });
     const page = docs.slice(0, limit);
     const last = page[page.length - 1];
-    return { items: page.map((d) => toKeyDto(d, now)), nextCursor: docs.length > limit && last ? encodeCursor(last) : null };
+    return { items: page.map((d) => toKeyDto(d, now)), nextCursor: docs.length > limit && last ? encodeCursor(last.createdAt.toISOString(), last._id) : null };
   }
 
   async history(accountId: string, keyId: string): Promise<KeyHistoryEntry[]> {
@@ -76,19 +75,10 @@ export class KeyQueries {
   }
 }
 
-function encodeCursor(d: KeyViewDoc): string {
-  return Buffer.from(JSON.stringify([d.createdAt.toISOString(), d._id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-      const createdAt = new Date(parsed[0]);
-      if (!Number.isNaN(createdAt.getTime())) return { createdAt, id: parsed[1] };
-    }
-  } catch {
-    // falls through to the error below
-  }
-  throw new ProblemError(400, 'invalid_cursor', 'Invalid cursor', 'cursor must be a nextCursor value from an earlier page');
+/** The shared cursor, whose sort value is a key's creation instant. */
+function keyCursor(cursor: string): { createdAt: Date; id: string } {
+  const { sortValue, id } = decodeCursor(cursor);
+  const createdAt = new Date(sortValue);
+  if (Number.isNaN(createdAt.getTime())) throw new ProblemError(400, 'invalid_cursor', 'Invalid cursor', 'cursor must be a nextCursor value from an earlier page');
+  return { createdAt, id };
 }

@@ -1,3 +1,5 @@
+import { RuleViolation } from '@keyward/contracts';
+
 /**
  * Every way a key command can be refused, each with a stable code and the class of answer it
  * gets: `conflict` (409: the key's current state forbids it), `invalid` (422: the command's own
@@ -28,18 +30,19 @@ export type KeyRuleViolationKind = 'conflict' | 'invalid' | 'not_found';
 
 export type KeyRuleCode = keyof typeof KEY_RULE_CODES;
 
-export class KeyRuleViolation extends Error {
+/** A key command refused by a rule; the shared problem filter answers it by its kind and code. */
+export class KeyRuleViolation extends RuleViolation {
   override readonly name = 'KeyRuleViolation';
-  readonly kind: KeyRuleViolationKind;
+  declare readonly code: KeyRuleCode;
+  declare readonly kind: KeyRuleViolationKind;
 
   constructor(
-    readonly code: KeyRuleCode,
+    code: KeyRuleCode,
     message: string,
     /** Machine-readable specifics (the offending entries, the latest allowed instant, ...). */
-    readonly details?: Readonly<Record<string, unknown>>,
+    details?: Readonly<Record<string, unknown>>,
   ) {
-    super(message);
-    this.kind = KEY_RULE_CODES[code];
+    super(code, KEY_RULE_CODES[code], message, details);
   }
 }
 

@@ -5,7 +5,7 @@ import { KeyCommandsService } from '../../application/key-commands.service';
 import { KeyQueries } from '../../application/key-queries';
 import type { KeyDto } from '../../application/key-view.dto';
 import type { ApiKeyCommand } from '../../domain';
-import { KeyIdPipe } from '../../http/key-id.pipe';
+import { keyIdPipe } from '../../http/key-id.pipe';
 import { assertNoEscalation } from '../create-key/create-key.http.controller';
 import { ChangeAllowedIpsDto, ChangeExpiryDto, ChangePermissionsDto, EnableKeyDto, ReasonDto } from './change-key.dto';
 
@@ -17,40 +17,40 @@ export class ChangeKeyController {
   @Post('disable')
   @HttpCode(200)
   @RequirePermission('keys:manage')
-  disable(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: ReasonDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+  disable(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ReasonDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
     return this.run(keyId, caller, { type: 'DisableKey', data: { by: caller.keyId, ...(body.reason !== undefined ? { reason: body.reason } : {}) } });
   }
 
   @Post('enable')
   @HttpCode(200)
   @RequirePermission('keys:manage')
-  enable(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: EnableKeyDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+  enable(@Param('keyId', keyIdPipe) keyId: string, @Body() body: EnableKeyDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
     return this.run(keyId, caller, { type: 'EnableKey', data: { by: caller.keyId, ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}) } });
   }
 
   @Put('expiry')
   @RequirePermission('keys:manage')
-  changeExpiry(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: ChangeExpiryDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+  changeExpiry(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ChangeExpiryDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
     return this.run(keyId, caller, { type: 'ChangeExpiry', data: { by: caller.keyId, expiresAt: body.expiresAt } });
   }
 
   @Put('permissions')
   @RequirePermission('keys:manage')
-  changePermissions(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: ChangePermissionsDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+  changePermissions(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ChangePermissionsDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
     assertNoEscalation(caller, body.permissions);
     return this.run(keyId, caller, { type: 'ChangePermissions', data: { by: caller.keyId, permissions: body.permissions } });
   }
 
   @Put('allowed-ips')
   @RequirePermission('keys:manage')
-  changeAllowedIps(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: ChangeAllowedIpsDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+  changeAllowedIps(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ChangeAllowedIpsDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
     return this.run(keyId, caller, { type: 'ChangeAllowedIps', data: { by: caller.keyId, allowedIps: body.allowedIps } });
   }
 
   @Post('revoke')
   @HttpCode(200)
   @RequirePermission('keys:manage')
-  revoke(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: ReasonDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+  revoke(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ReasonDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
     return this.run(keyId, caller, { type: 'RevokeKey', data: { by: caller.keyId, ...(body.reason !== undefined ? { reason: body.reason } : {}) } });
   }
 

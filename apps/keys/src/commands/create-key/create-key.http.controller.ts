@@ -3,8 +3,8 @@ import { displayPrefix, generateToken, hashToken, isPermission } from '@keyward/
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { ProblemError } from '@keyward/problem';
+import { newId } from '@keyward/service-runtime';
 import { KeyCommandsService } from '../../application/key-commands.service';
-import { newKeyId } from '../../application/key-id';
 import { KeyQueries } from '../../application/key-queries';
 import type { KeyDto } from '../../application/key-view.dto';
 import { NoStore } from '../../http/no-store';
@@ -22,7 +22,7 @@ export class CreateKeyController {
   async create(@Body() body: CreateKeyDto, @Caller() caller: AuthorizedKey): Promise<{ key: KeyDto; secret: string }> {
     assertNoEscalation(caller, body.permissions);
     const secret = generateToken(body.kind);
-    const keyId = newKeyId();
+    const keyId = newId('key');
     const state = await this.commands.execute(keyId, {
       type: 'CreateKey',
       data: {

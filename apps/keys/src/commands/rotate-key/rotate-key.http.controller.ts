@@ -5,7 +5,7 @@ import { Caller, RequirePermission } from '@keyward/key-auth';
 import { KeyCommandsService, keyNotFound } from '../../application/key-commands.service';
 import { KeyQueries } from '../../application/key-queries';
 import type { KeyDto } from '../../application/key-view.dto';
-import { KeyIdPipe } from '../../http/key-id.pipe';
+import { keyIdPipe } from '../../http/key-id.pipe';
 import { NoStore } from '../../http/no-store';
 import { RotateKeyDto } from '../change-key/change-key.dto';
 
@@ -18,7 +18,7 @@ export class RotateKeyController {
   @HttpCode(200)
   @NoStore()
   @RequirePermission('keys:manage')
-  async rotate(@Param('keyId', KeyIdPipe) keyId: string, @Body() body: RotateKeyDto, @Caller() caller: AuthorizedKey): Promise<{ key: KeyDto; secret: string }> {
+  async rotate(@Param('keyId', keyIdPipe) keyId: string, @Body() body: RotateKeyDto, @Caller() caller: AuthorizedKey): Promise<{ key: KeyDto; secret: string }> {
     const { state } = await this.commands.load(keyId);
     if (state === null || state.accountId !== caller.accountId) throw keyNotFound(keyId);
     const secret = generateToken(state.kind);

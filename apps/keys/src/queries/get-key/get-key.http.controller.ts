@@ -3,7 +3,7 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { KeyQueries } from '../../application/key-queries';
 import type { KeyDto } from '../../application/key-view.dto';
-import { KeyIdPipe } from '../../http/key-id.pipe';
+import { keyIdPipe } from '../../http/key-id.pipe';
 
 @Controller('v1/keys')
 export class GetKeyController {
@@ -11,7 +11,7 @@ export class GetKeyController {
 
   @Get(':keyId')
   @RequirePermission('keys:read')
-  get(@Param('keyId', KeyIdPipe) keyId: string, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+  get(@Param('keyId', keyIdPipe) keyId: string, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
     return this.queries.get(caller.accountId, keyId);
   }
 }

@@ -3,7 +3,7 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import type { KeyHistoryEntry } from '../../application/key-queries';
 import { KeyQueries } from '../../application/key-queries';
-import { KeyIdPipe } from '../../http/key-id.pipe';
+import { keyIdPipe } from '../../http/key-id.pipe';
 
 @Controller('v1/keys')
 export class KeyHistoryController {
@@ -12,7 +12,7 @@ export class KeyHistoryController {
   /** Every event of one key, oldest first, for audit; hashes of secrets are left out. */
   @Get(':keyId/events')
   @RequirePermission('keys:read')
-  async history(@Param('keyId', KeyIdPipe) keyId: string, @Caller() caller: AuthorizedKey): Promise<{ items: KeyHistoryEntry[] }> {
+  async history(@Param('keyId', keyIdPipe) keyId: string, @Caller() caller: AuthorizedKey): Promise<{ items: KeyHistoryEntry[] }> {
     return { items: await this.queries.history(caller.accountId, keyId) };
   }
 }
