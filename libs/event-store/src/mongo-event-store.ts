@@ -95,11 +95,13 @@ export class MongoEventStore {
       } catch (e) {
         if (!isDuplicateKeyError(e)) throw e;
         // Two unique indexes can refuse the insert. The stream's version taken by another writer
-        // is the conflict the caller must hear about. A position taken twice can happen where the
-        // counter's increment is not atomic under concurrency (FerretDB's is not): then allocate
-        // again and retry, nothing was written.
+        // is the conflict the caller must hear about. A position taken twice happens where the
+        // counter's increment is not atomic under concurrency (FerretDB's is not: concurrent
+        // increments can be lost, leaving the counter behind positions in use): move the counter
+        // past the highest position and retry; nothing was written.
         const taken = await this.events.countDocuments({ aggregateId: stream.aggregateId, version: expectedVersion + 1 });
-        if (taken > 0 || attempt >= 10) throw new ConcurrencyError(stream.aggregateId, expectedVersion);
+        if (taken > 0 || attempt >= 20) throw new ConcurrencyError(stream.aggregateId, expectedVersion);
+        await this.counters.updateOne({ _id: 'position' }, { $max: { seq: await this.lastPosition() } }, { upsert: true });
       }
     }
   }

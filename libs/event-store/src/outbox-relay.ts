@@ -15,6 +15,12 @@ export interface OutboxRelayOptions {
   readonly leaseTtlMs?: number;
   /** Runs for each batch before it is published (e.g. the owning service's own read models). */
   readonly beforePublish?: (events: readonly StoredEvent[]) => Promise<void>;
+  /**
+   * Runs for each batch once it is on the topic, before it is marked published: repairs that
+   * must happen at least once per event (the owning service's read models) without delaying
+   * propagation; a crash before the mark republishes the batch and runs them again.
+   */
+  readonly afterPublish?: (events: readonly StoredEvent[]) => Promise<void>;
   readonly log?: (message: string) => void;
 }
 
@@ -133,6 +139,7 @@ export class OutboxRelay {
           headers: { type: e.type, schemaVersion: String(e.schemaVersion) },
         })),
       });
+      await this.options.afterPublish?.(batch);
       await this.store.markPublished(batch.map((e) => e.id));
       this.publishedCount += batch.length;
       this.lastPublishedPosition = batch[batch.length - 1]?.position ?? this.lastPublishedPosition;
