@@ -6,3 +6,4 @@ export * from './in-process-service';
 export * from './test-keys';
 export * from './platform';
 export * from './service-test-app';
+export * from './operator-admin';

@@ -10,11 +10,11 @@ import type {
   TechnicianEventDataByType,
   TechnicianEventType,
 } from '@keyward/contracts';
-import { generateToken, SERVICE_NAMES, SERVICES } from '@keyward/contracts';
+import { generateToken, SERVICES } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
-import { createIdempotentProducer, ensureTopics, eventTopic } from '@keyward/messaging';
+import { createIdempotentProducer } from '@keyward/messaging';
 import type { InProcessService, ManualClock, TestKey } from '@keyward/testing';
-import { publishTestKey, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
+import { createEventTopics, projectionStatus, publishTestKey, rebuildProjection, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
 import type { TechniciansMirror } from '../application/tickets.tokens';
 import { TECHNICIANS_MIRROR } from '../application/tickets.tokens';
 import { SessionTicketProcessManager } from '../process/session-ticket.process-manager';
@@ -194,45 +194,16 @@ export class TicketsTestApp {
   }
 
   /** POST /admin/projections/<name>/rebuild, then polls until the job ends; returns the job. */
-  async rebuild(name: string): Promise<Record<string, unknown>> {
-    const started = await this.call('POST', `/admin/projections/${name}/rebuild`);
-    if (started.status !== 202) throw new Error(`rebuild ${name}: ${started.status} ${JSON.stringify(started.body)}`);
-    return waitFor(`the rebuild of ${name} to finish`, async () => {
-      const job = await this.call('GET', `/admin/projections/${name}/rebuild`);
-      return job.body['state'] === 'running' ? false : job.body;
-    }, { timeoutMs: 30_000, intervalMs: 100 });
+  rebuild(name: string): Promise<Record<string, unknown>> {
+    return rebuildProjection((method, path) => this.call(method, path), name);
   }
 
   /** A projection's counters as GET /admin/projections shows them. */
-  async projection(name: string): Promise<Record<string, unknown>> {
-    const reply = await this.call('GET', '/admin/projections');
-    const all = reply.body['projections'];
-    const found = Array.isArray(all) ? (all as Record<string, unknown>[]).find((p) => p['name'] === name) : undefined;
-    if (!found) throw new Error(`no projection ${name}: ${JSON.stringify(reply.body)}`);
-    return found;
+  projection(name: string): Promise<Record<string, unknown>> {
+    return projectionStatus((method, path) => this.call(method, path), name);
   }
 }
 
-/**
- * Creates every event topic of a prefix before a service starts. A topic created a moment
- * earlier can answer UNKNOWN_TOPIC_OR_PARTITION to the metadata request that kafkajs's
- * createTopics(waitForLeaders) sends, and the shared ensureTopics gives up on that (reported):
- * here it is simply retried until the topics are there.
- */
-export async function createEventTopics(topicPrefix: string): Promise<void> {
-  const admin = testKafka().admin();
-  await admin.connect();
-  try {
-    const topics = SERVICE_NAMES.flatMap((s) => (SERVICES[s].topic ? [eventTopic(`${topicPrefix}${SERVICES[s].topic}`)] : []));
-    await waitFor(`the event topics of ${topicPrefix}`, async () => {
-      await ensureTopics(admin, topics);
-      for (const t of topics) await admin.fetchTopicOffsets(t.topic);
-      return true;
-    }, { timeoutMs: 30_000, intervalMs: 200 });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 export const VALID_TICKET = {
   requesterName: 'Ada Lovelace',
