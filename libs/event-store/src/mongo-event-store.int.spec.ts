@@ -61,6 +61,13 @@ describe('MongoEventStore on FerretDB', () => {
     expect(new Set(positions).size).toBe(ids.length);
   });
 
+  it('lets concurrent first appends to a store whose position counter does not exist yet all succeed', async () => {
+    // No init(): nothing has created the counter, so the first increments race to create it.
+    const fresh = new MongoEventStore(db.connection, { now: () => new Date(), collection: 'events_without_init' });
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => fresh.append(stream(`first-${i}`), 0, [inc(i)])));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+  });
+
   it('reads every stream in append order from a position, for republishing and replay', async () => {
     const start = await store.lastPosition();
     await store.append(stream('a'), 0, [inc(1)]);

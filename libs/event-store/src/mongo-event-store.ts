@@ -61,6 +61,13 @@ export class MongoEventStore {
     await this.events.createIndex({ aggregateId: 1, version: 1 }, { unique: true, name: 'stream_version' });
     await this.events.createIndex({ position: 1 }, { unique: true, name: 'position' });
     await this.events.createIndex({ published: 1, position: 1 }, { name: 'outbox' });
+    // The counter exists before the first append, so concurrent first appends only increment it.
+    try {
+      await this.counters.updateOne({ _id: 'position' }, { $setOnInsert: { seq: 0 } }, { upsert: true });
+    } catch (e) {
+      // Another instance created it at the same moment.
+      if (!isDuplicateKeyError(e)) throw e;
+    }
   }
 
   /**
@@ -165,13 +172,22 @@ export class MongoEventStore {
 
   /** Reserves `count` consecutive positions. A failed append leaves a hole, which readers skip. */
   private async allocatePositions(count: number): Promise<number> {
-    const res = await this.counters.findOneAndUpdate(
-      { _id: 'position' },
-      { $inc: { seq: count } },
-      { upsert: true, returnDocument: 'after' },
-    );
-    const seq = res?.seq;
-    if (typeof seq !== 'number') throw new Error('event store: position counter did not answer');
-    return seq - count + 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.counters.findOneAndUpdate(
+          { _id: 'position' },
+          { $inc: { seq: count } },
+          { upsert: true, returnDocument: 'after' },
+        );
+        const seq = res?.seq;
+        if (typeof seq !== 'number') throw new Error('event store: position counter did not answer');
+        return seq - count + 1;
+      } catch (e) {
+        // Two upserts of a missing counter at once: one inserts it, the other meets it (FerretDB
+        // does not retry that upsert itself). Increment again.
+        if (!isDuplicateKeyError(e) || attempt >= 5) throw e;
+      }
+    }
   }
+
 }
