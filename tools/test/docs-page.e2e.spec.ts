@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import mongoose from 'mongoose';
 import { PUBLIC_ROUTES } from '@keyward/contracts';
 import type { ServiceProcess } from '@keyward/testing';
-import { assertTestDatabase, freePort, startServiceProcess, testInfra, testName } from '@keyward/testing';
+import { freePort, startServiceProcess, stopServiceProcesses, testName } from '@keyward/testing';
 
 // A real browser opens the edge's API reference (GET /docs) and sees the operations rendered.
 // Only the edge and the keys service run: the edge documents the keys API from the keys service's
@@ -52,17 +51,7 @@ describe('the API reference page', () => {
   }, 16 * 60_000);
 
   afterAll(async () => {
-    await Promise.all(running.map((p) => p.stop()));
-    if (running.length === 0) return;
-    const connection = await mongoose.createConnection(testInfra().mongodbUri).asPromise();
-    try {
-      for (const p of running) {
-        assertTestDatabase(p.database);
-        await connection.useDb(p.database).dropDatabase().catch(() => undefined);
-      }
-    } finally {
-      await connection.close();
-    }
+    await stopServiceProcesses(running);
   }, 120_000);
 
   it('serves Swagger UI and its assets', async () => {

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import mongoose from 'mongoose';
 import type { OpenAPIObject, OperationObject, ParameterObject, ReferenceObject, SecurityRequirementObject } from '@nestjs/swagger';
 import type { RouteSpec, ServiceName } from '@keyward/contracts';
 import { isPublicSafe, PUBLIC_ROUTES } from '@keyward/contracts';
 import type { ServiceProcess } from '@keyward/testing';
-import { assertTestDatabase, startServiceProcess, testInfra, testName } from '@keyward/testing';
+import { startServiceProcess, stopServiceProcesses, testName } from '@keyward/testing';
 
 // The edge's GET /openapi.json, with all six apps running as their own processes: valid OpenAPI 3,
 // and the same routes as the route table the edge authorizes against and as the services' own
@@ -99,17 +98,7 @@ describe('the OpenAPI document of the public API', () => {
   }, 400_000);
 
   afterAll(async () => {
-    await Promise.all(running.map((p) => p.stop()));
-    if (running.length === 0) return;
-    const connection = await mongoose.createConnection(testInfra().mongodbUri).asPromise();
-    try {
-      for (const p of running) {
-        assertTestDatabase(p.database);
-        await connection.useDb(p.database).dropDatabase().catch(() => undefined);
-      }
-    } finally {
-      await connection.close();
-    }
+    await stopServiceProcesses(running);
   }, 120_000);
 
   it('is valid OpenAPI 3, and so is each service\'s own', async () => {

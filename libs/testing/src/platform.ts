@@ -226,10 +226,26 @@ export class Platform {
     const procs = [...this.running.values()];
     this.running.clear();
     await Promise.all(procs.map((p) => p.stop()));
-    for (const name of this.databases.values()) {
-      const conn = await mongoose.createConnection(testInfra().mongodbUri, { dbName: name }).asPromise();
-      await conn.dropDatabase().catch(() => undefined);
-      await conn.close();
+    await dropTestDatabases([...this.databases.values()]);
+  }
+}
+
+/** Stops service processes and drops the test databases they used. */
+export async function stopServiceProcesses(procs: readonly ServiceProcess[]): Promise<void> {
+  await Promise.all(procs.map((p) => p.stop()));
+  await dropTestDatabases(procs.map((p) => p.database));
+}
+
+/** Drops test databases (refusing any whose name does not mark it as a test one). */
+export async function dropTestDatabases(names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const connection = await mongoose.createConnection(testInfra().mongodbUri).asPromise();
+  try {
+    for (const name of names) {
+      assertTestDatabase(name);
+      await connection.useDb(name).dropDatabase().catch(() => undefined);
     }
+  } finally {
+    await connection.close();
   }
 }

@@ -13,36 +13,22 @@ import type {
 import { generateToken, SERVICES } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
 import { createIdempotentProducer } from '@keyward/messaging';
-import type { InProcessService, ManualClock, TestKey } from '@keyward/testing';
-import { createEventTopics, projectionStatus, publishTestKey, rebuildProjection, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
+import type { CallOptions, InProcessService, ManualClock, Reply, TestKey } from '@keyward/testing';
+import { call, createEventTopics, projectionStatus, publishTestKey, rebuildProjection, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
 import type { TechniciansMirror } from '../application/tickets.tokens';
 import { TECHNICIANS_MIRROR } from '../application/tickets.tokens';
 import { SessionTicketProcessManager } from '../process/session-ticket.process-manager';
 import { TicketsModule } from '../tickets.module';
 
+export type { CallOptions, Reply } from '@keyward/testing';
+
 export const ACCOUNT = 'acc_tickets_a';
 export const OTHER_ACCOUNT = 'acc_tickets_b';
-
-export interface Reply {
-  readonly status: number;
-  readonly body: Record<string, unknown>;
-  readonly contentType: string | null;
-  /** The problem `code` of a refusal. */
-  readonly code: string | undefined;
-}
 
 /** Where a published event landed. */
 export interface Published {
   readonly partition: number;
   readonly offset: bigint;
-}
-
-export interface CallOptions {
-  /** The key's secret; null sends no key. */
-  readonly secret?: string | null;
-  /** Objects are sent as JSON; strings as they are. */
-  readonly body?: unknown;
-  readonly contentType?: string;
 }
 
 /** The keys every tickets spec uses, published onto `<prefix>keys.events` as the keys service would. */
@@ -126,22 +112,9 @@ export class TicketsTestApp {
     await this.current.close();
   }
 
-  async call(method: string, path: string, { secret = this.keys.admin.secret, body, contentType }: CallOptions = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    if (secret !== null) headers['authorization'] = `Bearer ${secret}`;
-    if (body !== undefined) headers['content-type'] = contentType ?? 'application/json';
-    const res = await fetch(`${this.url}${path}`, {
-      method, headers, ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    let parsed: unknown = {};
-    try {
-      parsed = text ? JSON.parse(text) : {};
-    } catch {
-      parsed = { raw: text };
-    }
-    const record = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
-    return { status: res.status, body: record, contentType: res.headers.get('content-type'), code: res.status >= 400 && typeof record['code'] === 'string' ? record['code'] : undefined };
+  /** One call with the admin key unless another (or null: none) is given. */
+  call(method: string, path: string, { secret = this.keys.admin.secret, ...rest }: CallOptions = {}): Promise<Reply> {
+    return call(this.url, method, path, { secret, ...rest });
   }
 
   /** Creates a ticket with the admin key (or another) and returns its full view. */
