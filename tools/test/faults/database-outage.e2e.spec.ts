@@ -1,7 +1,7 @@
 import type { LoadResult } from '@keyward/testing';
 import { outcomeCounts, percentile, startLoad, waitFor } from '@keyward/testing';
 import type { FaultSetup, ReadyAnswer } from './faults.spec-helper';
-import { acknowledgedWritesKept, holdFault, readiness, requests, startFaultPlatform, WRITE_OWNERS } from './faults.spec-helper';
+import { acknowledgedWritesKept, holdFault, readiness, requests, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, WRITE_OWNERS } from './faults.spec-helper';
 
 // FerretDB is killed (SIGKILL) under a bounded load of writes and reads and stays down for 12 s.
 // No request is answered 500; every database-bound request sent meanwhile is answered 503 fast
@@ -14,15 +14,14 @@ const DB_ROUTE_P99_MS = 1_500;
 const READY_MAX_MS = 1_000;
 
 describe('the database killed under load', () => {
+  const run = faultRun('acc_db_outage');
   let setup: FaultSetup;
 
   beforeAll(async () => {
-    setup = await startFaultPlatform('acc_db_outage');
-  }, 300_000);
+    setup = await run.start();
+  }, SETUP_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await setup?.close();
-  });
+  afterAll(() => run.close(), CLOSE_TIMEOUT_MS);
 
   it('answers 503 fast instead of 500, keeps /ready quick, recovers by itself and keeps every acknowledged write', async () => {
     const load = startLoad({

@@ -32,45 +32,82 @@ export const WORKER_PERMISSIONS = [
   'technicians:read', 'technicians:write', 'tickets:create', 'tickets:read', 'devices:read', 'devices:write', 'keys:read', 'keys:manage', 'sessions:read',
 ];
 
+/** Bounds of a fault spec's set-up and clean-up hooks: six services start slowly on a busy machine. */
+export const SETUP_TIMEOUT_MS = 600_000;
+export const CLOSE_TIMEOUT_MS = 120_000;
+
+export interface FaultRun {
+  start(): Promise<FaultSetup>;
+  /** Stops whatever exists so far, even while start() is still under way (a timed-out hook). */
+  close(): Promise<void>;
+}
+
 /**
- * Starts a spec's own Kafka and FerretDB, then keys, then the four domain services two at a time,
- * then the edge in front of them; every process gets `env` (and `perService[s]`).
+ * A spec's platform on its own Kafka and FerretDB: keys, then the four domain services two at a
+ * time, then the edge in front of them (or only the services named in `only`); every process gets
+ * `env` (and `perService[s]`). Create it at the top of a describe; start() in beforeAll, close()
+ * in afterAll.
  */
-export async function startFaultPlatform(
+export function faultRun(
   account: string,
   env: Readonly<Record<string, string>> = {},
   perService: Partial<Record<ServiceName, Readonly<Record<string, string>>>> = {},
   only: readonly ServiceName[] = SERVICE_NAMES,
-): Promise<FaultSetup> {
-  const infra = await FaultInfra.start();
-  const platform = new FaultPlatform(infra);
-  const close = async (): Promise<void> => {
-    await platform.close().catch(() => undefined);
-    await infra.close();
+): FaultRun {
+  let closing = false;
+  let starting: Promise<FaultSetup> | undefined;
+  let infra: FaultInfra | undefined;
+  let platform: FaultPlatform | undefined;
+  const teardown = async (): Promise<void> => {
+    await platform?.close().catch(() => undefined);
+    await infra?.close();
   };
-  try {
-    const admin = await platform.bootstrapAdmin(account);
-    const keys = await platform.start('keys', { ...env, ...perService.keys });
+  /** Between steps: a start that outlived its hook stops here instead of starting more. */
+  const step = <T>(value: T): T => {
+    if (closing) throw new Error('the fault platform was closed while it was starting');
+    return value;
+  };
+  async function start(): Promise<FaultSetup> {
+    const started = Date.now();
+    infra = await FaultInfra.start();
+    step(infra);
+    const infraMs = Date.now() - started;
+    const p = new FaultPlatform(infra);
+    platform = p;
+    const admin = step(await p.bootstrapAdmin(account));
+    const keys = step(await p.start('keys', { ...env, ...perService.keys }));
     const domain = (['technicians', 'tickets', 'devices', 'sessions'] as const).filter((s) => only.includes(s));
     for (let i = 0; i < domain.length; i += 2) {
-      await Promise.all(domain.slice(i, i + 2).map((s) => platform.start(s, { ...env, ...perService[s] })));
+      step(await Promise.all(domain.slice(i, i + 2).map((s) => p.start(s, { ...env, ...perService[s] }))));
     }
     if (only.includes('edge')) {
-      await platform.start('edge', {
+      step(await p.start('edge', {
         ...env, ...perService.edge,
         KEYS_URL: keys.url,
-        ...Object.fromEntries(domain.map((s) => [`${s.toUpperCase()}_URL`, platform.process(s).url])),
-      });
+        ...Object.fromEntries(domain.map((s) => [`${s.toUpperCase()}_URL`, p.process(s).url])),
+      }));
     }
     const api = new KeysApi(keys.url, admin);
-    const worker = await api.create({ name: 'fault load worker', permissions: WORKER_PERMISSIONS });
-    const setup: FaultSetup = { infra, platform, admin, api, worker, services: only, url: (s) => platform.process(s).url, close };
+    const worker = step(await api.create({ name: 'fault load worker', permissions: WORKER_PERMISSIONS }));
+    const setup: FaultSetup = { infra, platform: p, admin, api, worker, services: only, url: (s) => p.process(s).url, close: teardown };
     await knownEverywhere(setup, worker, 30_000);
+    console.log(`fault platform ${p.prefix}: own Kafka and FerretDB in ${infraMs} ms, ${only.length} services ready ${Date.now() - started} ms after the start`);
     return setup;
-  } catch (e) {
-    await close();
-    throw e;
   }
+  return {
+    start() {
+      starting = start().catch(async (e: unknown) => {
+        await teardown();
+        throw e;
+      });
+      return starting;
+    },
+    async close() {
+      closing = true;
+      await starting?.catch(() => undefined);
+      await teardown();
+    },
+  };
 }
 
 /** What a service answers to a key on a route its key guard protects (`200`, `401 key_revoked`, ...). */
@@ -134,7 +171,7 @@ export async function readiness(setup: FaultSetup, timeoutMs = 5_000): Promise<R
 
 /**
  * Every projection of every service has a running consumer and /ready answers 200. A
- * projection's consumer is running when /admin/projections says so (`consumer.running`, the
+ * projection's consumer is running when /admin/projections says so (`consumer: 'running'`, the
  * supervision's field) and it is caught up.
  */
 export async function allConsumersRunning(setup: FaultSetup): Promise<Record<ServiceName, string>> {
@@ -152,9 +189,7 @@ export async function allConsumersRunning(setup: FaultSetup): Promise<Record<Ser
 }
 
 function consumerRunning(p: Record<string, unknown>): boolean {
-  const consumer = p['consumer'];
-  const running = typeof consumer === 'object' && consumer !== null ? (consumer as Record<string, unknown>)['running'] : p['running'];
-  return running === true && p['caughtUp'] === true;
+  return p['consumer'] === 'running' && p['caughtUp'] === true;
 }
 
 /** Waits until every consumer of every service runs and every /ready is 200. */

@@ -2,7 +2,7 @@ import type { LoadResult } from '@keyward/testing';
 import { outcomeCounts, startLoad, waitFor } from '@keyward/testing';
 import type { FaultSetup } from './faults.spec-helper';
 import {
-  acknowledgedWritesKept, answeredEverywhere, holdFault, knownEverywhere, requests, startFaultPlatform, waitForAllConsumersRunning,
+  acknowledgedWritesKept, answeredEverywhere, holdFault, knownEverywhere, requests, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, waitForAllConsumersRunning,
   watchKey, WRITE_OWNERS,
 } from './faults.spec-helper';
 
@@ -19,15 +19,14 @@ const OUTAGE_MS = 25_000;
 const RATE = 8;
 
 describe('Kafka restarted under load', () => {
+  const run = faultRun('acc_kafka_restart', { KEY_PROJECTION_MAX_STALENESS_MS: String(STALENESS_MS) });
   let setup: FaultSetup;
 
   beforeAll(async () => {
-    setup = await startFaultPlatform('acc_kafka_restart', { KEY_PROJECTION_MAX_STALENESS_MS: String(STALENESS_MS) });
-  }, 300_000);
+    setup = await run.start();
+  }, SETUP_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await setup?.close();
-  });
+  afterAll(() => run.close(), CLOSE_TIMEOUT_MS);
 
   async function outageRound(how: 'stop' | 'kill'): Promise<void> {
     const revokedLater = await setup.api.create({ name: `revoked after the ${how} restart` });

@@ -1,7 +1,7 @@
 import type { CreatedKey, LoadResult } from '@keyward/testing';
 import { keyProjectionStatus, outcomeCounts, startLoad, waitFor } from '@keyward/testing';
 import type { FaultSetup, SeenEvent } from './faults.spec-helper';
-import { readStore, readTopic, startFaultPlatform, topicOf } from './faults.spec-helper';
+import { readStore, readTopic, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, topicOf } from './faults.spec-helper';
 
 // The keys service is killed with SIGKILL in the middle of a burst of key creations and
 // disables, then started again on the same database. What it acknowledged is in its store, what
@@ -10,15 +10,14 @@ import { readStore, readTopic, startFaultPlatform, topicOf } from './faults.spec
 const BURST = 120;
 
 describe('keys killed with SIGKILL mid-burst', () => {
+  const run = faultRun('acc_kill9', {}, {}, ['keys', 'technicians']);
   let setup: FaultSetup;
 
   beforeAll(async () => {
-    setup = await startFaultPlatform('acc_kill9', {}, {}, ['keys', 'technicians']);
-  }, 300_000);
+    setup = await run.start();
+  }, SETUP_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await setup?.close();
-  });
+  afterAll(() => run.close(), CLOSE_TIMEOUT_MS);
 
   it('keeps acknowledged ⊆ stored = published, and applies none twice', async () => {
     // Keys to disable during the burst: a second event per stream, so order and versions matter.

@@ -2,7 +2,7 @@ import { generateToken } from '@keyward/contracts';
 import type { LoadResult } from '@keyward/testing';
 import { call, outcomeCounts, percentile, startLoad, waitFor } from '@keyward/testing';
 import type { FaultSetup } from './faults.spec-helper';
-import { answeredEverywhere, knownEverywhere, requests, startFaultPlatform, waitForAllConsumersRunning } from './faults.spec-helper';
+import { answeredEverywhere, knownEverywhere, requests, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, waitForAllConsumersRunning } from './faults.spec-helper';
 
 // A bounded overload through the edge, no fault injected: a minute of reads with a private key,
 // ticket creations with a public key, unknown and malformed keys, at a rate well above what the
@@ -15,15 +15,14 @@ const RATE = 120;
 const REFUSAL_P99_MS = 100;
 
 describe('overload through the edge', () => {
+  const run = faultRun('acc_overload');
   let setup: FaultSetup;
 
   beforeAll(async () => {
-    setup = await startFaultPlatform('acc_overload');
-  }, 300_000);
+    setup = await run.start();
+  }, SETUP_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await setup?.close();
-  });
+  afterAll(() => run.close(), CLOSE_TIMEOUT_MS);
 
   it('sheds the excess fast, keeps every consumer in its group, and enforces key changes and normal latency right after', async () => {
     const edge = setup.url('edge');

@@ -5,7 +5,7 @@ import { createIdempotentProducer } from '@keyward/messaging';
 import type { Reply } from '@keyward/testing';
 import { call, outcome } from '@keyward/testing';
 import type { FaultSetup } from './faults.spec-helper';
-import { answeredEverywhere, knownEverywhere, startFaultPlatform, topicOf } from './faults.spec-helper';
+import { answeredEverywhere, knownEverywhere, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, topicOf } from './faults.spec-helper';
 
 // Events no service can use land on keys.events: a well-formed KeyCreated envelope with empty
 // data, bytes that are not JSON, and an event of a real key far ahead of its version. Every
@@ -19,15 +19,14 @@ interface Poison {
 }
 
 describe('poison events on keys.events', () => {
+  const run = faultRun('acc_poison');
   let setup: FaultSetup;
 
   beforeAll(async () => {
-    setup = await startFaultPlatform('acc_poison');
-  }, 300_000);
+    setup = await run.start();
+  }, SETUP_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await setup?.close();
-  });
+  afterAll(() => run.close(), CLOSE_TIMEOUT_MS);
 
   it('keeps every service applying later events, quarantines the poison as counted dead letters, and does not let a far-ahead version swallow real ones', async () => {
     const victim = await setup.api.create({ name: 'a real key that gets a far-ahead event' });
@@ -84,7 +83,8 @@ describe('poison events on keys.events', () => {
     const lists = await Promise.all(SERVICE_NAMES.map(async (service) => [service, await deadLetters(setup, service)] as const));
     const missing: string[] = [];
     for (const [service, reply] of lists) {
-      const letters = Array.isArray(reply.body['deadLetters']) ? (reply.body['deadLetters'] as Record<string, unknown>[]) : [];
+      const list = reply.body['items'] ?? reply.body['deadLetters'];
+      const letters = Array.isArray(list) ? (list as Record<string, unknown>[]) : [];
       if (reply.status !== 200) missing.push(`${service}: GET /admin/dead-letters ${outcome(reply)}`);
       for (const p of poisons) {
         const found = letters.some((l) => l['topic'] === topic && Number(l['partition']) === p.partition && String(l['offset']) === p.offset);
