@@ -203,6 +203,19 @@ export async function waitForAllConsumersRunning(setup: FaultSetup, timeoutMs: n
   });
 }
 
+/** The state of every consumer group of this platform (`Stable` with members, or what it is). */
+export async function consumerGroups(setup: FaultSetup): Promise<Record<string, string>> {
+  const admin = setup.infra.kafkaClient('fault-groups-admin').admin();
+  await admin.connect();
+  try {
+    const ids = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(setup.platform.prefix));
+    const described = await admin.describeGroups(ids);
+    return Object.fromEntries(described.groups.map((g) => [g.groupId, g.state === 'Stable' && g.members.length > 0 ? 'Stable' : `${g.state} with ${g.members.length} members`]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** An event as read back from a topic or a store: what the checks compare. */
 export interface SeenEvent {
   readonly id: string;

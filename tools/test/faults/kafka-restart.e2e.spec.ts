@@ -2,7 +2,7 @@ import type { LoadResult } from '@keyward/testing';
 import { outcomeCounts, startLoad, waitFor } from '@keyward/testing';
 import type { FaultSetup } from './faults.spec-helper';
 import {
-  acknowledgedWritesKept, answeredEverywhere, holdFault, knownEverywhere, requests, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, waitForAllConsumersRunning,
+  acknowledgedWritesKept, answeredEverywhere, consumerGroups, holdFault, knownEverywhere, requests, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, waitForAllConsumersRunning,
   watchKey, WRITE_OWNERS,
 } from './faults.spec-helper';
 
@@ -77,9 +77,10 @@ describe('Kafka restarted under load', () => {
       // Never accepted once the bound (plus a poll's margin) has passed since the revoke.
       const lateAccepts = observations.filter((o) => o.at > revokedAt + STALENESS_MS + MARGIN_MS && !/^(401 |503 authorization_unavailable)/.test(o.answer));
       const kept = await acknowledgedWritesKept(setup, results, WRITE_OWNERS);
+      const groups = await consumerGroups(setup);
       console.log(`Kafka ${how}: down ${downAfterMs} ms after the signal, held ${OUTAGE_MS} ms, restarted in ${restartMs} ms, every consumer running ` +
         `${runningAfterMs} ms after the restart began; revoke after restart refused in ${JSON.stringify(refusedAfterRestart)} ms; ` +
-        `writes ${JSON.stringify(kept)}; load ${JSON.stringify(outcomeCounts(results))}`);
+        `writes ${JSON.stringify(kept)}; load ${JSON.stringify(outcomeCounts(results))}; groups ${JSON.stringify(groups)}`);
 
       expect(lateAccepts.map((o) => `${o.service} ${o.answer} ${o.at - revokedAt} ms after the revoke`)).toEqual([]);
       for (const [label, c] of Object.entries(kept)) {
@@ -87,6 +88,7 @@ describe('Kafka restarted under load', () => {
         expect({ label, someAcknowledged: c.acknowledged > 0 }).toEqual({ label, someAcknowledged: true });
       }
       expect(results.filter((r) => r.status >= 500 && r.status !== 503).map(describe5xx)).toEqual([]);
+      expect(Object.entries(groups).filter(([, g]) => g !== 'Stable').map(([id, g]) => `${id}: ${g}`)).toEqual([]);
     } finally {
       // A failed round stops its probes and lets its bounded load finish before the next one.
       await watch?.stop();

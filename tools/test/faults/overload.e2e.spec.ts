@@ -2,7 +2,7 @@ import { generateToken } from '@keyward/contracts';
 import type { LoadResult } from '@keyward/testing';
 import { call, outcomeCounts, percentile, startLoad, waitFor } from '@keyward/testing';
 import type { FaultSetup } from './faults.spec-helper';
-import { answeredEverywhere, knownEverywhere, requests, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, waitForAllConsumersRunning } from './faults.spec-helper';
+import { answeredEverywhere, consumerGroups, knownEverywhere, requests, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, waitForAllConsumersRunning } from './faults.spec-helper';
 
 // A bounded overload through the edge, no fault injected: a minute of reads with a private key,
 // ticket creations with a public key, unknown and malformed keys, at a rate well above what the
@@ -85,19 +85,6 @@ async function readLatency(setup: FaultSetup, n: number): Promise<number> {
     times.push(Date.now() - started);
   }
   return percentile(times, 0.5);
-}
-
-/** The state of every consumer group of this platform (`Stable` with members, or what it is). */
-async function consumerGroups(setup: FaultSetup): Promise<Record<string, string>> {
-  const admin = setup.infra.kafkaClient('fault-overload-admin').admin();
-  await admin.connect();
-  try {
-    const ids = (await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(setup.platform.prefix));
-    const described = await admin.describeGroups(ids);
-    return Object.fromEntries(described.groups.map((g) => [g.groupId, g.state === 'Stable' && g.members.length > 0 ? 'Stable' : `${g.state} with ${g.members.length} members`]));
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 function brief(r: LoadResult): string {
