@@ -1,14 +1,3 @@
-/**
- * Thrown by a projection index for an event it must not apply (for example a version far ahead of
- * the aggregate's that could grant access): the consumer writes it to the dead letters and moves on.
- */
-export class EventQuarantined extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EventQuarantined';
-  }
-}
-
 /** The state of a projection's live consumer, as operators and the fault suite see it. */
 export type ConsumerState = 'running' | 'restarting' | 'stopped';
 

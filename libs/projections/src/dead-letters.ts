@@ -70,8 +70,8 @@ export class DeadLetters {
     return res.upsertedCount;
   }
 
-  async count(projection: string): Promise<number> {
-    return this.collection.countDocuments({ projection });
+  async count(projection: string, topic: string): Promise<number> {
+    return this.collection.countDocuments({ projection, topic });
   }
 
   /** Oldest first by position; `cursor` is the id of the last letter of the previous page. */

@@ -7,11 +7,12 @@ import { errorText, restartDelayMs } from './consumer-faults';
 import type { DeadLetter } from './dead-letters';
 import { DeadLetters } from './dead-letters';
 import type { ProjectionStatus, RebuildableProjection, RebuildProgress, RebuildResult } from './projection';
-import { TopicReader } from './topic-reader';
+import { rebuildIndexedProjection } from './projection-rebuild';
 
 /** An in-memory projection state that applies each aggregate's events once, by version. */
 export interface ProjectionIndex<V extends { readonly id: string }> {
-  apply(event: EventEnvelope): 'applied' | 'duplicate' | 'gap';
+  /** 'quarantined': refused, not applied (e.g. past a version gap); the live consumer dead-letters it. */
+  apply(event: EventEnvelope): 'applied' | 'duplicate' | 'gap' | 'quarantined';
   get(id: string): V | undefined;
   snapshot(): V[];
   load(views: readonly V[]): void;
@@ -49,7 +50,7 @@ export interface ConsumerStatus {
   readonly restarts: number;
   readonly lastError: string | null;
   readonly lastErrorAt: string | null;
-  /** Messages of this projection in `dead_letters` (parse failed, apply threw, or quarantined). */
+  /** Messages of this projection's topic in `dead_letters` (parse failed, apply threw, or quarantined). */
   readonly deadLetters: number;
 }
 
@@ -235,68 +236,27 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     };
   }
 
-  /** Dead letters of this service (of every projection unless one is named), oldest first. */
-  listDeadLetters(query: { projection?: string; limit: number; cursor?: string }): ReturnType<DeadLetters['list']> {
-    return this.deadLetters.list(query);
-  }
-
-  /**
-   * Rebuilds from the start of the topic into a new index while the service keeps answering from
-   * the current one, then swaps in one assignment. The live consumer never stops: after the swap
-   * it applies to the new index, and the reader reads on to the end once more, so an event that
-   * arrived during the swap reaches the new index by one of the two (the other drops it by version).
-   */
+  /** See projection-rebuild.ts: rebuilt into a new index while this one serves, then swapped. */
   async rebuild(onProgress: (p: RebuildProgress) => void): Promise<RebuildResult> {
-    const started = Date.now();
-    const fresh = this.options.createIndex();
-    const counts = { applied: 0, duplicates: 0, gaps: 0, malformed: 0 };
-    let lastEventAt: string | null = null;
-    const reader = new TopicReader(this.kafka, this.options.topic, (_partition, messages) => {
-      for (const m of messages) {
-        const parsed = this.options.parse(m.value);
-        if (!parsed.ok) {
-          counts.malformed++;
-          continue;
-        }
-        const event = parsed.event;
-        let r: 'applied' | 'duplicate' | 'gap';
-        try {
-          r = fresh.apply(event);
-        } catch {
-          // The live consumer dead-letters it; a rebuild skips it the same way.
-          counts.malformed++;
-          continue;
-        }
-        if (r === 'duplicate') {
-          counts.duplicates++;
-          continue;
-        }
-        counts.applied++;
-        if (r === 'gap') counts.gaps++;
-        if (lastEventAt === null || event.occurredAt > lastEventAt) lastEventAt = event.occurredAt;
-      }
-    });
-    const report = (): void => {
-      const p = reader.progress();
-      onProgress({ ...p, lag: Math.max(0, p.target - p.read) });
-    };
-    const ticker = setInterval(report, 250);
-    try {
-      await reader.readToEnd();
-      // Read on to the end of now, so that the comparison sees (nearly) the same events as live.
-      await reader.extendTo();
-      const matchedLive = sameViews(this.current, fresh);
-      this.current = fresh;
-      await reader.extendTo();
-      this.counts = counts;
-      this.lastEventAt = lastEventAt;
-      await this.persistAll();
-      report();
-      return { applied: counts.applied, duplicates: counts.duplicates, gaps: counts.gaps, items: fresh.size, durationMs: Date.now() - started, matchedLive };
-    } finally {
-      clearInterval(ticker);
-      await reader.close();
-    }
+    return rebuildIndexedProjection<V, I>({
+      kafka: this.kafka,
+      topic: this.options.topic,
+      createIndex: this.options.createIndex,
+      // The rebuild skips what the live consumer dead-letters.
+      parse: (value) => {
+        const parsed = this.options.parse(value);
+        return parsed.ok ? parsed.event : undefined;
+      },
+      views: this.views,
+      live: () => this.current,
+      swapIndex: (fresh) => {
+        this.current = fresh;
+      },
+      adoptCounts: (counts, lastEventAt) => {
+        this.counts = counts;
+        this.lastEventAt = lastEventAt;
+      },
+    }, onProgress);
   }
 
   private async loadPersisted(): Promise<void> {
@@ -330,23 +290,6 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     }
   }
 
-  /**
-   * Replaces the persisted views with the current index's. The live consumer may write views at
-   * the same time (always of keys in the index), so only views the index no longer holds are
-   * deleted; the checkpoint stays the live consumer's.
-   */
-  private async persistAll(): Promise<void> {
-    const views = this.current.snapshot();
-    for (let i = 0; i < views.length; i += 500) {
-      await this.views.bulkWrite(views.slice(i, i + 500).map((v) => ({
-        replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
-      })), { ordered: false });
-    }
-    const gone: string[] = [];
-    for await (const doc of this.views.find({}, { projection: { _id: 1 } })) if (!this.current.get(doc._id)) gone.push(doc._id);
-    for (let i = 0; i < gone.length; i += 500) await this.views.deleteMany({ _id: { $in: gone.slice(i, i + 500) } });
-  }
-
   private async saveCheckpoint(partition: number, offset: bigint): Promise<void> {
     await this.checkpoints.replaceOne({ _id: `${this.options.topic}:${partition}` },
       { topic: this.options.topic, partition, offset: offset.toString() }, { upsert: true });
@@ -365,7 +308,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       await ensureTopics(admin, [eventTopic(this.options.topic)]);
       if (!this.loaded) {
         await this.loadPersisted();
-        this.deadLetterCount = await this.deadLetters.count(this.name);
+        this.deadLetterCount = await this.deadLetters.count(this.name, this.options.topic);
         this.loaded = true;
       }
       await this.alignGroupOffsets(admin);
@@ -472,7 +415,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       return;
     }
     const event = parsed.event;
-    let result: 'applied' | 'duplicate' | 'gap';
+    let result: ReturnType<ProjectionIndex<V>['apply']>;
     try {
       result = this.current.apply(event);
     } catch (e) {
@@ -481,6 +424,12 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     }
     if (result === 'duplicate') {
       this.counts.duplicates++;
+      return;
+    }
+    if (result === 'quarantined') {
+      this.counts.gaps++;
+      this.deadLetter(topic, partition, message, `${event.type} v${event.version} of ${event.aggregateId} is past a gap in its versions ` +
+        'and could grant access, so it is not applied (the next expected version still applies when it comes)');
       return;
     }
     if (result === 'gap') {
@@ -559,20 +508,4 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.caughtUp = true;
     this.options.log.log(`${this.name}: caught up with ${this.options.topic}: ${this.current.size} ${this.options.itemNoun ?? 'items'}`);
   }
-}
-
-/** Whether two indexes hold the same views. */
-function sameViews<V extends { readonly id: string }>(a: ProjectionIndex<V>, b: ProjectionIndex<V>): boolean {
-  if (a.size !== b.size) return false;
-  for (const view of a.snapshot()) {
-    const other = b.get(view.id);
-    if (!other || canonical(other) !== canonical(view)) return false;
-  }
-  return true;
-}
-
-/** JSON with sorted keys, so equal views compare equal whatever order their fields were set in. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1))) : v);
 }

@@ -1,15 +1,14 @@
 import type { KeyEventEnvelope, KeyEventType } from '@keyward/contracts';
-import { EventQuarantined } from '@keyward/projections';
 import { evolveKeyView } from './evolve-key-view';
 import type { IndexedKey } from './indexed-key';
 import { indexKey } from './indexed-key';
 import type { KeyView } from './key-view';
 
 /**
- * What `apply` did with an event: folded it in, ignored it as already seen, or folded it in
- * although at least one earlier event of that key never arrived.
+ * What `apply` did with an event: folded it in, ignored it as already seen, folded it in although
+ * at least one earlier event of that key never arrived, or refused it across such a gap.
  */
-export type ApplyResult = 'applied' | 'duplicate' | 'gap';
+export type ApplyResult = 'applied' | 'duplicate' | 'gap' | 'quarantined';
 
 /** Events that can only take access away: applied even across a version gap (see `apply`). */
 const TAKES_ACCESS_AWAY: ReadonlySet<KeyEventType> = new Set<KeyEventType>(['KeyRevoked', 'KeyDisabled', 'KeyExpired']);
@@ -38,8 +37,8 @@ export class KeyIndex {
    * - one that only takes access away (KeyRevoked, KeyDisabled, KeyExpired) takes effect at once
    *   and is reported as 'gap': a revocation or a disable behind a hole must not wait for it;
    * - any other (it could grant access: an enable, a rotation, a permission or address change, a
-   *   creation) is not applied: it throws EventQuarantined, and the consumer writes it to the dead
-   *   letters for an operator to look at.
+   *   creation) is not applied: 'quarantined', and the consumer writes it to the dead letters for
+   *   an operator to look at.
    * A gap on a key this index has never seen created has nothing to apply to; the key stays
    * unknown, so its token is refused anyway.
    */
@@ -52,10 +51,7 @@ export class KeyIndex {
       if (view !== undefined) this.put(indexKey(view, current), current);
       return 'applied';
     }
-    if (!TAKES_ACCESS_AWAY.has(event.type)) {
-      throw new EventQuarantined(`${event.type} v${event.version} of ${event.aggregateId} is ahead of the next expected version ` +
-        `v${currentVersion + 1}; an event that may grant access is not applied across a gap`);
-    }
+    if (!TAKES_ACCESS_AWAY.has(event.type)) return 'quarantined';
     const view = evolveKeyView(current?.view, { ...event, version: currentVersion });
     if (view !== undefined) this.put(indexKey(view, current), current);
     return 'gap';

@@ -145,8 +145,7 @@ describe('KeyIndex', () => {
 
     it('quarantines an event far ahead that could grant access, and the real events after the current one still apply', () => {
       index.apply(created());
-      expect(() => index.apply(event(1000, 'KeyPermissionsChanged', { by: 'admin', permissions: ['devices:write'] })))
-        .toThrow('KeyPermissionsChanged v1000 of key_1 is ahead of the next expected version v2');
+      expect(index.apply(event(1000, 'KeyPermissionsChanged', { by: 'admin', permissions: ['devices:write'] }))).toBe('quarantined');
       expect(index.get(KEY_ID)).toMatchObject({ version: 1, permissions: ['devices:read'] });
       expect(index.apply(revoked(2))).toBe('applied');
       expect(index.get(KEY_ID)).toMatchObject({ status: 'revoked', version: 2 });
@@ -156,7 +155,7 @@ describe('KeyIndex', () => {
       index.apply(created());
       expect(index.apply(disabled(7))).toBe('gap');
       expect(index.get(KEY_ID)?.status).toBe('disabled');
-      expect(() => index.apply(event(8, 'KeyEnabled', { by: 'admin', expiresAt: iso(T0 + 500 * HOUR) }))).toThrow('ahead of the next expected version v2');
+      expect(index.apply(event(8, 'KeyEnabled', { by: 'admin', expiresAt: iso(T0 + 500 * HOUR) }))).toBe('quarantined');
       expect(index.get(KEY_ID)?.status).toBe('disabled');
     });
 
@@ -167,7 +166,7 @@ describe('KeyIndex', () => {
     });
 
     it('quarantines a creation that arrives after a gap', () => {
-      expect(() => index.apply(created(4))).toThrow('KeyCreated v4 of key_1 is ahead of the next expected version v1');
+      expect(index.apply(created(4))).toBe('quarantined');
       expect(index.get(KEY_ID)).toBeUndefined();
     });
 
