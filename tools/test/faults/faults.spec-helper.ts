@@ -33,7 +33,9 @@ export const WORKER_PERMISSIONS = [
 ];
 
 /** Bounds of a fault spec's set-up and clean-up hooks: six services start slowly on a busy machine. */
-export const SETUP_TIMEOUT_MS = 600_000;
+export const SETUP_TIMEOUT_MS = 900_000;
+/** Bound for one service to report ready (a busy two-core machine has taken over 100 s). */
+const SERVICE_READY_MS = 300_000;
 export const CLOSE_TIMEOUT_MS = 120_000;
 
 export interface FaultRun {
@@ -75,17 +77,17 @@ export function faultRun(
     const p = new FaultPlatform(infra);
     platform = p;
     const admin = step(await p.bootstrapAdmin(account));
-    const keys = step(await p.start('keys', { ...env, ...perService.keys }));
+    const keys = step(await p.start('keys', { ...env, ...perService.keys }, SERVICE_READY_MS));
     const domain = (['technicians', 'tickets', 'devices', 'sessions'] as const).filter((s) => only.includes(s));
     for (let i = 0; i < domain.length; i += 2) {
-      step(await Promise.all(domain.slice(i, i + 2).map((s) => p.start(s, { ...env, ...perService[s] }))));
+      step(await Promise.all(domain.slice(i, i + 2).map((s) => p.start(s, { ...env, ...perService[s] }, SERVICE_READY_MS))));
     }
     if (only.includes('edge')) {
       step(await p.start('edge', {
         ...env, ...perService.edge,
         KEYS_URL: keys.url,
         ...Object.fromEntries(domain.map((s) => [`${s.toUpperCase()}_URL`, p.process(s).url])),
-      }));
+      }, SERVICE_READY_MS));
     }
     const api = new KeysApi(keys.url, admin);
     const worker = step(await api.create({ name: 'fault load worker', permissions: WORKER_PERMISSIONS }));
