@@ -38,10 +38,10 @@ let server;
 try {
   if (cfg.component === 'kafka') {
     const { startKafka } = await import(pathToFileURL(join(cfg.lib, 'kafka.mjs')).href);
-    server = await startKafka({ dataDir: cfg.dataDir, port: cfg.port, controllerPort: cfg.controllerPort, log });
+    server = await startKafka({ dataDir: cfg.dataDir, port: cfg.port, controllerPort: cfg.controllerPort, readyTimeoutMs: cfg.readyTimeoutMs, log });
   } else {
     const { startFerretDb } = await import(pathToFileURL(join(cfg.lib, 'ferretdb.mjs')).href);
-    server = await startFerretDb({ dataDir: cfg.dataDir, port: cfg.port, log });
+    server = await startFerretDb({ dataDir: cfg.dataDir, port: cfg.port, readyTimeoutMs: cfg.readyTimeoutMs, log });
   }
 } catch (e) {
   process.send({ type: 'failed', message: String(e && e.stack ? e.stack : e) });
@@ -100,13 +100,14 @@ export class InfraServer {
   }
 
   /** Starts the server on its ports and data directory; resolves once a client can use it. */
-  async start(timeoutMs = 120_000): Promise<void> {
+  async start(timeoutMs = 300_000): Promise<void> {
     if (this.holder) throw new Error(`${this.component} is already running`);
     const child = spawn(process.execPath, ['--input-type=module', '-e', HOLDER_SCRIPT], {
       cwd: REPO_ROOT,
       env: {
         ...process.env,
-        KEYWARD_FAULT_INFRA: JSON.stringify({ component: this.component, lib: INFRA_LIB, dataDir: this.dataDir, port: this.port, controllerPort: this.controllerPort }),
+        // tools/infra's own readiness bound, inside ours: a busy two-core machine has taken over 90 s.
+        KEYWARD_FAULT_INFRA: JSON.stringify({ component: this.component, lib: INFRA_LIB, dataDir: this.dataDir, port: this.port, controllerPort: this.controllerPort, readyTimeoutMs: timeoutMs - 20_000 }),
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
