@@ -2,8 +2,8 @@ import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Collection, Connection } from 'mongoose';
 import type { EventEnvelope } from '@keyward/contracts';
 import { ensureTopics, eventTopic } from '@keyward/messaging';
-import type { ProjectionStatus, RebuildableProjection, RebuildProgress, RebuildResult } from './projection';
-import { rebuildIndexedProjection } from './projection-rebuild';
+import type { ProjectionStatus, RebuildableProjection, RebuildPhase, RebuildProgress, RebuildResult } from './projection';
+import { rebuildIndexedProjection, writeViewsById } from './projection-rebuild';
 
 /** An in-memory projection state that applies each aggregate's events once, by version. */
 export interface ProjectionIndex<V extends { readonly id: string }> {
@@ -47,6 +47,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private readonly checkpoints: Collection<CheckpointDoc>;
   private consumer: Consumer | undefined;
   private readonly positions = new Map<number, bigint>();
+  /** Offset after the last message applied to the index, per partition (ahead of `positions` while a batch persists). */
+  private readonly appliedThrough = new Map<number, bigint>();
   private readonly startupEnd = new Map<number, bigint>();
   private caughtUp = false;
   private counts = { applied: 0, duplicates: 0, gaps: 0, malformed: 0 };
@@ -150,14 +152,19 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   }
 
   /** See projection-rebuild.ts: rebuilt into a new index while this one serves, then swapped. */
-  async rebuild(onProgress: (p: RebuildProgress) => void): Promise<RebuildResult> {
+  async rebuild(onProgress: (p: RebuildProgress) => void, signal: AbortSignal, onPhase?: (phase: RebuildPhase) => void): Promise<RebuildResult> {
     return rebuildIndexedProjection<V, I>({
       kafka: this.kafka,
       topic: this.options.topic,
       createIndex: this.options.createIndex,
-      parse: this.options.parse,
-      views: this.views,
+      readEvent: this.options.parse,
       live: () => this.current,
+      appliedPositions: () => {
+        const at = new Map(this.positions);
+        for (const [p, o] of this.appliedThrough) if (o > (at.get(p) ?? 0n)) at.set(p, o);
+        return at;
+      },
+      persistedPositions: () => this.positions,
       swapIndex: (fresh) => {
         this.current = fresh;
       },
@@ -165,7 +172,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
         this.counts = counts;
         this.lastEventAt = lastEventAt;
       },
-    }, onProgress);
+      persistViews: (ids, gone, persistSignal) => writeViewsById(this.views, this.current, ids, gone, persistSignal),
+    }, onProgress, signal, onPhase);
   }
 
   private async loadPersisted(): Promise<void> {
@@ -241,6 +249,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const last = batch.messages[batch.messages.length - 1];
     if (!last) return;
     const next = BigInt(last.offset) + 1n;
+    this.appliedThrough.set(batch.partition, next);
     // Persist first, then commit: a crash in between re-reads the batch, and versions drop it.
     if (changed.size > 0) {
       await this.views.bulkWrite([...changed.values()].map((v) => ({
