@@ -90,7 +90,7 @@ async function status() {
 
 function describeJob(service, name, j) {
   const p = j.progress;
-  return `[rebuild ${service}/${name}] ${j.phase}: ${p.read}/${p.target} events (${pct(p.read, p.target)}), ${p.eventsPerSecond} events/s, lag ${p.lag}`;
+  return `[rebuild ${service}/${name}] ${p.read}/${p.target} events (${pct(p.read, p.target)}), ${p.eventsPerSecond} events/s, lag ${p.lag}, ${j.phase}`;
 }
 
 async function rebuild() {
