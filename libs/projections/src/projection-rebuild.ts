@@ -27,23 +27,20 @@ export interface RebuildHost<V extends { readonly id: string }, I extends Projec
    * updated in the same synchronous step as the apply (not only after its persist and commit).
    */
   appliedPositions(): ReadonlyMap<number, bigint>;
-  /** Per partition, the offset after the last message whose views the live consumer has persisted. */
-  persistedPositions(): ReadonlyMap<number, bigint>;
   /** Makes `fresh` the index the service reads (one assignment). */
   swapIndex(fresh: I): void;
   /** Takes over the rebuild's counts at the swap (the counters restart from the rebuild's). */
   adoptCounts(counts: RebuildCounts, lastEventAt: string | null): void;
   /**
-   * Makes the database hold the live index's views of `ids` (current at the time of writing) and
-   * drops the persisted views of `gone` the index no longer holds.
+   * Makes the database hold the live index's views of `ids` (current at the time of writing, and
+   * never overwritten by an older one the live consumer was writing) and drops the persisted views
+   * of `gone` the index no longer holds.
    */
   persistViews(ids: readonly string[], gone: readonly string[], signal: AbortSignal): Promise<{ written: number; deleted: number }>;
 }
 
 /** Views compared per turn of the event loop. */
 const COMPARE_SLICE = 2000;
-/** How long the persist after the swap waits for the live consumer to finish the batch it was in. */
-const LIVE_BATCH_SETTLE_MS = 10_000;
 
 /**
  * Rebuilds from the start of the topic into a new index while the service keeps answering from
@@ -85,7 +82,7 @@ export async function rebuildIndexedProjection<V extends { readonly id: string }
         counts.malformed++;
         continue;
       }
-      let r: 'applied' | 'duplicate' | 'gap';
+      let r: ReturnType<ProjectionIndex<V>['apply']>;
       try {
         r = fresh.apply(event);
       } catch {
@@ -95,6 +92,11 @@ export async function rebuildIndexedProjection<V extends { readonly id: string }
       }
       if (r === 'duplicate') {
         counts.duplicates++;
+        continue;
+      }
+      if (r === 'quarantined') {
+        // Not applied (past a version gap): the live consumer dead-letters it and counts it as a gap.
+        counts.gaps++;
         continue;
       }
       counts.applied++;
@@ -141,9 +143,6 @@ export async function rebuildIndexedProjection<V extends { readonly id: string }
     // Only a shutdown stops the persist now: the rebuilt index serves, and each view written is
     // its current one. A view not written yet is still the live consumer's (as consistent as before).
     const persistSignal = afterSwap(signal);
-    // Let the batch the live consumer was in finish its write of old-index views first, so a view
-    // written here is not overwritten by an older one.
-    await settled(host, liveAtSwap, persistSignal);
     const write = new Set(diff.changed);
     for (const a of ahead) if (a.offset >= (liveAtSwap.get(a.partition) ?? 0n)) write.add(a.id);
     const { written, deleted } = await host.persistViews([...write], diff.gone, persistSignal);
@@ -222,23 +221,6 @@ async function compareIndexes<V extends { readonly id: string }>(
     await yieldToEventLoop();
   }
   return { changed, gone };
-}
-
-/** Waits (bounded) until the live consumer has persisted what it had applied at the swap. */
-async function settled<V extends { readonly id: string }, I extends ProjectionIndex<V>>(
-  host: RebuildHost<V, I>,
-  appliedAtSwap: ReadonlyMap<number, bigint>,
-  signal: AbortSignal,
-): Promise<void> {
-  const deadline = Date.now() + LIVE_BATCH_SETTLE_MS;
-  for (;;) {
-    signal.throwIfAborted();
-    const persisted = host.persistedPositions();
-    let done = true;
-    for (const [p, at] of appliedAtSwap) if ((persisted.get(p) ?? 0n) < at) done = false;
-    if (done || Date.now() >= deadline) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** A signal that follows `signal` only for a shutdown: past the swap, a cancel or a deadline no longer applies. */
