@@ -10,3 +10,5 @@ export * from './sessions/session-events';
 export * from './technicians/technician-events';
 export * from './tickets/ticket-events';
 export * from './catalog/routes';
+export * from './catalog/canonical-path';
+export * from './catalog/route-table';

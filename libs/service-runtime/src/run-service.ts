@@ -8,7 +8,9 @@ import { ConfigError } from '@keyward/config';
 import { createValidationPipe, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemFilter } from '@keyward/problem';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { refuseNonCanonicalPaths, routeStrictly } from './http/canonical-path';
 import { useJsonBodies } from './http/json-body';
+import { hostUrls, listenOnHosts } from './http/listen-hosts';
 import { countRequests } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics';
 import { serveOpenApi } from './openapi/serve-openapi';
@@ -46,7 +48,9 @@ export interface HttpOptions {
 
 /** Applies what every service's HTTP layer has: body limit, validation, problem+json errors, GET /openapi.json. */
 export function configureHttp(app: NestExpressApplication, config: ServiceConfig, options: HttpOptions = {}): void {
+  routeStrictly(app);
   countRequests(app, app.get(Metrics));
+  refuseNonCanonicalPaths(app);
   serveOpenApi(app, config.service);
   if (options.jsonBody !== false) useJsonBodies(app, config.bodyLimitBytes);
   answerClientErrorsAsProblems(app.getHttpServer() as Server);
@@ -78,8 +82,8 @@ export async function runService(name: string, rootModuleFactory: () => RootModu
   try {
     const app = await createServiceApp(rootModuleFactory(), options);
     const config = app.get<ServiceConfig>(SERVICE_CONFIG);
-    await app.listen(config.port, config.host);
-    logger.log(`${name} listening on http://${config.host}:${config.port}`);
+    await listenOnHosts(app, config.host, config.port, answerClientErrorsAsProblems);
+    logger.log(`${name} listening on ${hostUrls(config.host, config.port).join(', ')}`);
     return app;
   } catch (e) {
     const message = e instanceof ConfigError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
