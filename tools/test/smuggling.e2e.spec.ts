@@ -140,12 +140,12 @@ describe('request smuggling through the edge', () => {
       const reply = await exchange(edgePort, [attack.bytes]);
       answers[attack.name] = statuses(reply).join(',');
     }
-    expect(answers).toEqual({
-      'chunked-get': '400', 'chunked-delete': '400', 'content-length-get': '400', 'cl-te': '400', 'te-cl': '400', 'obfuscated-te': '400',
-    });
     const logs = await settledLogs(from);
-    // Nothing of it was forwarded: no outer request (refused at the edge), no hidden one.
-    expect(logs).toEqual({ technicians: [], devices: [] });
+    // Refused at the edge; nothing of it forwarded: no outer request, no hidden one.
+    expect({ answers, logs }).toEqual({
+      answers: { 'chunked-get': '400', 'chunked-delete': '400', 'content-length-get': '400', 'cl-te': '400', 'te-cl': '400', 'obfuscated-te': '400' },
+      logs: { technicians: [], devices: [] },
+    });
   });
 
   it('answers pipelined requests in order, each forwarded exactly once', async () => {
@@ -157,7 +157,8 @@ describe('request smuggling through the edge', () => {
     expect(statuses(reply)).toEqual([200, 200, 200]);
     expect([...reply.matchAll(/x-request-id: (\S+)/gi)].map((m) => m[1])).toEqual(ids);
     const logs = await settledLogs(from);
-    expect(logs.technicians).toEqual(ids);
+    // Each once (the edge may forward them on different connections, so in any order).
+    expect([...logs.technicians].sort()).toEqual([...ids].sort());
   });
 
   it('answers Expect: 100-continue and forwards the body once, as one request', async () => {
@@ -185,7 +186,13 @@ describe('request smuggling through the edge', () => {
     let next = 0;
     const read = async (key: string, mine: string, theirs: string): Promise<void> => {
       const requestId = id(`pair-${mine}`);
-      const reply = await call(edge.url, 'GET', `/v1/technicians/${techOf[mine] ?? ''}`, { secret: key, headers: { 'x-request-id': requestId } });
+      let reply;
+      try {
+        reply = await call(edge.url, 'GET', `/v1/technicians/${techOf[mine] ?? ''}`, { secret: key, headers: { 'x-request-id': requestId } });
+      } catch (e) {
+        failed.push(`${requestId}: ${e instanceof Error ? `${e.message} ${String(e.cause)}` : String(e)}`);
+        return;
+      }
       forwarded.push(requestId);
       if (reply.status !== 200) failed.push(`${requestId}: ${reply.status} ${reply.text.slice(0, 120)}`);
       else if (!reply.text.includes(mine) || reply.text.includes(theirs)) wrong.push(`${requestId}: ${reply.text.slice(0, 200)}`);
@@ -209,8 +216,7 @@ describe('request smuggling through the edge', () => {
     await Promise.all(attackers);
     process.stderr.write(`[smuggling] ${2 * PAIRS} requests of two accounts and ${attackStatuses.length} attacks in ${Date.now() - started} ms\n`);
 
-    expect(wrong).toEqual([]);
-    expect(failed).toEqual([]);
+    expect({ wrong: wrong.length, failed: failed.length, examples: [...wrong.slice(0, 3), ...failed.slice(0, 3)] }).toEqual({ wrong: 0, failed: 0, examples: [] });
     expect(forwarded.length).toBe(2 * PAIRS);
     expect(attackStatuses.length).toBeGreaterThan(0);
     expect(new Set(attackStatuses)).toEqual(new Set([400]));
@@ -232,7 +238,7 @@ function statuses(raw: string): number[] {
  * (bounded: 15 s). `continueBeforeBody` writes the second part only after a 100 Continue.
  */
 function exchange(port: number, parts: readonly string[], { continueBeforeBody = false } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     let data = '';
     let sent = 1;
     const socket = net.connect(port, '127.0.0.1', () => {
@@ -245,7 +251,8 @@ function exchange(port: number, parts: readonly string[], { continueBeforeBody =
       if (continueBeforeBody && sent < parts.length && data.includes('HTTP/1.1 100 Continue')) socket.write(parts[sent++] ?? '');
     });
     socket.on('close', () => resolve(data));
-    socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? resolve(data) : reject(e)));
+    // Whatever happened is in the answer (a refused connection too), for the assertions to show.
+    socket.on('error', (e: NodeJS.ErrnoException) => resolve(`${data}[${e.code ?? e.message}]`));
     socket.setTimeout(15_000, () => {
       socket.destroy();
       resolve(data);

@@ -3,12 +3,13 @@ import type { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/co
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import type { ServiceConfig } from '@keyward/config';
 import { ConfigError } from '@keyward/config';
 import { createValidationPipe, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemFilter } from '@keyward/problem';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { refuseNonCanonicalPaths, routeStrictly } from './http/canonical-path';
+import { refuseNonCanonicalPaths, strictExpress } from './http/canonical-path';
 import { useJsonBodies } from './http/json-body';
 import { hostUrls, listenOnHosts } from './http/listen-hosts';
 import { countRequests } from './metrics/http-metrics';
@@ -48,7 +49,6 @@ export interface HttpOptions {
 
 /** Applies what every service's HTTP layer has: body limit, validation, problem+json errors, GET /openapi.json. */
 export function configureHttp(app: NestExpressApplication, config: ServiceConfig, options: HttpOptions = {}): void {
-  routeStrictly(app);
   countRequests(app, app.get(Metrics));
   refuseNonCanonicalPaths(app);
   serveOpenApi(app, config.service);
@@ -64,7 +64,7 @@ export function configureHttp(app: NestExpressApplication, config: ServiceConfig
 export type RootModule = Type<unknown> | DynamicModule;
 
 export async function createServiceApp(rootModule: RootModule, options: HttpOptions = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, new ExpressAdapter(strictExpress()), {
     bodyParser: false,
     bufferLogs: true,
     logger: LEVELS[(process.env['LOG_LEVEL'] as ServiceConfig['logLevel']) ?? 'info'] ?? LEVELS.info,

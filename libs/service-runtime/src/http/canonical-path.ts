@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import express from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import { isCanonicalPath, pathOf } from '@keyward/contracts';
 import { PROBLEM_CONTENT_TYPE, ProblemError } from '@keyward/problem';
 
@@ -8,12 +9,15 @@ import { PROBLEM_CONTENT_TYPE, ProblemError } from '@keyward/problem';
  * libs/contracts): a path that is not canonical is 404, and routing is case-sensitive and strict
  * (no trailing slash), as the edge's route table is. So a direct caller cannot reach, through a
  * path variant, a route other than the one the edge would have authorized for the same bytes.
- * `routeStrictly` must run before any middleware or route is registered (Express builds its
- * router then); `refuseNonCanonicalPaths` after the access log, so refusals are logged too.
+ * `strictExpress` makes the Express instance Nest is given (the settings count only before
+ * Express builds its router, which Nest's adapter does at once); `refuseNonCanonicalPaths` runs
+ * after the access log, so refusals are logged too.
  */
-export function routeStrictly(app: NestExpressApplication): void {
-  app.set('case sensitive routing', true);
-  app.set('strict routing', true);
+export function strictExpress(): Express {
+  const instance = express();
+  instance.set('case sensitive routing', true);
+  instance.set('strict routing', true);
+  return instance;
 }
 
 export function refuseNonCanonicalPaths(app: NestExpressApplication): void {
