@@ -8,3 +8,4 @@ export * from './platform';
 export * from './service-test-app';
 export * from './operator-admin';
 export * from './edge-signing';
+export * from './whole-platform';
