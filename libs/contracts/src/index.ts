@@ -12,3 +12,6 @@ export * from './tickets/ticket-events';
 export * from './catalog/routes';
 export * from './catalog/canonical-path';
 export * from './catalog/route-table';
+export * from './events/schema';
+export * from './events/event-registry';
+export * from './events/topic-registries';
