@@ -7,5 +7,6 @@ export * from './test-keys';
 export * from './platform';
 export * from './service-test-app';
 export * from './operator-admin';
+export * from './edge-signing';
 export * from './whole-platform';
 export * from './faults-infra';
