@@ -22,6 +22,8 @@ export interface ServiceConfig {
   readonly keyProjectionGroupId: string;
   /** Bound on the key projection's staleness in ms, 0 = none (KEY_PROJECTION_MAX_STALENESS_MS, 30000; why: docs/consumers.md). */
   readonly keyProjectionMaxStalenessMs: number;
+  /** A projection rebuild that has not swapped and persisted by then fails, and the live one keeps serving (REBUILD_TIMEOUT_MS, 1800000). */
+  readonly rebuildTimeoutMs: number;
   // Edge-to-service trust and the auth-failure throttle (edge-trust):
   /** Shared by the edge and the services: the edge signs what it asserts with it (EDGE_SIGNING_SECRET, required, >= 32 chars). */
   readonly edgeSigningSecret: string;
@@ -70,6 +72,8 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   const maxStaleness = intFrom(env, 'KEY_PROJECTION_MAX_STALENESS_MS', 30_000, 0, 24 * 60 * 60 * 1000, problems);
   const topicPrefix = env['KAFKA_TOPIC_PREFIX'] ?? '';
   if (!/^[A-Za-z0-9._-]{0,100}$/.test(topicPrefix)) problems.push(`KAFKA_TOPIC_PREFIX "${topicPrefix}" may hold only letters, digits, '.', '_' and '-'`);
+  // Rebuilds (docs/rebuilds.md): long enough for a full rebuild of millions of events on a small box.
+  const rebuildTimeoutMs = intFrom(env, 'REBUILD_TIMEOUT_MS', 30 * 60 * 1000, 1000, 24 * 60 * 60 * 1000, problems);
   // Edge-to-service trust and the auth-failure throttle (edge-trust).
   const edgeSigningSecret = env['EDGE_SIGNING_SECRET'] ?? '';
   if (edgeSigningSecret.length < 32) {
@@ -94,6 +98,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     trustedProxies: env['TRUSTED_PROXIES'] ?? '',
     keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
     keyProjectionMaxStalenessMs: maxStaleness,
+    rebuildTimeoutMs,
     edgeSigningSecret,
     edgeSignatureWindowMs,
     authFailureLimit,
