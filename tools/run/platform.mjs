@@ -3,7 +3,8 @@
 // Kafka and FerretDB (unless KAFKA_BROKERS and MONGODB_URI are set), then every app as its own
 // process, waits until each reports ready and prints their URLs. Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDependencies } from '../lib/dependencies.mjs';
 
@@ -46,6 +47,20 @@ async function shutdown(code) {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
+/**
+ * The platform operator tokens (OPERATOR_TOKENS of every app; docs/operators.md): the caller's when
+ * set, otherwise one generated for this data directory and kept beside the data (owner-only), so a
+ * restart keeps it. `created` is the new token, to be shown once; a rotation edits the file.
+ */
+function operatorTokens() {
+  if (process.env.OPERATOR_TOKENS) return { tokens: process.env.OPERATOR_TOKENS, file: undefined, created: undefined };
+  const file = join(DATA_DIR, 'operator-tokens');
+  if (existsSync(file)) return { tokens: readFileSync(file, 'utf8').trim(), file, created: undefined };
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return { tokens: token, file, created: token };
+}
+
 try {
   let env = externalInfra();
   if (env) {
@@ -61,6 +76,7 @@ try {
   });
   if (boot.status !== 0) throw new Error(`bootstrapping the admin key failed:\n${boot.stderr}${boot.stdout}`);
   const admin = JSON.parse(boot.stdout.trim().split('\n').pop());
+  const operator = operatorTokens();
 
   for (const [name, defaultPort] of APPS) {
     const port = Number(process.env[`${name.toUpperCase()}_PORT`] ?? defaultPort);
@@ -71,6 +87,7 @@ try {
         ...process.env, ...env, SWC_NODE_PROJECT: 'tsconfig.base.json', PORT: String(port), HOST: host, NO_COLOR: '1',
         // The services believe X-Forwarded-For only from the edge (here: the loopback address).
         TRUSTED_PROXIES: name === 'edge' ? (process.env.EDGE_TRUSTED_PROXIES ?? '') : (process.env.TRUSTED_PROXIES ?? '127.0.0.1'),
+        OPERATOR_TOKENS: operator.tokens,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -103,6 +120,12 @@ try {
   } else {
     console.log(`\n[platform] account ${admin.accountId} has its admin key ${admin.keyId} (${admin.tokenPrefix}...): its secret was shown`);
     console.log('           when it was created and is stored nowhere; if it is lost, run `npm run infra -- wipe` for a fresh start.');
+  }
+  if (operator.created) {
+    console.log(`[platform] created the platform operator token (for /admin and /metrics, never an account's) in ${operator.file}. Shown ONCE, now:\n`);
+    console.log(`  export KEYWARD_OPERATOR_TOKEN=${operator.created}\n`);
+  } else if (operator.file) {
+    console.log(`[platform] the platform operator token (for /admin and /metrics) is the one in ${operator.file}`);
   }
   console.log(`[platform] the API is at the edge: ${edgeUrl} (reference: ${edgeUrl}/docs)`);
   console.log(`[platform] try: curl -H "Authorization: Bearer $KEYWARD_ADMIN_KEY" ${edgeUrl}/v1/keys`);

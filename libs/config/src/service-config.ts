@@ -22,6 +22,12 @@ export interface ServiceConfig {
   readonly keyProjectionGroupId: string;
   /** Bound on the key projection's staleness in ms, 0 = none (KEY_PROJECTION_MAX_STALENESS_MS, 300000). */
   readonly keyProjectionMaxStalenessMs: number;
+  /**
+   * Platform operator tokens (OPERATOR_TOKENS, comma-separated, each at least 32 characters):
+   * `/admin/*` and `/metrics` answer only `Authorization: Bearer <one of them>`. Several, so one
+   * can be replaced without downtime. Empty: those routes answer 404 to everyone.
+   */
+  readonly operatorTokens: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -31,6 +37,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** The shortest operator token accepted (32 characters, at least 192 bits from base64). */
+export const OPERATOR_TOKEN_MIN_LENGTH = 32;
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -38,7 +47,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Required: KAFKA_BROKERS (comma-separated host:port), MONGODB_URI.
  * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
- * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS.
+ * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
+ * OPERATOR_TOKENS (none).
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
   const problems: string[] = [];
@@ -56,6 +66,14 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   const maxStaleness = intFrom(env, 'KEY_PROJECTION_MAX_STALENESS_MS', 5 * 60 * 1000, 0, 24 * 60 * 60 * 1000, problems);
   const topicPrefix = env['KAFKA_TOPIC_PREFIX'] ?? '';
   if (!/^[A-Za-z0-9._-]{0,100}$/.test(topicPrefix)) problems.push(`KAFKA_TOPIC_PREFIX "${topicPrefix}" may hold only letters, digits, '.', '_' and '-'`);
+  // Operator tokens: long enough not to be guessed, and only characters a Bearer header carries
+  // unchanged (no space, no comma: the list separator). The values never appear in a problem.
+  const operatorTokens = (env['OPERATOR_TOKENS'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  operatorTokens.forEach((t, i) => {
+    if (t.length < OPERATOR_TOKEN_MIN_LENGTH || !/^[\x21-\x7e]+$/.test(t)) {
+      problems.push(`OPERATOR_TOKENS entry ${i + 1} must be at least ${OPERATOR_TOKEN_MIN_LENGTH} printable ASCII characters without spaces (for example: openssl rand -base64 33)`);
+    }
+  });
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -71,6 +89,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     trustedProxies: env['TRUSTED_PROXIES'] ?? '',
     keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
     keyProjectionMaxStalenessMs: maxStaleness,
+    operatorTokens: Object.freeze(operatorTokens),
   });
 }
 

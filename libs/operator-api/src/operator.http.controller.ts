@@ -1,21 +1,25 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Producer } from 'kafkajs';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import { SERVICES } from '@keyward/contracts';
 import { MongoEventStore, OUTBOX_PRODUCER } from '@keyward/event-store';
-import { RequirePermission } from '@keyward/key-auth';
 import { ProblemError } from '@keyward/problem';
 import type { ProjectionStatus, RebuildJobStatus } from '@keyward/projections';
 import { ProjectionRegistry } from '@keyward/projections';
 import { SERVICE_CONFIG } from '@keyward/service-runtime';
+import { OperatorGuard } from './operator.guard';
 import { RepublishDto } from './rebuild.dto';
 import type { RepublishStatus } from './republisher';
 import { Republisher } from './republisher';
 
-/** Operator endpoints, on every service, for a private key holding `projections:operate`. */
+/**
+ * Operator endpoints, on every service and the edge, for the platform's operators only: a request
+ * needs one of the OPERATOR_TOKENS (OperatorGuard); to anyone else, API keys included, they do not exist.
+ */
 @Controller('admin')
+@UseGuards(OperatorGuard)
 export class OperatorController {
   constructor(
     private readonly registry: ProjectionRegistry,
@@ -25,7 +29,6 @@ export class OperatorController {
   ) {}
 
   @Get('projections')
-  @RequirePermission('projections:operate')
   async projections(): Promise<{ service: string; projections: ProjectionStatus[] }> {
     return { service: this.config.service, projections: await this.registry.statuses() };
   }
@@ -33,7 +36,6 @@ export class OperatorController {
   /** Starts rebuilding a projection from the start of its topic; poll the GET for progress. */
   @Post('projections/:name/rebuild')
   @HttpCode(202)
-  @RequirePermission('projections:operate')
   rebuild(@Param('name') name: string): RebuildJobStatus {
     this.assertProjection(name);
     const { started, job } = this.registry.startRebuild(name);
@@ -42,7 +44,6 @@ export class OperatorController {
   }
 
   @Get('projections/:name/rebuild')
-  @RequirePermission('projections:operate')
   rebuildStatus(@Param('name') name: string): RebuildJobStatus {
     this.assertProjection(name);
     const job = this.registry.job(name);
@@ -53,7 +54,6 @@ export class OperatorController {
   /** Republishes this service's own event store to its topic from a position; poll the GET for progress. */
   @Post('event-store/republish')
   @HttpCode(202)
-  @RequirePermission('projections:operate')
   republish(@Body() body: RepublishDto): RepublishStatus {
     const { store, producer, topic } = this.eventStore();
     const { started, status } = this.republisher.start(store, producer, topic, body.fromPosition ?? 0);
@@ -62,7 +62,6 @@ export class OperatorController {
   }
 
   @Get('event-store/republish')
-  @RequirePermission('projections:operate')
   republishStatus(): RepublishStatus {
     this.eventStore();
     const status = this.republisher.status();

@@ -7,3 +7,5 @@ export * from './test-keys';
 export * from './platform';
 export * from './service-test-app';
 export * from './operator-admin';
+export * from './operator-token';
+export * from './key-probe';

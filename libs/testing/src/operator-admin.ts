@@ -1,24 +1,22 @@
 import { SERVICE_NAMES, SERVICES } from '@keyward/contracts';
 import { ensureTopics, eventTopic } from '@keyward/messaging';
+import { operatorCall } from './platform';
 import { testKafka } from './test-infra';
 import { waitFor } from './wait-for';
 
-/** A call to a service with an operator key (projections:operate), answered as status and body. */
-export type AdminCall = (method: string, path: string) => Promise<{ readonly status: number; readonly body: Record<string, unknown> }>;
-
-/** POST /admin/projections/<name>/rebuild, then polls until the job ends; returns the job. */
-export async function rebuildProjection(call: AdminCall, name: string): Promise<Record<string, unknown>> {
-  const started = await call('POST', `/admin/projections/${name}/rebuild`);
+/** POST /admin/projections/<name>/rebuild on a service (as the platform operator), then polls until the job ends; returns the job. */
+export async function rebuildProjection(baseUrl: string, name: string): Promise<Record<string, unknown>> {
+  const started = await operatorCall(baseUrl, 'POST', `/admin/projections/${name}/rebuild`);
   if (started.status !== 202) throw new Error(`rebuild ${name}: ${started.status} ${JSON.stringify(started.body)}`);
   return waitFor(`the rebuild of ${name} to finish`, async () => {
-    const job = await call('GET', `/admin/projections/${name}/rebuild`);
+    const job = await operatorCall(baseUrl, 'GET', `/admin/projections/${name}/rebuild`);
     return job.body['state'] === 'running' ? false : job.body;
   }, { timeoutMs: 30_000, intervalMs: 100 });
 }
 
-/** A projection's counters as GET /admin/projections shows them. */
-export async function projectionStatus(call: AdminCall, name: string): Promise<Record<string, unknown>> {
-  const reply = await call('GET', '/admin/projections');
+/** A projection's counters as GET /admin/projections shows them (asked as the platform operator). */
+export async function projectionStatus(baseUrl: string, name: string): Promise<Record<string, unknown>> {
+  const reply = await operatorCall(baseUrl, 'GET', '/admin/projections');
   const all = reply.body['projections'];
   const found = Array.isArray(all) ? (all as Record<string, unknown>[]).find((p) => p['name'] === name) : undefined;
   if (!found) throw new Error(`no projection ${name}: ${JSON.stringify(reply.body)}`);

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import type { ServiceName } from '@keyward/contracts';
+import { TEST_OPERATOR_TOKEN } from './operator-token';
 import { testInfra, testName } from './test-infra';
 import { waitFor } from './wait-for';
 
@@ -51,6 +52,7 @@ export async function startServiceProcess(
       PORT: String(port),
       HOST: '127.0.0.1',
       NO_COLOR: '1',
+      OPERATOR_TOKENS: TEST_OPERATOR_TOKEN,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import type { Permission } from '@keyward/contracts';
+import { knownPermissions } from '@keyward/contracts';
 import type { IpAllowList } from '@keyward/ip-match';
 import { compileAllowList } from '@keyward/ip-match';
 import type { AuthGranted } from '../authorize/auth-outcome';
@@ -24,7 +25,8 @@ export interface IndexedKey {
 export function indexKey(view: KeyView, previous?: IndexedKey): IndexedKey {
   const samePermissions = previous !== undefined && previous.view.permissions === view.permissions;
   const permissions: ReadonlySet<Permission> =
-    samePermissions ? previous.permissions : new Set(view.permissions);
+    // A view persisted before a permission was retired may still name it; it grants nothing.
+    samePermissions ? previous.permissions : new Set(knownPermissions(view.permissions));
   const allowList =
     previous !== undefined && previous.view.allowedIps === view.allowedIps
       ? previous.allowList
