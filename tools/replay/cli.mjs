@@ -18,7 +18,7 @@ options:
   --service <name>     edge, keys, sessions, tickets, technicians, devices (status: default all)
   --projection <name>  the projection to rebuild (default: keys)
   --from <position>    republish the events after this store position (default: 0, everything)
-  --token <token>      platform operator token (one of the services' OPERATOR_TOKENS; `npm start`
+  --token <token>      platform operator token (one of the services' OPERATOR_TOKENS; npm start
                        prints it); default $KEYWARD_OPERATOR_TOKEN. An account's API key is not one.
   --url <url>          the service's base URL; default $KEYWARD_<SERVICE>_URL or http://127.0.0.1:<port>
   --json               print JSON instead of text
