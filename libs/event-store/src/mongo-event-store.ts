@@ -14,6 +14,8 @@ export interface StreamRef {
 export interface AppendOptions {
   readonly correlationId?: string;
   readonly causationId?: string;
+  /** The instant the events were decided at (default: now), so what they derive from it matches it. */
+  readonly occurredAt?: Date;
 }
 
 export interface AppendResult {
@@ -78,7 +80,7 @@ export class MongoEventStore {
    */
   async append(stream: StreamRef, expectedVersion: number, events: readonly DomainEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     if (events.length === 0) return { version: expectedVersion, events: [] };
-    const occurredAt = this.options.now();
+    const occurredAt = options.occurredAt ?? this.options.now();
     for (let attempt = 1; ; attempt++) {
       const firstPosition = await this.allocatePositions(events.length);
       const docs: StoredEventDoc[] = events.map((e, i) => ({

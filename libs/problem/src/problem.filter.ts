@@ -66,8 +66,8 @@ function describe(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}${e.stack ? `\n${e.stack}` : ''}` : String(e);
 }
 
-const RULE_STATUS = { conflict: 409, invalid: 422, not_found: 404 } as const;
-const RULE_TITLE = { conflict: 'Conflict with the current state', invalid: 'Request breaks a rule', not_found: 'Not found' } as const;
+const RULE_STATUS = { conflict: 409, invalid: 422, not_found: 404, forbidden: 403 } as const;
+const RULE_TITLE = { conflict: 'Conflict with the current state', invalid: 'Request breaks a rule', not_found: 'Not found', forbidden: 'Forbidden' } as const;
 
 export function fromRuleViolation(v: RuleViolation): ProblemError {
   return new ProblemError(RULE_STATUS[v.kind], v.code, RULE_TITLE[v.kind], v.message, v.details ?? {});

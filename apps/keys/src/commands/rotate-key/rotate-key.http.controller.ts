@@ -5,6 +5,7 @@ import { Caller, RequirePermission } from '@keyward/key-auth';
 import { KeyCommandsService, keyNotFound } from '../../application/key-commands.service';
 import { KeyQueries } from '../../application/key-queries';
 import type { KeyDto } from '../../application/key-view.dto';
+import { by } from '../../http/command-caller';
 import { keyIdPipe } from '../../http/key-id.pipe';
 import { NoStore } from '../../http/no-store';
 import { RotateKeyDto } from '../change-key/change-key.dto';
@@ -24,7 +25,7 @@ export class RotateKeyController {
     const secret = generateToken(state.kind);
     const next = await this.commands.execute(keyId, {
       type: 'RotateKey',
-      data: { by: caller.keyId, secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret), gracePeriodSeconds: body.gracePeriodSeconds ?? 0 },
+      data: { ...by(caller), secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret), gracePeriodSeconds: body.gracePeriodSeconds ?? 0 },
     }, { accountId: caller.accountId });
     return { key: this.queries.dtoOf(next), secret };
   }
