@@ -3,7 +3,7 @@ import type { Collection, Connection } from 'mongoose';
 import type { EventEnvelope } from '@keyward/contracts';
 import { ensureTopics, eventTopic } from '@keyward/messaging';
 import type { ProjectionStatus, RebuildableProjection, RebuildProgress, RebuildResult } from './projection';
-import { TopicReader } from './topic-reader';
+import { rebuildIndexedProjection } from './projection-rebuild';
 
 /** An in-memory projection state that applies each aggregate's events once, by version. */
 export interface ProjectionIndex<V extends { readonly id: string }> {
@@ -149,55 +149,23 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     };
   }
 
-  /**
-   * Rebuilds from the start of the topic into a new index while the service keeps answering from
-   * the current one, then swaps in one assignment. The live consumer never stops: after the swap
-   * it applies to the new index, and the reader reads on to the end once more, so an event that
-   * arrived during the swap reaches the new index by one of the two (the other drops it by version).
-   */
+  /** See projection-rebuild.ts: rebuilt into a new index while this one serves, then swapped. */
   async rebuild(onProgress: (p: RebuildProgress) => void): Promise<RebuildResult> {
-    const started = Date.now();
-    const fresh = this.options.createIndex();
-    const counts = { applied: 0, duplicates: 0, gaps: 0, malformed: 0 };
-    let lastEventAt: string | null = null;
-    const reader = new TopicReader(this.kafka, this.options.topic, (_partition, messages) => {
-      for (const m of messages) {
-        const event = this.options.parse(m.value);
-        if (!event) {
-          counts.malformed++;
-          continue;
-        }
-        const r = fresh.apply(event);
-        if (r === 'duplicate') {
-          counts.duplicates++;
-          continue;
-        }
-        counts.applied++;
-        if (r === 'gap') counts.gaps++;
-        if (lastEventAt === null || event.occurredAt > lastEventAt) lastEventAt = event.occurredAt;
-      }
-    });
-    const report = (): void => {
-      const p = reader.progress();
-      onProgress({ ...p, lag: Math.max(0, p.target - p.read) });
-    };
-    const ticker = setInterval(report, 250);
-    try {
-      await reader.readToEnd();
-      // Read on to the end of now, so that the comparison sees (nearly) the same events as live.
-      await reader.extendTo();
-      const matchedLive = sameViews(this.current, fresh);
-      this.current = fresh;
-      await reader.extendTo();
-      this.counts = counts;
-      this.lastEventAt = lastEventAt;
-      await this.persistAll();
-      report();
-      return { applied: counts.applied, duplicates: counts.duplicates, gaps: counts.gaps, items: fresh.size, durationMs: Date.now() - started, matchedLive };
-    } finally {
-      clearInterval(ticker);
-      await reader.close();
-    }
+    return rebuildIndexedProjection<V, I>({
+      kafka: this.kafka,
+      topic: this.options.topic,
+      createIndex: this.options.createIndex,
+      parse: this.options.parse,
+      views: this.views,
+      live: () => this.current,
+      swapIndex: (fresh) => {
+        this.current = fresh;
+      },
+      adoptCounts: (counts, lastEventAt) => {
+        this.counts = counts;
+        this.lastEventAt = lastEventAt;
+      },
+    }, onProgress);
   }
 
   private async loadPersisted(): Promise<void> {
@@ -229,23 +197,6 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       // Another member of the group is running: it owns the offsets; keep them.
       this.options.log.warn(`${this.name}: could not align the group's offsets with the checkpoint: ${e instanceof Error ? e.message : String(e)}`);
     }
-  }
-
-  /**
-   * Replaces the persisted views with the current index's. The live consumer may write views at
-   * the same time (always of keys in the index), so only views the index no longer holds are
-   * deleted; the checkpoint stays the live consumer's.
-   */
-  private async persistAll(): Promise<void> {
-    const views = this.current.snapshot();
-    for (let i = 0; i < views.length; i += 500) {
-      await this.views.bulkWrite(views.slice(i, i + 500).map((v) => ({
-        replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
-      })), { ordered: false });
-    }
-    const gone: string[] = [];
-    for await (const doc of this.views.find({}, { projection: { _id: 1 } })) if (!this.current.get(doc._id)) gone.push(doc._id);
-    for (let i = 0; i < gone.length; i += 500) await this.views.deleteMany({ _id: { $in: gone.slice(i, i + 500) } });
   }
 
   private async saveCheckpoint(partition: number, offset: bigint): Promise<void> {
@@ -313,20 +264,4 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.caughtUp = true;
     this.options.log.log(`${this.name}: caught up with ${this.options.topic}: ${this.current.size} ${this.options.itemNoun ?? 'items'}`);
   }
-}
-
-/** Whether two indexes hold the same views. */
-function sameViews<V extends { readonly id: string }>(a: ProjectionIndex<V>, b: ProjectionIndex<V>): boolean {
-  if (a.size !== b.size) return false;
-  for (const view of a.snapshot()) {
-    const other = b.get(view.id);
-    if (!other || canonical(other) !== canonical(view)) return false;
-  }
-  return true;
-}
-
-/** JSON with sorted keys, so equal views compare equal whatever order their fields were set in. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : 1))) : v);
 }
