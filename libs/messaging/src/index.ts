@@ -1,1 +1,2 @@
 export * from './kafka-client';
+export * from './kafka-retry';

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { Admin, ITopicConfig, KafkaConfig, LogEntry, Producer, ProducerConfig } from 'kafkajs';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { EVENT_TOPIC_PARTITIONS } from '@keyward/contracts';
+import type { KafkaRetryOptions } from './kafka-retry';
+import { withKafkaRetry } from './kafka-retry';
 
 export interface KafkaConnectionOptions {
   readonly kafkaBrokers: readonly string[];
@@ -47,37 +49,65 @@ export function eventTopic(name: string): ITopicConfig {
   };
 }
 
-/** Creates the topics that do not exist yet; safe to call from several services at once. */
-export async function ensureTopics(admin: Admin, topics: readonly ITopicConfig[]): Promise<void> {
+/**
+ * Creates the topics that do not exist yet and returns once every partition of each has a leader
+ * that answers (a topic used right after creation otherwise meets "This server does not host this
+ * topic-partition"). Safe to call from several services at once; every call is retried on
+ * transient broker states (withKafkaRetry).
+ */
+export async function ensureTopics(admin: Admin, topics: readonly ITopicConfig[], options: KafkaRetryOptions = {}): Promise<void> {
   if (topics.length === 0) return;
-  const existing = new Set(await admin.listTopics());
+  const names = topics.map((t) => t.topic).join(', ');
+  const existing = new Set(await withKafkaRetry(`list topics (for ${names})`, () => admin.listTopics(), options));
   const missing = topics.filter((t) => !existing.has(t.topic));
-  if (missing.length === 0) return;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await admin.createTopics({ topics: [...missing], waitForLeaders: true });
-      return;
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      // Another service may have created it between our list and our create.
-      if (/already exists/i.test(message)) return;
-      // A topic created a moment ago may not have its leaders yet when we wait for them.
-      if (attempt >= 10 || !/does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION|leader/i.test(message)) throw e;
-      await new Promise((r) => setTimeout(r, 100 * attempt));
-    }
+  if (missing.length > 0) {
+    await withKafkaRetry(`create topics ${names}`, async () => {
+      try {
+        await admin.createTopics({ topics: [...missing], waitForLeaders: true });
+      } catch (e) {
+        // Another service may have created it between our list and our create.
+        if (!isTopicAlreadyExists(e)) throw e;
+      }
+    }, options);
+  }
+  // Leaders elected and answering: fetching the offsets of every partition needs exactly that.
+  for (const t of topics) {
+    await withKafkaRetry(`wait for the leaders of ${t.topic}`, async () => {
+      const offsets = await admin.fetchTopicOffsets(t.topic);
+      if (t.numPartitions !== undefined && t.numPartitions > 0 && offsets.length < t.numPartitions) {
+        throw Object.assign(new Error(`${t.topic} has ${offsets.length} of ${t.numPartitions} partitions so far`), { type: 'LEADER_NOT_AVAILABLE' });
+      }
+    }, options);
   }
 }
 
-/** Resolves when the cluster answers within the bound; used by readiness checks. */
-export async function kafkaReachable(admin: Admin, timeoutMs = 2000): Promise<void> {
+function isTopicAlreadyExists(e: unknown): boolean {
+  const s = e as { type?: unknown; message?: unknown; errors?: unknown };
+  if (typeof e !== 'object' || e === null) return false;
+  if (Array.isArray(s.errors) && s.errors.length > 0) return s.errors.every(isTopicAlreadyExists);
+  return s.type === 'TOPIC_ALREADY_EXISTS' || (typeof s.message === 'string' && /already exists/i.test(s.message));
+}
+
+/**
+ * Resolves when the cluster answers within the bound; used by readiness checks. Pass the one
+ * long-lived admin of the process: a new admin per check would open a connection per /ready.
+ */
+export async function kafkaReachable(admin: Admin, timeoutMs = 700): Promise<void> {
+  await withDeadline(admin.describeCluster(), timeoutMs, `Kafka did not answer within ${timeoutMs} ms`);
+}
+
+/** Races a promise against a deadline; the loser is left to settle on its own. */
+export async function withDeadline<T>(promise: Promise<T>, timeoutMs: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      admin.describeCluster(),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs); }),
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(message)), timeoutMs); }),
     ]);
   } finally {
     clearTimeout(timer);
+    // A promise that loses the race may still reject later; that is expected, not unhandled.
+    promise.catch(() => undefined);
   }
 }
 

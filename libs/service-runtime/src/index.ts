@@ -13,3 +13,4 @@ export * from './openapi/describe-operation';
 export * from './openapi/schema-refs';
 export * from './openapi/serve-openapi';
 export * from './http/page-query.dto';
+export * from './openapi/document-problems';

@@ -9,3 +9,4 @@ export * from './service-test-app';
 export * from './operator-admin';
 export * from './operator-token';
 export * from './key-probe';
+export * from './whole-platform';
