@@ -1,5 +1,6 @@
 import type { Collection, Connection } from 'mongoose';
 import { decodeCursor, encodeCursor } from '@keyward/service-runtime';
+import { FERRETDB_SAFE_WRITE_BATCH } from '@keyward/projections';
 
 /** What every read-model document carries: its aggregate, account and the version it reflects. */
 export interface ViewBase {
@@ -71,8 +72,9 @@ export class MongoViewStore<V extends ViewBase> {
 
   /** Replaces the whole read model (after a rebuild): upsert every view, then drop the rest. */
   async replaceAll(views: readonly V[]): Promise<void> {
-    for (let i = 0; i < views.length; i += 500) {
-      await this.collection.bulkWrite(views.slice(i, i + 500).map((v) => ({
+    // Small writes: FerretDB hangs on a bulk write of more than 100 updates of existing documents.
+    for (let i = 0; i < views.length; i += FERRETDB_SAFE_WRITE_BATCH) {
+      await this.collection.bulkWrite(views.slice(i, i + FERRETDB_SAFE_WRITE_BATCH).map((v) => ({
         replaceOne: { filter: { _id: v.id }, replacement: toDoc(v), upsert: true },
       })), { ordered: false });
     }

@@ -3,12 +3,15 @@ import type { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/co
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import type { ServiceConfig } from '@keyward/config';
 import { ConfigError } from '@keyward/config';
 import { createValidationPipe, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemFilter } from '@keyward/problem';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { refuseNonCanonicalPaths, strictExpress } from './http/canonical-path';
 import { useJsonBodies } from './http/json-body';
+import { hostUrls, listenOnHosts } from './http/listen-hosts';
 import { countRequests } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics';
 import { serveOpenApi } from './openapi/serve-openapi';
@@ -47,6 +50,7 @@ export interface HttpOptions {
 /** Applies what every service's HTTP layer has: body limit, validation, problem+json errors, GET /openapi.json. */
 export function configureHttp(app: NestExpressApplication, config: ServiceConfig, options: HttpOptions = {}): void {
   countRequests(app, app.get(Metrics));
+  refuseNonCanonicalPaths(app);
   serveOpenApi(app, config.service);
   if (options.jsonBody !== false) useJsonBodies(app, config.bodyLimitBytes);
   answerClientErrorsAsProblems(app.getHttpServer() as Server);
@@ -60,7 +64,7 @@ export function configureHttp(app: NestExpressApplication, config: ServiceConfig
 export type RootModule = Type<unknown> | DynamicModule;
 
 export async function createServiceApp(rootModule: RootModule, options: HttpOptions = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, new ExpressAdapter(strictExpress()), {
     bodyParser: false,
     bufferLogs: true,
     logger: LEVELS[(process.env['LOG_LEVEL'] as ServiceConfig['logLevel']) ?? 'info'] ?? LEVELS.info,
@@ -78,8 +82,8 @@ export async function runService(name: string, rootModuleFactory: () => RootModu
   try {
     const app = await createServiceApp(rootModuleFactory(), options);
     const config = app.get<ServiceConfig>(SERVICE_CONFIG);
-    await app.listen(config.port, config.host);
-    logger.log(`${name} listening on http://${config.host}:${config.port}`);
+    await listenOnHosts(app, config.host, config.port, answerClientErrorsAsProblems);
+    logger.log(`${name} listening on ${hostUrls(config.host, config.port).join(', ')}`);
     return app;
   } catch (e) {
     const message = e instanceof ConfigError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);

@@ -9,4 +9,5 @@ export * from './service-test-app';
 export * from './operator-admin';
 export * from './operator-token';
 export * from './key-probe';
+export * from './edge-signing';
 export * from './whole-platform';

@@ -4,6 +4,7 @@ import { keyProbe, PROBE_PERMISSIONS } from './key-probe';
 import { TEST_OPERATOR_TOKEN } from './operator-token';
 import type { ServiceProcess } from './service-process';
 import { runTsScript, startServiceProcess } from './service-process';
+import { TEST_AUTH_FAILURE_LIMIT, TEST_EDGE_SIGNING_SECRET } from './edge-signing';
 import { assertTestDatabase, testInfra, testName } from './test-infra';
 import { waitFor } from './wait-for';
 
@@ -206,6 +207,8 @@ export class Platform {
       MONGODB_URI: testInfra().mongodbUri,
       MONGODB_DATABASE: this.database(service),
       KAFKA_TOPIC_PREFIX: this.prefix,
+      EDGE_SIGNING_SECRET: TEST_EDGE_SIGNING_SECRET,
+      AUTH_FAILURE_LIMIT: TEST_AUTH_FAILURE_LIMIT,
       ...extra,
     };
   }
