@@ -7,7 +7,8 @@ import { ensureDependencies } from '../lib/dependencies.mjs';
 
 const HELP = `usage: npm run infra -- <command>
 
-  provision  fetch the Kafka jars (Maven Central) and build FerretDB (Go module) into the cache
+  provision  fetch the Kafka jars (Maven Central) and build FerretDB (Go module, with
+             tools/infra/ferretdb/patches applied) into the cache
   start      start Kafka on 127.0.0.1:9092 and FerretDB on 127.0.0.1:27017 and wait; Ctrl-C stops them
   stop       stop a Kafka or FerretDB left running by an earlier start
   wipe       stop them and delete their data (the cache of jars and binaries stays)

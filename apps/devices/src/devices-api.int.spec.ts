@@ -2,7 +2,7 @@ import { generateToken } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
 import { waitFor } from '@keyward/testing';
 import type { DevicesTestApp, Reply } from './testing/devices-test-app.spec-helper';
-import { ACCOUNT, OTHER_ACCOUNT, readOwnTopic, startDevicesTestApp } from './testing/devices-test-app.spec-helper';
+import { ACCOUNT, OTHER_ACCOUNT, publishTechnicians, readOwnTopic, startDevicesTestApp } from './testing/devices-test-app.spec-helper';
 
 // The Device API end to end in one process, on the real Kafka and FerretDB: every route's
 // success, its validation, authorization (401/403/404) and the read model rebuilt by replay.
@@ -36,6 +36,12 @@ describe('devices API', () => {
 
   beforeAll(async () => {
     app = await startDevicesTestApp();
+    // The owners the specs below name, as the technicians service would have published them.
+    await publishTechnicians(app, [
+      ...['tech_someone0001', 'tech_filterOwner1', 'tech_firstOwner', 'tech_secondOwner', 'tech_replayOwner'].map((id) => ({ id })),
+      { id: 'tech_otherAccount1', accountId: OTHER_ACCOUNT },
+      { id: 'tech_deactivated1', deactivated: true },
+    ]);
   }, 120_000);
 
   afterAll(async () => {
@@ -66,8 +72,16 @@ describe('devices API', () => {
       expect(await register({ ownerTechnicianId: null, tags: [] })).toMatchObject({ tags: [], ownerTechnicianId: null });
     });
 
-    it('records an owner that no technician has: the devices service does not know technicians', async () => {
-      expect(await register({ ownerTechnicianId: 'tech_neverRegistered' })).toMatchObject({ ownerTechnicianId: 'tech_neverRegistered' });
+    it.each([
+      ['no technician has', 'tech_neverRegistered', 'unknown_technician'],
+      ['is another account\'s technician', 'tech_otherAccount1', 'unknown_technician'],
+      ['is deactivated', 'tech_deactivated1', 'technician_deactivated'],
+    ])('refuses an owner that %s with 422, on register and on update, and writes nothing', async (_what, ownerTechnicianId, code) => {
+      const before = await app.app.get(MongoEventStore).events.countDocuments();
+      expectProblem(await app.call('POST', '/v1/devices', { body: { name: 'Owned', os: 'linux', hostname: 'owned.example.com', ownerTechnicianId } }), 422, code);
+      const id = idOf(await register());
+      expectProblem(await app.call('PATCH', `/v1/devices/${id}`, { body: { ownerTechnicianId } }), 422, code);
+      expect(await app.app.get(MongoEventStore).events.countDocuments()).toBe(before + 1);
     });
 
     it.each([

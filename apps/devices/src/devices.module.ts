@@ -14,13 +14,14 @@ import { RemoveDeviceController } from './commands/remove-device/remove-device.h
 import { UpdateDeviceController } from './commands/update-device/update-device.http.controller';
 import { GetDeviceController } from './queries/get-device/get-device.http.controller';
 import { ListDevicesController } from './queries/list-devices/list-devices.http.controller';
+import { techniciansMirrorProvider } from './mirrors/technicians-mirror.provider';
 
 export interface DevicesModuleOptions {
   readonly config?: ServiceConfig;
   readonly clock?: Clock;
 }
 
-/** The devices service: the Device aggregate, its read model and the Device API. */
+/** The devices service: the Device aggregate, its read model, the Device API, and a mirror of the technicians that own devices. */
 @Module({})
 export class DevicesModule {
   static forRoot(options: DevicesModuleOptions = {}): DynamicModule {
@@ -33,7 +34,7 @@ export class DevicesModule {
         OperatorApiModule.forRoot(),
       ],
       controllers: [RegisterDeviceController, ListDevicesController, GetDeviceController, UpdateDeviceController, RemoveDeviceController],
-      providers: [...deviceProviders(), DeviceCommands, DeviceQueries],
+      providers: [...deviceProviders(), techniciansMirrorProvider(), DeviceCommands, DeviceQueries],
     };
   }
 }

@@ -16,3 +16,4 @@ export * from './http/page-query.dto';
 export * from './infra/infra-status';
 export * from './overload/concurrency-limiter';
 export * from './overload/concurrency-limit.interceptor';
+export * from './openapi/document-problems';

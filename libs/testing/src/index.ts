@@ -7,3 +7,4 @@ export * from './test-keys';
 export * from './platform';
 export * from './service-test-app';
 export * from './operator-admin';
+export * from './whole-platform';

@@ -16,6 +16,8 @@ export const DEVICE_RULE_CODES = {
   invalid_tag: 'invalid',
   too_many_tags: 'invalid',
   invalid_owner_technician_id: 'invalid',
+  unknown_technician: 'invalid',
+  technician_deactivated: 'invalid',
   nothing_to_update: 'invalid',
 } as const satisfies Record<string, RuleViolationKind>;
 

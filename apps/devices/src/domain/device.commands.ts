@@ -2,11 +2,17 @@
  * Commands of the Device aggregate, imperative and string-discriminated. Values arrive as the
  * caller sent them: `decide` validates and normalises them. `by` is the id of the acting key.
  *
- * `ownerTechnicianId` is checked for its shape only (`tech_…`): the devices service consumes
- * nothing but keys.events, so it cannot know whether that technician exists, is active, or
- * belongs to the account. Consumers that join devices to technicians must allow for a dangling
- * owner.
+ * A new `ownerTechnicianId` arrives with `ownerTechnician`: that technician as this service's
+ * technicians mirror (from technicians.events) has it in the caller's account, null when unknown
+ * there (another account's technician is unknown). The handler looks it up, so `decide` stays pure.
+ * The owner is checked when it is set or changed; a device whose owner is deactivated later keeps it.
  */
+/** What the technicians mirror knows of a technician of the caller's account. */
+export interface TechnicianRef {
+  readonly id: string;
+  readonly active: boolean;
+}
+
 interface DeviceCommandOf<TType extends string, TData> {
   readonly type: TType;
   readonly data: TData;
@@ -20,6 +26,8 @@ export type RegisterDevice = DeviceCommandOf<'RegisterDevice', {
   readonly tags?: readonly string[];
   /** Default null (no owner). */
   readonly ownerTechnicianId?: string | null;
+  /** The owner as the technicians mirror has it in the account (null: unknown there). */
+  readonly ownerTechnician?: TechnicianRef | null;
   readonly by: string;
 }>;
 
@@ -30,6 +38,8 @@ export type UpdateDevice = DeviceCommandOf<'UpdateDevice', {
   readonly hostname?: string;
   readonly tags?: readonly string[];
   readonly ownerTechnicianId?: string | null;
+  /** The owner as the technicians mirror has it in the account (null: unknown there). */
+  readonly ownerTechnician?: TechnicianRef | null;
   readonly by: string;
 }>;
 

@@ -1,7 +1,7 @@
 import type { DeviceEvent } from '@keyward/contracts';
 import type { DeviceCommand, RegisterDevice, RemoveDevice, UpdateDevice } from './device.commands';
 import type { DeviceAggregate, DeviceState } from './device.state';
-import { normaliseHostname, normaliseName, normaliseOs, normaliseOwner, normaliseTags, sameTags } from './device.rules';
+import { assertOwnerKnown, normaliseHostname, normaliseName, normaliseOs, normaliseOwner, normaliseTags, sameTags } from './device.rules';
 import { DeviceRuleViolation } from './device-rule-violation';
 
 /**
@@ -26,6 +26,8 @@ export function decide(command: DeviceCommand, state: DeviceAggregate, _now: Dat
 function register(command: RegisterDevice, state: DeviceAggregate): DeviceEvent[] {
   if (state !== null) throw new DeviceRuleViolation('device_exists', `device ${state.id} already exists`);
   const c = command.data;
+  const owner = normaliseOwner(c.ownerTechnicianId ?? null);
+  if (owner !== null) assertOwnerKnown(owner, c.ownerTechnician);
   return [{
     type: 'DeviceRegistered',
     schemaVersion: 1,
@@ -34,7 +36,7 @@ function register(command: RegisterDevice, state: DeviceAggregate): DeviceEvent[
       os: normaliseOs(c.os),
       hostname: normaliseHostname(c.hostname),
       tags: normaliseTags(c.tags ?? []),
-      ownerTechnicianId: normaliseOwner(c.ownerTechnicianId ?? null),
+      ownerTechnicianId: owner,
       by: c.by,
     },
   }];
@@ -51,6 +53,7 @@ function update(command: UpdateDevice, state: DeviceState): DeviceEvent[] {
   const hostname = c.hostname !== undefined ? normaliseHostname(c.hostname) : undefined;
   const tags = c.tags !== undefined ? normaliseTags(c.tags) : undefined;
   const owner = c.ownerTechnicianId !== undefined ? normaliseOwner(c.ownerTechnicianId) : undefined;
+  if (owner !== undefined && owner !== null && owner !== state.ownerTechnicianId) assertOwnerKnown(owner, c.ownerTechnician);
   const changed = {
     ...(name !== undefined && name !== state.name ? { name } : {}),
     ...(os !== undefined && os !== state.os ? { os } : {}),

@@ -25,10 +25,13 @@ function run(state: DeviceAggregate, command: DeviceCommand, at: Date = NOW): De
   return apply(state, decide(command, state, at), at);
 }
 
+/** A named owner is, unless a test says otherwise, an active technician the mirror knows in the account. */
+const knownOwner = (data: { ownerTechnicianId?: string | null }): { ownerTechnician?: { id: string; active: boolean } } =>
+  typeof data.ownerTechnicianId === 'string' ? { ownerTechnician: { id: data.ownerTechnicianId, active: true } } : {};
 const register = (data: Partial<RegisterDevice['data']> = {}): DeviceCommand => ({
-  type: 'RegisterDevice', data: { name: 'Front desk PC', os: 'windows', hostname: 'desk-01.example.com', by: 'key_admin', ...data },
+  type: 'RegisterDevice', data: { name: 'Front desk PC', os: 'windows', hostname: 'desk-01.example.com', by: 'key_admin', ...knownOwner(data), ...data },
 });
-const update = (data: Partial<UpdateDevice['data']>): DeviceCommand => ({ type: 'UpdateDevice', data: { by: 'key_admin', ...data } });
+const update = (data: Partial<UpdateDevice['data']>): DeviceCommand => ({ type: 'UpdateDevice', data: { by: 'key_admin', ...knownOwner(data), ...data } });
 const remove: DeviceCommand = { type: 'RemoveDevice', data: { by: 'key_admin' } };
 
 function registered(data: Partial<RegisterDevice['data']> = {}): DeviceState {
@@ -120,8 +123,9 @@ describe('Device: register', () => {
     expect(violation(() => decide(register({ hostname }), null, NOW)).code).toBe('invalid_hostname');
   });
 
-  it('checks only the shape of the owner: a technician id or null', () => {
+  it('checks the shape of the owner: a technician id or null', () => {
     expect(decide(register({ ownerTechnicianId: 'tech_anyone' }), null, NOW)[0]?.data).toMatchObject({ ownerTechnicianId: 'tech_anyone' });
+    expect(decide(register({ ownerTechnicianId: 'tech_anyone' }), null, NOW)[0]?.data).not.toHaveProperty('ownerTechnician');
     expect(decide(register({ ownerTechnicianId: null }), null, NOW)[0]?.data).toMatchObject({ ownerTechnicianId: null });
     for (const bad of ['dev_abcdef', 'tech_', 'tech_a-b', 'TECH_abcdef', '']) {
       expect(violation(() => decide(register({ ownerTechnicianId: bad }), null, NOW)).code).toBe('invalid_owner_technician_id');
@@ -175,6 +179,21 @@ describe('Device: update', () => {
     expect(violation(() => decide(update({ hostname: 'a..b' }), state, LATER)).code).toBe('invalid_hostname');
     expect(violation(() => decide(update({ tags: ['ok', 'not ok'] }), state, LATER)).code).toBe('invalid_tag');
     expect(violation(() => decide(update({ ownerTechnicianId: 'dev_1234' }), state, LATER)).code).toBe('invalid_owner_technician_id');
+  });
+
+  it.each([
+    ['unknown to the mirror (or another account\'s)', null, 'unknown_technician'],
+    ['someone else than the mirror answered for', { id: 'tech_other1', active: true }, 'unknown_technician'],
+    ['deactivated', { id: 'tech_owner9', active: false }, 'technician_deactivated'],
+  ])('refuses a new owner who is %s', (_what, ownerTechnician, code) => {
+    expect(violation(() => decide(register({ ownerTechnicianId: 'tech_owner9', ownerTechnician }), null, NOW)).code).toBe(code);
+    expect(violation(() => decide(update({ ownerTechnicianId: 'tech_owner9', ownerTechnician }), registered(), LATER)).code).toBe(code);
+  });
+
+  it('does not check an owner the device already has (deactivated since, it stays)', () => {
+    const state = registered({ ownerTechnicianId: 'tech_owner9' });
+    expect(decide(update({ ownerTechnicianId: 'tech_owner9', ownerTechnician: { id: 'tech_owner9', active: false }, name: 'Renamed' }), state, LATER))
+      .toEqual([{ type: 'DeviceUpdated', schemaVersion: 1, data: { name: 'Renamed', by: 'key_admin' } }]);
   });
 
   it('answers device_not_found for a device that does not exist', () => {

@@ -1,3 +1,4 @@
+import type { TechnicianRef } from './device.commands';
 import { DeviceRuleViolation } from './device-rule-violation';
 
 /** Validation and normalisation of command values, shared by every command that takes them. */
@@ -85,13 +86,29 @@ export function normaliseTags(tags: readonly string[]): string[] {
   return [...set].sort();
 }
 
-/** Shape only: this service does not know technicians (see DeviceCommand). */
+/** The owner's shape: a technician id, or null for none. */
 export function normaliseOwner(ownerTechnicianId: string | null): string | null {
   if (ownerTechnicianId === null) return null;
   if (!TECHNICIAN_ID_PATTERN.test(ownerTechnicianId)) {
     throw new DeviceRuleViolation('invalid_owner_technician_id', 'ownerTechnicianId must be a technician id (tech_ followed by 4 to 64 letters, digits or underscores) or null');
   }
   return ownerTechnicianId;
+}
+
+/**
+ * A new owner must be an active technician of the device's account, as the technicians mirror
+ * knows it: another account's technician is as unknown as one that does not exist.
+ */
+export function assertOwnerKnown(ownerTechnicianId: string, known: TechnicianRef | null | undefined): void {
+  if (!known || known.id !== ownerTechnicianId) {
+    throw new DeviceRuleViolation('unknown_technician',
+      `technician ${ownerTechnicianId} is not known to the devices service in this account. A technician registered a moment ago `
+      + 'may not have reached it yet (services learn technicians from technicians.events): retry shortly.',
+      { technicianId: ownerTechnicianId });
+  }
+  if (!known.active) {
+    throw new DeviceRuleViolation('technician_deactivated', `technician ${ownerTechnicianId} is deactivated and cannot own devices`, { technicianId: ownerTechnicianId });
+  }
 }
 
 export function sameTags(a: readonly string[], b: readonly string[]): boolean {

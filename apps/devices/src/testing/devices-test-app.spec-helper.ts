@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { SERVICES } from '@keyward/contracts';
+import { createIdempotentProducer } from '@keyward/messaging';
 import type { ManualClock, ServiceTestApp, TestKeySpec } from '@keyward/testing';
-import { startServiceTestApp } from '@keyward/testing';
+import { createEventTopics, projectionStatus, startServiceTestApp, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
 import { DevicesModule } from '../devices.module';
 
 export { readOwnTopic } from '@keyward/testing';
@@ -24,8 +27,12 @@ export type TestKeys = Readonly<Record<keyof typeof KEY_SPECS, string>>;
 export type DevicesTestApp = ServiceTestApp<keyof typeof KEY_SPECS>;
 
 /** The devices service in this test process, with the keys above already known to it. */
-export function startDevicesTestApp(options: { clock?: ManualClock } = {}): Promise<DevicesTestApp> {
+export async function startDevicesTestApp(options: { clock?: ManualClock } = {}): Promise<DevicesTestApp> {
+  const config = testServiceConfig('devices');
+  // The technicians mirror reads a topic only technicians writes: it must exist before devices starts.
+  await createEventTopics(config.topicPrefix);
   return startServiceTestApp<keyof typeof KEY_SPECS>({
+    config,
     service: 'devices',
     module: (config, clock) => DevicesModule.forRoot({ config, ...(clock ? { clock } : {}) }),
     keys: KEY_SPECS,
@@ -33,4 +40,46 @@ export function startDevicesTestApp(options: { clock?: ManualClock } = {}): Prom
     probe: '/v1/devices',
     ...(options.clock ? { clock: options.clock } : {}),
   });
+}
+
+export interface TestTechnician {
+  readonly id: string;
+  readonly accountId?: string;
+  /** Deactivated after its registration. */
+  readonly deactivated?: boolean;
+}
+
+/**
+ * Technicians put on `<prefix>technicians.events` as the technicians service would publish them,
+ * and waits until the devices service's technicians mirror has read them.
+ */
+export async function publishTechnicians(app: DevicesTestApp, technicians: readonly TestTechnician[]): Promise<void> {
+  const producer = createIdempotentProducer(testKafka());
+  await producer.connect();
+  const last = new Map<number, bigint>();
+  try {
+    for (const t of technicians) {
+      const accountId = t.accountId ?? ACCOUNT;
+      const events: { type: string; data: Record<string, unknown> }[] = [{ type: 'TechnicianRegistered', data: { name: 'Grace', email: `${t.id}@example.com`, by: 'key_x' } }];
+      if (t.deactivated) events.push({ type: 'TechnicianDeactivated', data: { by: 'key_x' } });
+      const [meta] = await producer.send({
+        topic: `${app.config.topicPrefix}${SERVICES.technicians.topic ?? ''}`,
+        acks: -1,
+        messages: events.map((e, i) => ({
+          key: t.id,
+          value: JSON.stringify({ id: randomUUID(), type: e.type, schemaVersion: 1, aggregateId: t.id, accountId, version: i + 1, occurredAt: new Date().toISOString(), data: e.data }),
+        })),
+      });
+      if (!meta) throw new Error('the broker did not acknowledge the technician events');
+      const end = BigInt(meta.baseOffset ?? '0') + BigInt(events.length - 1);
+      if (end > (last.get(meta.partition) ?? -1n)) last.set(meta.partition, end);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  await waitFor('the technicians mirror of devices to read the technicians', async () => {
+    const status = await projectionStatus((method, path) => app.call(method, path, { secret: app.keys.operator }), 'technicians');
+    const positions = status['positions'] as Record<string, string> | undefined;
+    return [...last].every(([partition, offset]) => positions?.[String(partition)] !== undefined && BigInt(positions[String(partition)] ?? '0') > offset);
+  }, { timeoutMs: 30_000 });
 }

@@ -2,7 +2,7 @@ import type { OpenAPIObject, PathsObject, ReferenceObject, SchemaObject } from '
 import type { RouteSpec, ServiceName } from '@keyward/contracts';
 import { PUBLIC_ROUTES, PUBLIC_SAFE_PERMISSIONS } from '@keyward/contracts';
 import type { LocatedOperation } from '@keyward/service-runtime';
-import { API_TAGS, isPublicApiPath, operationFromRoute, operationsOf, renameSchemaRefs, sharedComponents } from '@keyward/service-runtime';
+import { API_TAGS, isPublicApiPath, operationFromRoute, operationsOf, renameSchemaRefs, responseRef, sharedComponents } from '@keyward/service-runtime';
 
 export type UpstreamService = Exclude<ServiceName, 'edge'>;
 
@@ -70,7 +70,9 @@ export function mergeOpenApi(sources: readonly ServiceSource[], routes: readonly
     let operationId = operation.operationId;
     if (operationId !== undefined && operationIds.has(operationId)) operationId = `${service}_${operationId}`;
     if (operationId !== undefined) operationIds.add(operationId);
-    item[method] = operationId !== undefined ? { ...operation, operationId } : operation;
+    // Through the edge, an operation can also meet a service that is down or slow.
+    const responses = { ...operation.responses, '502': operation.responses['502'] ?? responseRef('BadGateway'), '504': operation.responses['504'] ?? responseRef('GatewayTimeout') };
+    item[method] = { ...operation, ...(operationId !== undefined ? { operationId } : {}), responses };
   };
 
   for (const source of sources) {

@@ -6,7 +6,8 @@ import { ProblemError } from '@keyward/problem';
  * `invalid_<name>_id`, never a lookup.
  */
 export class IdParamPipe implements PipeTransform<string, string> {
-  private readonly pattern: RegExp;
+  /** What the id must match: also the path parameter's `pattern` in the OpenAPI document. */
+  readonly pattern: RegExp;
 
   constructor(private readonly prefix: string, private readonly name: string) {
     this.pattern = new RegExp(`^${prefix}_[A-Za-z0-9_]{4,64}$`);

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 
 /** What every list query takes: `limit` (1-100, the service's default when absent) and the previous page's `nextCursor`. */
 export class PageQueryDto {
@@ -10,8 +11,13 @@ export class PageQueryDto {
   @Max(100)
   limit?: number;
 
+  /**
+   * Opaque base64url. The pattern is documented, not validated here: anything that does not
+   * decode to a cursor answers 400 `invalid_cursor` where it is decoded.
+   */
   @IsOptional()
   @IsString()
   @MaxLength(500)
+  @JSONSchema({ pattern: '^[A-Za-z0-9_-]+$' })
   cursor?: string;
 }

@@ -2,12 +2,13 @@ import type { OperationObject, ParameterObject, ReferenceObject, ResponseObject,
 import type { Permission, RouteSpec, ServiceName } from '@keyward/contracts';
 import { isPermission, isPublicSafe, PUBLIC_ROUTES } from '@keyward/contracts';
 import type { ProblemResponseName } from './openapi-components';
-import { apiTag, PROBLEM_STATUS, responseRef } from './openapi-components';
+import { apiTag, PROBLEM_STATUS, problemNameOf, problemResponse, responseRef } from './openapi-components';
+import { PROBLEM_CODES_EXTENSION } from './document-problems';
 import type { LocatedOperation, OpenApiMethod } from './openapi-paths';
 import { pathParameterNames, routeShape, toOpenApiPath } from './openapi-paths';
 
 /** An operation as Keyward documents it: with the catalog permission it needs. */
-export type KeywardOperation = OperationObject & { 'x-permission'?: Permission };
+export type KeywardOperation = OperationObject & { 'x-permission'?: Permission; [PROBLEM_CODES_EXTENSION]?: unknown };
 
 /** The keys an operation accepts: a public or a private one for a public-safe permission, else only a private one. */
 export function securityFor(permission: Permission): SecurityRequirementObject[] {
@@ -23,19 +24,34 @@ export function findRoute(method: string, path: string, routes: readonly RouteSp
 
 const SUCCESS_DESCRIPTIONS: Readonly<Record<string, string>> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content' };
 
-/** Which shared problem answers an operation can give, from what it takes and does. */
+/**
+ * Which shared problem answers an operation can give, from what it takes and does. Every request
+ * can be malformed (400), be refused by the auth-failure throttle (429), carry headers too large
+ * (431) or meet an unavailable dependency (503); a body brings 408, 413 and 415; a path parameter
+ * 404; a write 409 and 422.
+ */
 export function problemResponsesFor(method: OpenApiMethod, path: string, operation: OperationObject): ProblemResponseName[] {
   const hasPathParams = pathParameterNames(path).length > 0;
-  const takesInput = hasPathParams || (operation.parameters?.length ?? 0) > 0 || operation.requestBody !== undefined;
+  const takesBody = operation.requestBody !== undefined;
   const writes = method !== 'get' && method !== 'head';
-  const names: ProblemResponseName[] = [];
-  if (takesInput) names.push('BadRequest');
-  names.push('Unauthorized', 'Forbidden');
+  const names: ProblemResponseName[] = ['BadRequest', 'Unauthorized', 'Forbidden'];
   if (hasPathParams) names.push('NotFound');
-  if (writes && hasPathParams) names.push('Conflict');
+  if (takesBody) names.push('RequestTimeout');
+  if (writes) names.push('Conflict');
+  if (takesBody) names.push('PayloadTooLarge', 'UnsupportedMediaType');
   if (writes) names.push('UnprocessableEntity');
-  names.push('AuthorizationUnavailable');
+  names.push('TooManyAuthFailures', 'HeadersTooLarge', 'ServiceUnavailable');
   return names;
+}
+
+/** The answers that exist only because of the key guard: left out of an operation without a permission. */
+const GUARD_ONLY: ReadonlySet<ProblemResponseName> = new Set(['Unauthorized', 'Forbidden', 'TooManyAuthFailures']);
+
+/** The problem codes an operation documents beyond the shared ones (DocumentProblems), by status. */
+function ownProblemCodes(operation: KeywardOperation): Record<string, readonly string[]> {
+  const own = operation[PROBLEM_CODES_EXTENSION];
+  if (own === null || typeof own !== 'object') return {};
+  return Object.fromEntries(Object.entries(own).filter((e): e is [string, string[]] => Array.isArray(e[1]) && e[1].every((c) => typeof c === 'string')));
 }
 
 export interface DescribeContext {
@@ -61,9 +77,16 @@ export function describeOperation(operation: KeywardOperation, { service, method
     const description = 'description' in response && response.description === '' ? SUCCESS_DESCRIPTIONS[status] ?? 'Success' : undefined;
     responses[status] = description !== undefined ? { ...response, description } : response;
   }
+  const own = ownProblemCodes(operation);
   for (const name of problemResponsesFor(method, path, operation)) {
-    if (!permission && (name === 'Unauthorized' || name === 'Forbidden' || name === 'AuthorizationUnavailable')) continue;
-    responses[PROBLEM_STATUS[name]] ??= responseRef(name);
+    if (!permission && GUARD_ONLY.has(name)) continue;
+    const status = PROBLEM_STATUS[name];
+    responses[status] ??= own[status] ? problemResponse(name, own[status]) : responseRef(name);
+  }
+  // A status only this operation answers (a 409 on a create, a 403 of its own).
+  for (const [status, codes] of Object.entries(own)) {
+    const name = problemNameOf(status);
+    if (name && !responses[status]) responses[status] = problemResponse(name, codes);
   }
 
   const needs = permission
@@ -73,7 +96,7 @@ export function describeOperation(operation: KeywardOperation, { service, method
   const summary = route?.summary ?? operation.summary;
 
   // Summary and description first: the order a reader of the JSON, and Swagger UI, meet them.
-  const { summary: _summary, description: _description, tags: _tags, security, responses: _responses, ...rest } = operation;
+  const { summary: _summary, description: _description, tags: _tags, security, responses: _responses, [PROBLEM_CODES_EXTENSION]: _own, ...rest } = operation;
   return {
     ...(summary !== undefined ? { summary } : {}),
     ...(description !== '' ? { description } : {}),

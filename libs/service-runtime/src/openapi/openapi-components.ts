@@ -39,27 +39,85 @@ export const PROBLEM_SCHEMA: SchemaObject = {
   additionalProperties: true,
 };
 
-export type ProblemResponseName = 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'Conflict' | 'UnprocessableEntity' | 'AuthorizationUnavailable';
+export type ProblemResponseName =
+  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'RequestTimeout' | 'Conflict' | 'PayloadTooLarge'
+  | 'UnsupportedMediaType' | 'UnprocessableEntity' | 'TooManyAuthFailures' | 'HeadersTooLarge' | 'ServiceUnavailable'
+  | 'BadGateway' | 'GatewayTimeout';
 
-const problem = (description: string): ResponseObject => ({
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } } as const;
+
+const problem = (description: string, retryAfter = false): ResponseObject => ({
   description,
+  ...(retryAfter ? { headers: { ...RETRY_AFTER } } : {}),
   content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/Problem' } } },
 });
 
-/** The error answers every service shares, defined once and referenced by each operation. */
-export const PROBLEM_RESPONSES: Readonly<Record<ProblemResponseName, ResponseObject>> = {
-  BadRequest: problem('The request is not valid: `malformed_json`, `validation_failed` (with the fields), an id that does not look like one'),
-  Unauthorized: problem('No usable key: `missing_key`, `malformed_key`, `unknown_key`, `key_disabled`, `key_expired`, `key_revoked`'),
-  Forbidden: problem('The key may not do this from here: `ip_not_allowed`, `permission_denied`, `public_key_not_allowed`'),
-  NotFound: problem('Not found in the caller\'s account (another account\'s ids answer 404 too)'),
-  Conflict: problem('The resource\'s state does not allow this, or another request changed it at the same moment (`concurrent_modification`: retry)'),
-  UnprocessableEntity: problem('The request breaks a rule of the domain (the `code` names the rule)'),
-  AuthorizationUnavailable: problem('`authorization_unavailable`: keys cannot be checked right now (the key projection is catching up or stale); retry shortly'),
+/**
+ * The codes each shared problem answer can carry, whatever the operation; an operation adds its
+ * own (see DocumentProblems) to the answer's description. Branch on `code`.
+ */
+export const PROBLEM_CODES: Readonly<Record<ProblemResponseName, readonly string[]>> = {
+  BadRequest: ['malformed_json', 'json_too_deep', 'validation_failed', 'invalid_cursor', 'bad_request', 'request_aborted', 'malformed_body'],
+  Unauthorized: ['missing_key', 'malformed_key', 'unknown_key', 'key_disabled', 'key_expired', 'key_revoked'],
+  Forbidden: ['ip_not_allowed', 'permission_denied', 'public_key_not_allowed'],
+  NotFound: ['not_found'],
+  RequestTimeout: ['request_timeout'],
+  Conflict: ['concurrent_modification'],
+  PayloadTooLarge: ['payload_too_large'],
+  UnsupportedMediaType: ['unsupported_media_type', 'unsupported_encoding', 'unsupported_charset'],
+  UnprocessableEntity: ['invalid_text'],
+  TooManyAuthFailures: ['too_many_auth_failures'],
+  HeadersTooLarge: ['headers_too_large'],
+  ServiceUnavailable: ['authorization_unavailable', 'database_unavailable', 'overloaded'],
+  BadGateway: ['upstream_unavailable'],
+  GatewayTimeout: ['upstream_timeout'],
 };
 
-export const PROBLEM_STATUS: Readonly<Record<ProblemResponseName, string>> = {
-  BadRequest: '400', Unauthorized: '401', Forbidden: '403', NotFound: '404', Conflict: '409', UnprocessableEntity: '422', AuthorizationUnavailable: '503',
+const PROBLEM_DESCRIPTIONS: Readonly<Record<ProblemResponseName, string>> = {
+  BadRequest: `The request is not valid (the body is not JSON, nests more than 32 levels, or breaks the schema; an id or cursor that does not look like one: \`invalid_<name>_id\`)`,
+  Unauthorized: 'No usable key',
+  Forbidden: 'The key may not do this from here',
+  NotFound: 'Not found in the caller\'s account (another account\'s ids answer 404 too)',
+  RequestTimeout: 'The request body did not arrive in time',
+  Conflict: 'The resource\'s state does not allow this, or another request changed it at the same moment (`concurrent_modification`: retry)',
+  PayloadTooLarge: 'The request body is larger than the service accepts',
+  UnsupportedMediaType: 'The body is not `application/json` in UTF-8, or its Content-Encoding is not supported',
+  UnprocessableEntity: 'The request breaks a rule of the domain (the `code` names the rule); `invalid_text`: a name or text holds control characters, bidirectional overrides or lone surrogates',
+  TooManyAuthFailures: 'Too many requests with an unusable key from this address; wait for Retry-After',
+  HeadersTooLarge: 'The request\'s header fields are too large',
+  ServiceUnavailable: 'Temporarily unable to answer (keys cannot be checked right now, the database is unreachable, or the service is shedding load); retry after Retry-After or shortly',
+  BadGateway: 'The edge could not reach the service behind it',
+  GatewayTimeout: 'The service behind the edge did not answer in time',
 };
+
+/** A shared answer's description with its codes, and any an operation adds. */
+export function problemDescription(name: ProblemResponseName, extraCodes: readonly string[] = []): string {
+  const codes = [...new Set([...PROBLEM_CODES[name], ...extraCodes])];
+  return `${PROBLEM_DESCRIPTIONS[name]}. Codes: ${codes.map((c) => `\`${c}\``).join(', ')}`;
+}
+
+const WITH_RETRY_AFTER: ReadonlySet<ProblemResponseName> = new Set(['TooManyAuthFailures', 'ServiceUnavailable']);
+
+/** One shared answer, with extra codes when an operation has its own. */
+export function problemResponse(name: ProblemResponseName, extraCodes: readonly string[] = []): ResponseObject {
+  return problem(problemDescription(name, extraCodes), WITH_RETRY_AFTER.has(name));
+}
+
+/** The error answers every service shares, defined once and referenced by each operation. */
+export const PROBLEM_RESPONSES: Readonly<Record<ProblemResponseName, ResponseObject>> = Object.fromEntries(
+  (Object.keys(PROBLEM_CODES) as ProblemResponseName[]).map((name) => [name, problemResponse(name)]),
+) as Record<ProblemResponseName, ResponseObject>;
+
+export const PROBLEM_STATUS: Readonly<Record<ProblemResponseName, string>> = {
+  BadRequest: '400', Unauthorized: '401', Forbidden: '403', NotFound: '404', RequestTimeout: '408', Conflict: '409',
+  PayloadTooLarge: '413', UnsupportedMediaType: '415', UnprocessableEntity: '422', TooManyAuthFailures: '429',
+  HeadersTooLarge: '431', ServiceUnavailable: '503', BadGateway: '502', GatewayTimeout: '504',
+};
+
+/** The shared answer of a status, if there is one. */
+export function problemNameOf(status: string): ProblemResponseName | undefined {
+  return (Object.keys(PROBLEM_STATUS) as ProblemResponseName[]).find((n) => PROBLEM_STATUS[n] === status);
+}
 
 export function responseRef(name: ProblemResponseName): ReferenceObject {
   return { $ref: `#/components/responses/${name}` };

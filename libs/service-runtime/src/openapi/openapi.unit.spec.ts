@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Body, Controller, Get, Module, Param, Post, Query } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { OperationObject, ParameterObject, SchemaObject } from '@nestjs/swagger';
+import type { OperationObject, ParameterObject, ResponseObject, SchemaObject } from '@nestjs/swagger';
 import { ApiExtension } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
@@ -15,7 +15,8 @@ import { mergeParameters, operationIdOf, queryDtoOf, queryDtosByOperationId, que
 import { reachableSchemas, renameSchemaRefs, schemaRefsIn } from './schema-refs';
 import type { OpenApiDocumentSource } from './serve-openapi';
 import { OPENAPI_DOCUMENT, serveOpenApi } from './serve-openapi';
-import { ProblemError } from '@keyward/problem';
+import { IsSafeText, ProblemError, safeTextPattern } from '@keyward/problem';
+import { IdParamPipe } from '../http/id-param.pipe';
 
 class WidgetQueryDto {
   @IsIn(['red', 'blue'])
@@ -37,7 +38,13 @@ class WidgetQueryDto {
 class CreateWidgetDto {
   @IsString()
   @MaxLength(80)
+  @IsSafeText()
   name!: string;
+
+  @IsOptional()
+  @IsString()
+  @IsSafeText({ multiline: true })
+  note?: string;
 }
 
 @Controller('v1/widgets')
@@ -50,7 +57,7 @@ class WidgetsController {
 
   @Get(':widgetId')
   @ApiExtension('x-permission', 'devices:read')
-  get(@Param('widgetId') widgetId: string, @Query('verbose') _verbose?: string): string {
+  get(@Param('widgetId', new IdParamPipe('wdg', 'widget')) widgetId: string, @Query('verbose') _verbose?: string): string {
     return widgetId;
   }
 
@@ -167,20 +174,34 @@ describe('describing an operation', () => {
       401: { $ref: '#/components/responses/Unauthorized' },
       403: { $ref: '#/components/responses/Forbidden' },
       404: { $ref: '#/components/responses/NotFound' },
-      503: { $ref: '#/components/responses/AuthorizationUnavailable' },
+      429: { $ref: '#/components/responses/TooManyAuthFailures' },
+      431: { $ref: '#/components/responses/HeadersTooLarge' },
+      503: { $ref: '#/components/responses/ServiceUnavailable' },
     });
   });
 
-  it('gives a command 422 (and 409 when it changes an existing resource), and a plain list no 400 or 404', () => {
+  it('gives a body 408, 413 and 415, a write 409 and 422, a path parameter 404, and every operation 400, 429, 431 and 503', () => {
     const command = describeOperation({ requestBody: { content: {} }, responses: { 201: { description: '' } }, 'x-permission': 'devices:write' },
       { service: 'devices', method: 'post', path: '/v1/widgets', routes: ROUTES });
-    expect(Object.keys(command.responses)).toEqual(['201', '400', '401', '403', '422', '503']);
+    expect(Object.keys(command.responses)).toEqual(['201', '400', '401', '403', '408', '409', '413', '415', '422', '429', '431', '503']);
     const change = describeOperation({ responses: { 200: { description: '' } }, 'x-permission': 'devices:write' },
-      { service: 'devices', method: 'patch', path: '/v1/widgets/{id}', routes: ROUTES });
-    expect(Object.keys(change.responses)).toEqual(['200', '400', '401', '403', '404', '409', '422', '503']);
+      { service: 'devices', method: 'delete', path: '/v1/widgets/{id}', routes: ROUTES });
+    expect(Object.keys(change.responses)).toEqual(['200', '400', '401', '403', '404', '409', '422', '429', '431', '503']);
     const list = describeOperation({ responses: { 200: { description: '' } }, 'x-permission': 'devices:read' },
       { service: 'devices', method: 'get', path: '/v1/widgets', routes: ROUTES });
-    expect(Object.keys(list.responses)).toEqual(['200', '401', '403', '503']);
+    expect(Object.keys(list.responses)).toEqual(['200', '400', '401', '403', '429', '431', '503']);
+  });
+
+  it('lists an operation\'s own problem codes (DocumentProblems) with their status, and the shared codes too', () => {
+    const described = describeOperation({ responses: { 200: { description: '' } }, 'x-permission': 'devices:read', 'x-keyward-problem-codes': { 422: ['invalid_date_range'], 503: ['references_unavailable'] } },
+      { service: 'devices', method: 'get', path: '/v1/widgets', routes: ROUTES });
+    expect(described).not.toHaveProperty('x-keyward-problem-codes');
+    const unprocessable = described.responses['422'] as ResponseObject;
+    expect(unprocessable.description).toMatch(/`invalid_text`, `invalid_date_range`$/);
+    expect(unprocessable.content?.['application/problem+json']).toEqual({ schema: { $ref: '#/components/schemas/Problem' } });
+    const unavailable = described.responses['503'] as ResponseObject;
+    expect(unavailable.description).toContain('`authorization_unavailable`, `database_unavailable`, `overloaded`, `references_unavailable`');
+    expect(unavailable.headers).toHaveProperty('Retry-After');
   });
 
   it('documents a route-table entry alone with its path parameters, permission and keys', () => {
@@ -238,7 +259,18 @@ describe('buildServiceOpenApi', () => {
       expect(get?.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'widgetId', in: 'path' }), expect.objectContaining({ name: 'verbose', in: 'query' })]));
       // Only what the operations use: the query DTO became parameters, other DTOs are not listed.
       expect(Object.keys(document.components?.schemas ?? {}).sort()).toEqual(['CreateWidgetDto', 'Problem']);
-      expect(document.components?.schemas?.['CreateWidgetDto']).toMatchObject({ type: 'object', required: ['name'] });
+      // As the validation pipe behaves: unknown properties refused, safe text, optional means nullable too.
+      expect(document.components?.schemas?.['CreateWidgetDto']).toEqual({
+        type: 'object',
+        required: ['name'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', maxLength: 80, pattern: safeTextPattern(false) },
+          note: { type: 'string', pattern: safeTextPattern(true), nullable: true },
+        },
+      });
+      expect(create?.requestBody).toMatchObject({ required: true });
+      expect(get?.parameters).toEqual(expect.arrayContaining([{ name: 'widgetId', in: 'path', required: true, schema: { type: 'string', pattern: '^wdg_[A-Za-z0-9_]{4,64}$' } }]));
       expect(Object.keys(document.components?.securitySchemes ?? {})).toEqual(['publicKey', 'privateKey']);
     } finally {
       await app.close();

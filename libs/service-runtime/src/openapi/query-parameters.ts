@@ -8,6 +8,7 @@ import type { ParameterObject, ReferenceObject, SchemaObject } from '@nestjs/swa
 interface RouteArgument {
   readonly index: number;
   readonly data?: unknown;
+  readonly pipes?: readonly unknown[];
 }
 
 const NOT_DTOS: readonly unknown[] = [Object, String, Number, Boolean, Array, Date, Promise];
@@ -36,6 +37,36 @@ export function queryDtoOf(controller: Type<unknown>, methodName: string): Type<
     if (isDtoClass(type)) return type;
   }
   return undefined;
+}
+
+/** A pipe that states what its value must match (IdParamPipe): its `pattern` documents the parameter. */
+function patternOf(pipe: unknown): RegExp | undefined {
+  const pattern: unknown = pipe !== null && typeof pipe === 'object' ? (pipe as { pattern?: unknown }).pattern : undefined;
+  return pattern instanceof RegExp ? pattern : undefined;
+}
+
+/** The patterns of a handler's path parameters (`@Param('keyId', keyIdPipe)`), by parameter name. */
+export function pathPatternsOf(controller: Type<unknown>, methodName: string): Map<string, RegExp> {
+  const out = new Map<string, RegExp>();
+  const args = Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, methodName) as Record<string, RouteArgument> | undefined;
+  for (const [key, arg] of Object.entries(args ?? {})) {
+    if (key.split(':', 1)[0] !== String(RouteParamtypes.PARAM) || typeof arg.data !== 'string') continue;
+    const pattern = (arg.pipes ?? []).map(patternOf).find((p) => p !== undefined);
+    if (pattern) out.set(arg.data, pattern);
+  }
+  return out;
+}
+
+/** For each controller of the app, the path parameter patterns of each handler that has some, by operationId. */
+export function pathPatternsByOperationId(controllers: Iterable<Type<unknown>>): Map<string, Map<string, RegExp>> {
+  const out = new Map<string, Map<string, RegExp>>();
+  for (const controller of controllers) {
+    for (const name of methodNames(controller)) {
+      const patterns = pathPatternsOf(controller, name);
+      if (patterns.size > 0) out.set(operationIdOf(controller.name, name), patterns);
+    }
+  }
+  return out;
 }
 
 /** Every method name of a controller class, its base classes' included. */
@@ -80,7 +111,8 @@ export function queryParametersFromSchema(schema: SchemaObject): ParameterObject
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties ?? {}).map(([name, property]: [string, SchemaObject | ReferenceObject]) => {
     if ('$ref' in property) return { name, in: 'query', required: required.has(name), schema: property };
-    const { description, ...rest } = property;
+    // A query value is never null (absent is absent): `nullable` is a body property's notion.
+    const { description, nullable: _nullable, ...rest } = property;
     return { name, in: 'query', required: required.has(name), ...(description !== undefined ? { description } : {}), schema: rest };
   });
 }

@@ -1,4 +1,6 @@
 import { ArrayMaxSize, IsArray, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
+import { IsSafeText } from '@keyward/problem';
 import { NAME_MAX_LENGTH } from '../../domain';
 
 /**
@@ -9,15 +11,18 @@ import { NAME_MAX_LENGTH } from '../../domain';
 export class RegisterDeviceDto {
   @IsString()
   @MaxLength(NAME_MAX_LENGTH)
+  @IsSafeText()
   name!: string;
 
   /** One of windows, macos, linux, ios, android, chromeos, other. */
   @IsString()
   @MaxLength(40)
+  @IsSafeText()
   os!: string;
 
   @IsString()
   @MaxLength(300)
+  @IsSafeText()
   hostname!: string;
 
   /** At most 20 once de-duplicated, each 1-40 of a-z 0-9 - _ : . (compared in lower case). */
@@ -26,11 +31,13 @@ export class RegisterDeviceDto {
   @ArrayMaxSize(100)
   @IsString({ each: true })
   @MaxLength(100, { each: true })
+  @IsSafeText({}, { each: true })
   tags?: string[];
 
-  /** `tech_…`, or null for none; not checked for existence. */
+  /** `tech_…` of an active technician of the account, or null for none. */
   @ValidateIf((_dto: RegisterDeviceDto, value: unknown) => value !== undefined && value !== null)
   @IsString()
   @MaxLength(100)
+  @JSONSchema({ nullable: true })
   ownerTechnicianId?: string | null;
 }

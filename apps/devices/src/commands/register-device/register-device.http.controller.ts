@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DocumentProblems } from '@keyward/service-runtime';
 import { DeviceCommands } from '../../application/device-commands.service';
 import type { DeviceView } from '../../application/device.view';
 import { RegisterDeviceDto } from './register-device.dto';
@@ -10,6 +11,7 @@ export class RegisterDeviceController {
   constructor(private readonly commands: DeviceCommands) {}
 
   /** Registers a device in the caller's account and answers 201 with its view. */
+  @DocumentProblems({ 422: ['invalid_name', 'unsupported_os', 'invalid_hostname', 'invalid_tag', 'too_many_tags', 'invalid_owner_technician_id', 'unknown_technician', 'technician_deactivated'], 503: ['references_unavailable'] })
   @Post()
   @HttpCode(201)
   @RequirePermission('devices:write')

@@ -1,6 +1,7 @@
 import { Controller, Delete, HttpCode, Param } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DocumentProblems } from '@keyward/service-runtime';
 import { DeviceCommands } from '../../application/device-commands.service';
 import type { DeviceView } from '../../application/device.view';
 import { deviceIdPipe } from '../../http/device-id.pipe';
@@ -13,6 +14,7 @@ export class RemoveDeviceController {
    * Removes the device and answers 200 with its view (status `removed`): a soft delete, the device
    * stays readable by id. Idempotent: removing a removed device answers it again and records nothing.
    */
+  @DocumentProblems({ 404: ['device_not_found'] })
   @Delete(':deviceId')
   @HttpCode(200)
   @RequirePermission('devices:write')

@@ -1,10 +1,12 @@
 import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsSafeText } from '@keyward/problem';
 
 export class ReasonDto {
   // Not @IsOptional, which lets null through to the domain as if it were a string (a 500): null is refused.
   @ValidateIf((_dto: ReasonDto, value: unknown) => value !== undefined)
   @IsString()
   @MaxLength(1000)
+  @IsSafeText({ multiline: true })
   reason?: string;
 }
 

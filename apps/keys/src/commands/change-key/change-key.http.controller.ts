@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post, Put } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DocumentProblems } from '@keyward/service-runtime';
 import { KeyCommandsService } from '../../application/key-commands.service';
 import { KeyQueries } from '../../application/key-queries';
 import type { KeyDto } from '../../application/key-view.dto';
@@ -14,6 +15,7 @@ import { ChangeAllowedIpsDto, ChangeExpiryDto, ChangePermissionsDto, EnableKeyDt
 export class ChangeKeyController {
   constructor(private readonly commands: KeyCommandsService, private readonly queries: KeyQueries) {}
 
+  @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 409: ['key_revoked', 'key_expired'], 422: ['invalid_reason'] })
   @Post('disable')
   @HttpCode(200)
   @RequirePermission('keys:manage')
@@ -21,6 +23,7 @@ export class ChangeKeyController {
     return this.run(keyId, caller, { type: 'DisableKey', data: { by: caller.keyId, ...(body.reason !== undefined ? { reason: body.reason } : {}) } });
   }
 
+  @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 409: ['key_revoked', 'key_already_active'], 422: ['expiry_required', 'invalid_expiry', 'expiry_in_past', 'expiry_too_far'] })
   @Post('enable')
   @HttpCode(200)
   @RequirePermission('keys:manage')
@@ -28,12 +31,14 @@ export class ChangeKeyController {
     return this.run(keyId, caller, { type: 'EnableKey', data: { by: caller.keyId, ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}) } });
   }
 
+  @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 409: ['key_revoked'], 422: ['invalid_expiry', 'expiry_in_past', 'expiry_too_far'] })
   @Put('expiry')
   @RequirePermission('keys:manage')
   changeExpiry(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ChangeExpiryDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
     return this.run(keyId, caller, { type: 'ChangeExpiry', data: { by: caller.keyId, expiresAt: body.expiresAt } });
   }
 
+  @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 409: ['key_revoked'], 422: ['permissions_required', 'unknown_permission', 'permission_not_public_safe'] })
   @Put('permissions')
   @RequirePermission('keys:manage')
   changePermissions(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ChangePermissionsDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
@@ -41,12 +46,14 @@ export class ChangeKeyController {
     return this.run(keyId, caller, { type: 'ChangePermissions', data: { by: caller.keyId, permissions: body.permissions } });
   }
 
+  @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 409: ['key_revoked'], 422: ['too_many_allowed_ips', 'invalid_ip'] })
   @Put('allowed-ips')
   @RequirePermission('keys:manage')
   changeAllowedIps(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ChangeAllowedIpsDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
     return this.run(keyId, caller, { type: 'ChangeAllowedIps', data: { by: caller.keyId, allowedIps: body.allowedIps } });
   }
 
+  @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 422: ['invalid_reason'] })
   @Post('revoke')
   @HttpCode(200)
   @RequirePermission('keys:manage')

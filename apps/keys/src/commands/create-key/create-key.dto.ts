@@ -1,4 +1,5 @@
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsSafeText } from '@keyward/problem';
 import type { KeyKind } from '@keyward/contracts';
 import { KEY_KINDS } from '@keyward/contracts';
 
@@ -9,6 +10,7 @@ export class CreateKeyDto {
 
   @IsString()
   @MaxLength(200)
+  @IsSafeText()
   name!: string;
 
   @IsArray()

@@ -3,7 +3,7 @@ import { displayPrefix, generateToken, hashToken, isPermission } from '@keyward/
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { ProblemError } from '@keyward/problem';
-import { newId } from '@keyward/service-runtime';
+import { DocumentProblems, newId } from '@keyward/service-runtime';
 import { KeyCommandsService } from '../../application/key-commands.service';
 import { KeyQueries } from '../../application/key-queries';
 import type { KeyDto } from '../../application/key-view.dto';
@@ -15,6 +15,7 @@ export class CreateKeyController {
   constructor(private readonly commands: KeyCommandsService, private readonly queries: KeyQueries) {}
 
   /** Creates a key and answers its secret, once: it is never stored and never shown again. */
+  @DocumentProblems({ 403: ['permission_escalation'], 409: ['key_exists'], 422: ['invalid_kind', 'invalid_name', 'permissions_required', 'unknown_permission', 'permission_not_public_safe', 'too_many_allowed_ips', 'invalid_ip', 'invalid_expiry', 'expiry_in_past', 'expiry_too_far'] })
   @Post()
   @HttpCode(201)
   @NoStore()

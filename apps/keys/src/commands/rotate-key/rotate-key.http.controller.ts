@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { displayPrefix, generateToken, hashToken } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DocumentProblems } from '@keyward/service-runtime';
 import { KeyCommandsService, keyNotFound } from '../../application/key-commands.service';
 import { KeyQueries } from '../../application/key-queries';
 import type { KeyDto } from '../../application/key-view.dto';
@@ -14,6 +15,7 @@ export class RotateKeyController {
   constructor(private readonly commands: KeyCommandsService, private readonly queries: KeyQueries) {}
 
   /** Issues a new secret (shown once, in this answer); the old one works until the grace period ends. */
+  @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 409: ['key_revoked', 'key_expired'], 422: ['grace_period_out_of_range'] })
   @Post('rotate')
   @HttpCode(200)
   @NoStore()

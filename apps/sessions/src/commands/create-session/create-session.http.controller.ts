@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DocumentProblems } from '@keyward/service-runtime';
 import { SessionCommands } from '../../application/session-commands.service';
 import type { PublicSessionView, SessionView } from '../../application/session-view';
 import { viewOfExisting } from '../../application/session-view';
@@ -17,6 +18,7 @@ export class CreateSessionController {
    * The device and the ticket, when given, must be known to this service (from their topics),
    * in the caller's account, and not removed / closed.
    */
+  @DocumentProblems({ 422: ['unknown_device', 'device_removed', 'unknown_ticket', 'ticket_closed'], 503: ['references_unavailable'] })
   @Post()
   @HttpCode(201)
   @RequirePermission('sessions:create')

@@ -1,4 +1,5 @@
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsSafeText } from '@keyward/problem';
 import type { SessionOutcome } from '@keyward/contracts';
 import { SESSION_OUTCOMES } from '@keyward/contracts';
 import { NOTES_MAX_LENGTH } from '../../domain';
@@ -10,5 +11,6 @@ export class EndSessionDto {
   @IsOptional()
   @IsString()
   @MaxLength(NOTES_MAX_LENGTH)
+  @IsSafeText({ multiline: true })
   notes?: string;
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DocumentProblems } from '@keyward/service-runtime';
 import { SessionCommands } from '../../application/session-commands.service';
 import type { SessionView } from '../../application/session-view';
 import { viewOfExisting } from '../../application/session-view';
@@ -15,6 +16,7 @@ export class EndSessionController {
    * Ends the session with its outcome. Not idempotent: ending an ended session answers 409
    * `session_ended` (the first outcome stands). A session nobody started ends only as `abandoned`.
    */
+  @DocumentProblems({ 404: ['session_not_found'], 409: ['session_ended', 'session_not_started'], 422: ['invalid_outcome', 'invalid_notes'] })
   @Post('end')
   @HttpCode(200)
   @RequirePermission('sessions:write')

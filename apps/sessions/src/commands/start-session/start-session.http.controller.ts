@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DocumentProblems } from '@keyward/service-runtime';
 import { SessionCommands } from '../../application/session-commands.service';
 import type { SessionView } from '../../application/session-view';
 import { viewOfExisting } from '../../application/session-view';
@@ -12,6 +13,7 @@ export class StartSessionController {
   constructor(private readonly commands: SessionCommands) {}
 
   /** A technician (active, of the account) joins a waiting session: it becomes active. */
+  @DocumentProblems({ 404: ['session_not_found'], 409: ['session_already_started', 'session_ended'], 422: ['unknown_technician', 'technician_deactivated'], 503: ['references_unavailable'] })
   @Post('start')
   @HttpCode(200)
   @RequirePermission('sessions:write')

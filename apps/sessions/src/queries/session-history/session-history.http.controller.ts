@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DocumentProblems } from '@keyward/service-runtime';
 import { ProblemError } from '@keyward/problem';
 import type { SessionPage } from '../../application/session-queries';
 import { SessionQueries } from '../../application/session-queries';
@@ -15,6 +16,7 @@ export class SessionHistoryController {
    * "Get session history" (private keys only): the account's sessions, newest first, optionally
    * for one device or technician and created within [from, to] (both inclusive).
    */
+  @DocumentProblems({ 422: ['invalid_date_range'] })
   @Get('history')
   @RequirePermission('sessions:history:read')
   history(@Query() query: SessionHistoryQueryDto, @Caller() caller: AuthorizedKey): Promise<SessionPage> {

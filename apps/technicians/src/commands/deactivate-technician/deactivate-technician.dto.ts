@@ -1,4 +1,5 @@
 import { IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsSafeText } from '@keyward/problem';
 import { REASON_MAX_LENGTH } from '../../domain';
 
 export class DeactivateTechnicianDto {
@@ -6,5 +7,6 @@ export class DeactivateTechnicianDto {
   @ValidateIf((_dto: DeactivateTechnicianDto, value: unknown) => value !== undefined)
   @IsString()
   @MaxLength(REASON_MAX_LENGTH)
+  @IsSafeText({ multiline: true })
   reason?: string;
 }

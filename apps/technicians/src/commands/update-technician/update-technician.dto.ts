@@ -1,4 +1,5 @@
 import { IsEmail, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsSafeText } from '@keyward/problem';
 import { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH } from '../../domain';
 
 /**
@@ -9,6 +10,7 @@ export class UpdateTechnicianDto {
   @ValidateIf((_dto: UpdateTechnicianDto, value: unknown) => value !== undefined)
   @IsString()
   @MaxLength(NAME_MAX_LENGTH)
+  @IsSafeText()
   name?: string;
 
   @ValidateIf((_dto: UpdateTechnicianDto, value: unknown) => value !== undefined)

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DocumentProblems } from '@keyward/service-runtime';
 import { TicketCommands } from '../../application/ticket-commands.service';
 import type { TicketView } from '../../application/ticket-view';
 import { toTicketView } from '../../application/ticket-view';
@@ -12,6 +13,7 @@ export class CloseTicketController {
   constructor(private readonly commands: TicketCommands) {}
 
   /** Closes the ticket. Idempotent: closing a closed ticket answers it as it is (first resolution kept). */
+  @DocumentProblems({ 404: ['ticket_not_found'], 422: ['invalid_resolution'] })
   @Post('close')
   @HttpCode(200)
   @RequirePermission('tickets:write')

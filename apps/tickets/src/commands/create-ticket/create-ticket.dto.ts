@@ -1,4 +1,5 @@
 import { IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsSafeText } from '@keyward/problem';
 import {
   CONTACT_MAX_LENGTH,
   DEVICE_ID_PATTERN,
@@ -10,6 +11,7 @@ import {
 export class CreateTicketDto {
   @IsString()
   @MaxLength(REQUESTER_NAME_MAX_LENGTH)
+  @IsSafeText()
   requesterName!: string;
 
   @IsEmail()
@@ -20,10 +22,12 @@ export class CreateTicketDto {
   @IsOptional()
   @IsString()
   @MaxLength(CONTACT_MAX_LENGTH)
+  @IsSafeText()
   contact?: string;
 
   @IsString()
   @MaxLength(PROBLEM_DESCRIPTION_MAX_LENGTH)
+  @IsSafeText({ multiline: true })
   problemDescription!: string;
 
   /**

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
+import { DocumentProblems } from '@keyward/service-runtime';
 import { TicketCommands } from '../../application/ticket-commands.service';
 import type { PublicTicketView, TicketView } from '../../application/ticket-view';
 import { toTicketView } from '../../application/ticket-view';
@@ -15,6 +16,7 @@ export class CreateTicketController {
    * Creates a deferred support request: the one ticket route a public key may call. A public
    * caller gets back only `{ id, reference, status }`; a private caller the whole ticket.
    */
+  @DocumentProblems({ 409: ['ticket_exists'], 422: ['invalid_requester_name', 'invalid_requester_email', 'invalid_contact', 'invalid_problem_description', 'invalid_device_id'] })
   @Post()
   @HttpCode(201)
   @RequirePermission('tickets:create')
