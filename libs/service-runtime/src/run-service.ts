@@ -71,11 +71,10 @@ export function configureHttp(app: NestExpressApplication, config: ServiceConfig
 export type RootModule = Type<unknown> | DynamicModule;
 
 export async function createServiceApp(rootModule: RootModule, options: HttpOptions = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, {
-    bodyParser: false,
-    bufferLogs: true,
-    logger: LEVELS[(process.env['LOG_LEVEL'] as ServiceConfig['logLevel']) ?? 'info'] ?? LEVELS.info,
-  });
+  const levels = LEVELS[(process.env['LOG_LEVEL'] as ServiceConfig['logLevel']) ?? 'info'] ?? LEVELS.info;
+  // Not buffered: while the app waits for its database or Kafka at start, its log says so.
+  Logger.overrideLogger(levels);
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, { bodyParser: false, logger: levels });
   configureHttp(app, app.get<ServiceConfig>(SERVICE_CONFIG), options);
   return app;
 }
