@@ -12,11 +12,13 @@ commands:
   status     position, lag, last event time and size of every projection of the services
   rebuild    rebuild a service's projection from the start of its topic, swap when caught up
   republish  republish a service's own event store to its topic from a position (idempotent)
+  dead-letters  list the messages a service's projections could not parse or apply (docs/consumers.md)
 
 options:
   --service <name>     edge, keys, sessions, tickets, technicians, devices (status: default all)
   --projection <name>  the projection to rebuild (default: keys)
   --from <position>    republish the events after this store position (default: 0, everything)
+  --limit <n>          dead-letters: how many to list (default 50; 1-500 per page, the CLI follows pages)
   --key <secret>       operator key (private, with projections:operate); default $KEYWARD_OPERATOR_KEY
   --url <url>          the service's base URL; default $KEYWARD_<SERVICE>_URL or http://127.0.0.1:<port>
   --json               print JSON instead of text
@@ -31,6 +33,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     service: { type: 'string' }, projection: { type: 'string', default: 'keys' }, from: { type: 'string', default: '0' },
+    limit: { type: 'string', default: '50' },
     key: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -120,6 +123,30 @@ async function republish() {
   }
 }
 
-const commands = { status, rebuild, republish };
+async function deadLetters() {
+  const service = values.service ?? fail('dead-letters needs --service', 2);
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a whole number >= 1', 2);
+  // All projections unless one is named (--projection defaults to keys for rebuild only).
+  const projection = process.argv.some((a) => a === '--projection' || a.startsWith('--projection=')) ? values.projection : undefined;
+  const letters = [];
+  let cursor;
+  while (letters.length < limit) {
+    const q = new URLSearchParams({ limit: String(Math.min(500, limit - letters.length)), ...(projection ? { projection } : {}), ...(cursor ? { cursor } : {}) });
+    const page = await call(service, 'GET', `/admin/dead-letters?${q}`);
+    letters.push(...page.items);
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
+  if (values.json) return console.log(JSON.stringify(letters, null, 2));
+  if (letters.length === 0) return console.log(`[dead-letters ${service}] none`);
+  for (const l of letters) {
+    const value = l.value === null ? '(no value)' : l.encoding === 'base64' ? `base64:${l.value.slice(0, 80)}` : l.value.slice(0, 120);
+    console.log(`${l.at}  ${l.projection}  ${l.topic}/${l.partition}@${l.offset}  key ${l.key ?? '-'}\n    error: ${l.error}\n    value: ${value}`);
+  }
+  console.log(`[dead-letters ${service}] ${letters.length} listed${cursor && letters.length >= limit ? ' (more: raise --limit)' : ''}`);
+}
+
+const commands = { status, rebuild, republish, 'dead-letters': deadLetters };
 if (!commands[command]) fail(`unknown command "${command}"\n\n${HELP}`, 2);
 await commands[command]();

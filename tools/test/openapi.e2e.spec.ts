@@ -180,4 +180,39 @@ describe('the OpenAPI document of the public API', () => {
     const schema = document.components?.schemas?.[ref.replace('#/components/schemas/', '')];
     expect(schema).toMatchObject({ type: 'object', required: expect.arrayContaining(['kind', 'name', 'permissions']) });
   });
+
+  it('tells the truth: every operation\'s statuses with their codes, closed body schemas, path patterns, bodies required only when they are', () => {
+    const responseText = (operation: Operation, status: string): string => {
+      const r = operation.responses[status] as { $ref?: string; description?: string } | undefined;
+      const shared = r?.$ref ? document.components?.responses?.[r.$ref.replace('#/components/responses/', '')] as { description?: string } | undefined : r;
+      return shared?.description ?? '';
+    };
+    const gaps: string[] = [];
+    for (const { method, path, operation } of operationsOf(document)) {
+      const where = `${method} ${path}`;
+      for (const [status, code] of [['400', 'json_too_deep'], ['400', 'malformed_json'], ['429', 'too_many_auth_failures'], ['503', 'authorization_unavailable'], ['503', 'database_unavailable'], ['503', 'overloaded'], ['502', 'upstream_unavailable'], ['504', 'upstream_timeout']] as const) {
+        if (!responseText(operation, status).includes(`\`${code}\``)) gaps.push(`${where}: ${status} without ${code}`);
+      }
+      if (operation.requestBody) {
+        for (const status of ['413', '415', '422']) if (!operation.responses[status]) gaps.push(`${where}: takes a body, no ${status}`);
+      }
+      for (const p of (operation.parameters ?? []).filter((x): x is ParameterObject => !('$ref' in x) && x.in === 'path')) {
+        if (!(p.schema as { pattern?: string } | undefined)?.pattern) gaps.push(`${where}: path parameter ${p.name} without a pattern`);
+      }
+    }
+    for (const [name, schema] of Object.entries(document.components?.schemas ?? {})) {
+      if (name !== 'Problem' && (schema as { additionalProperties?: unknown }).additionalProperties !== false) gaps.push(`schema ${name} is not closed`);
+    }
+    expect(gaps).toEqual([]);
+    const op = (method: string, path: string): Operation => {
+      const found = operationsOf(document).find((o) => o.method === method && o.path === path)?.operation;
+      if (!found) throw new Error(`no ${method} ${path}`);
+      return found;
+    };
+    expect(op('POST', '/v1/sessions').requestBody).toMatchObject({ required: false });
+    expect(op('POST', '/v1/keys').requestBody).toMatchObject({ required: true });
+    expect(responseText(op('POST', '/v1/technicians'), '409')).toContain('`technician_email_taken`');
+    expect(responseText(op('GET', '/v1/sessions/history'), '422')).toContain('`invalid_date_range`');
+    expect(responseText(op('POST', '/v1/devices'), '422')).toContain('`invalid_text`');
+  });
 });

@@ -22,7 +22,7 @@ export interface ServiceConfig {
   readonly trustedProxies: string;
   /** The key projection's consumer group (KEY_PROJECTION_GROUP_ID), default per service. */
   readonly keyProjectionGroupId: string;
-  /** Bound on the key projection's staleness in ms, 0 = none (KEY_PROJECTION_MAX_STALENESS_MS, 300000). */
+  /** Bound on the key projection's staleness in ms, 0 = none (KEY_PROJECTION_MAX_STALENESS_MS, 30000; why: docs/consumers.md). */
   readonly keyProjectionMaxStalenessMs: number;
 }
 
@@ -82,7 +82,9 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     maxQueueWaitMs: intFrom(env, 'MAX_QUEUE_WAIT_MS', 1000, 1, 60_000, problems),
     shutdownTimeoutMs: intFrom(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000, problems),
   };
-  const maxStaleness = intFrom(env, 'KEY_PROJECTION_MAX_STALENESS_MS', 5 * 60 * 1000, 0, 24 * 60 * 60 * 1000, problems);
+  // 30 s: how long a revoked key may keep working when the key projection cannot confirm it is
+  // current (healthy propagation is ~150 ms; a supervised restart takes <= 10 s). docs/consumers.md.
+  const maxStaleness = intFrom(env, 'KEY_PROJECTION_MAX_STALENESS_MS', 30_000, 0, 24 * 60 * 60 * 1000, problems);
   const topicPrefix = env['KAFKA_TOPIC_PREFIX'] ?? '';
   if (!/^[A-Za-z0-9._-]{0,100}$/.test(topicPrefix)) problems.push(`KAFKA_TOPIC_PREFIX "${topicPrefix}" may hold only letters, digits, '.', '_' and '-'`);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -10,3 +10,6 @@ export * from './sessions/session-events';
 export * from './technicians/technician-events';
 export * from './tickets/ticket-events';
 export * from './catalog/routes';
+export * from './events/schema';
+export * from './events/event-registry';
+export * from './events/topic-registries';

@@ -23,6 +23,11 @@ export class MetricsController {
       this.metrics.set('projection_applied_events', 'Events applied since start or the last rebuild', labels, p.applied);
       this.metrics.set('projection_duplicate_events', 'Duplicate deliveries dropped', labels, p.duplicates);
       this.metrics.set('projection_gap_events', 'Events applied after a gap in an aggregate\'s versions', labels, p.gaps);
+      if (p.consumer !== undefined) {
+        this.metrics.set('projection_consumer_running', '1 while the projection\'s consumer runs (0: restarting or stopped)', labels, p.consumer === 'running' ? 1 : 0);
+        this.metrics.setTotal('projection_consumer_restarts_total', 'Supervised restarts of the projection\'s consumer', labels, p.restarts ?? 0);
+        this.metrics.setTotal('projection_dead_letters_total', 'Messages the projection wrote to dead_letters', labels, p.deadLetters ?? 0);
+      }
       for (const [partition, offset] of Object.entries(p.positions)) {
         this.metrics.set('projection_position', 'Next offset to read (store position for read models)', { ...labels, partition }, Number(offset));
       }

@@ -1,7 +1,9 @@
 import type { DynamicModule, OnModuleInit } from '@nestjs/common';
 import { Injectable, Module } from '@nestjs/common';
 import { KeyProjection } from '@keyward/key-auth';
-import { ProjectionRegistry } from '@keyward/projections';
+import type { Connection } from 'mongoose';
+import { DeadLetters, ProjectionRegistry } from '@keyward/projections';
+import { MONGO_CONNECTION } from '@keyward/service-runtime';
 import { MetricsController } from './metrics.http.controller';
 import { OperatorController } from './operator.http.controller';
 import { Republisher } from './republisher';
@@ -26,7 +28,10 @@ export class OperatorApiModule {
       module: OperatorApiModule,
       global: true,
       controllers: [OperatorController, MetricsController],
-      providers: [ProjectionRegistry, Republisher, RegisterKeyProjection],
+      providers: [
+        ProjectionRegistry, Republisher, RegisterKeyProjection,
+        { provide: DeadLetters, inject: [MONGO_CONNECTION], useFactory: (connection: Connection) => new DeadLetters(connection) },
+      ],
       exports: [ProjectionRegistry],
     };
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { Producer } from 'kafkajs';
 import type { ServiceConfig } from '@keyward/config';
@@ -7,9 +7,10 @@ import { SERVICES } from '@keyward/contracts';
 import { MongoEventStore, OUTBOX_PRODUCER } from '@keyward/event-store';
 import { RequirePermission } from '@keyward/key-auth';
 import { ProblemError } from '@keyward/problem';
-import type { ProjectionStatus, RebuildJobStatus } from '@keyward/projections';
-import { ProjectionRegistry } from '@keyward/projections';
+import type { DeadLetterPage, ProjectionStatus, RebuildJobStatus } from '@keyward/projections';
+import { DeadLetters, ProjectionRegistry } from '@keyward/projections';
 import { SERVICE_CONFIG } from '@keyward/service-runtime';
+import { DeadLettersQueryDto } from './dead-letters.dto';
 import { RepublishDto } from './rebuild.dto';
 import type { RepublishStatus } from './republisher';
 import { Republisher } from './republisher';
@@ -22,12 +23,25 @@ export class OperatorController {
     private readonly republisher: Republisher,
     private readonly moduleRef: ModuleRef,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    private readonly deadLetters: DeadLetters,
   ) {}
 
   @Get('projections')
   @RequirePermission('projections:operate')
   async projections(): Promise<{ service: string; projections: ProjectionStatus[] }> {
     return { service: this.config.service, projections: await this.registry.statuses() };
+  }
+
+  /** Messages a projection could not parse or apply (see docs/consumers.md), oldest first by position. */
+  @Get('dead-letters')
+  @RequirePermission('projections:operate')
+  async listDeadLetters(@Query() query: DeadLettersQueryDto): Promise<DeadLetterPage> {
+    if (query.projection !== undefined) this.assertProjection(query.projection);
+    return this.deadLetters.list({
+      limit: query.limit ?? 50,
+      ...(query.projection !== undefined ? { projection: query.projection } : {}),
+      ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+    });
   }
 
   /** Starts rebuilding a projection from the start of its topic; poll the GET for progress. */

@@ -50,20 +50,3 @@ export class EntityMirror<V extends MirrorView> implements ProjectionIndex<V> {
     for (const v of views) this.byId.set(v.id, v);
   }
 }
-
-/** Parses a message of a topic into an envelope of one of the given types, or undefined. */
-export function envelopeParser(types: readonly string[]): (value: Buffer | null) => EventEnvelope | undefined {
-  const known = new Set(types);
-  return (value) => {
-    if (!value) return undefined;
-    try {
-      const e = JSON.parse(value.toString('utf8')) as Partial<EventEnvelope>;
-      if (typeof e.type !== 'string' || !known.has(e.type)) return undefined;
-      if (typeof e.aggregateId !== 'string' || typeof e.accountId !== 'string' || typeof e.version !== 'number') return undefined;
-      if (typeof e.data !== 'object' || e.data === null) return undefined;
-      return e as EventEnvelope;
-    } catch {
-      return undefined;
-    }
-  };
-}

@@ -6,3 +6,5 @@ export * from './entity-mirror';
 export * from './nest/indexed-projection.provider';
 export * from './mirrors/technician.mirror';
 export * from './mirror-availability';
+export * from './dead-letters';
+export * from './consumer-faults';

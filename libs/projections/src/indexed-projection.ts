@@ -1,13 +1,18 @@
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Collection, Connection } from 'mongoose';
-import type { EventEnvelope } from '@keyward/contracts';
+import type { EventEnvelope, ParsedEvent } from '@keyward/contracts';
 import { ensureTopics, eventTopic } from '@keyward/messaging';
+import type { ConsumerState } from './consumer-faults';
+import { errorText, restartDelayMs } from './consumer-faults';
+import type { DeadLetter } from './dead-letters';
+import { DeadLetters } from './dead-letters';
 import type { ProjectionStatus, RebuildableProjection, RebuildProgress, RebuildResult } from './projection';
 import { rebuildIndexedProjection } from './projection-rebuild';
 
 /** An in-memory projection state that applies each aggregate's events once, by version. */
 export interface ProjectionIndex<V extends { readonly id: string }> {
-  apply(event: EventEnvelope): 'applied' | 'duplicate' | 'gap';
+  /** 'quarantined': refused, not applied (e.g. past a version gap); the live consumer dead-letters it. */
+  apply(event: EventEnvelope): 'applied' | 'duplicate' | 'gap' | 'quarantined';
   get(id: string): V | undefined;
   snapshot(): V[];
   load(views: readonly V[]): void;
@@ -21,8 +26,11 @@ export interface IndexedProjectionOptions<V extends { readonly id: string }, I e
   /** Collection of the persisted views, in the service's own database. */
   readonly collection: string;
   readonly createIndex: () => I;
-  /** The message as an event this projection understands, or undefined to skip it. */
-  readonly parse: (value: Buffer | null) => EventEnvelope | undefined;
+  /**
+   * The message as an event this projection understands, or why not (the topic's registry in
+   * libs/contracts): a message it is not is written to the dead letters and skipped.
+   */
+  readonly parse: (value: Buffer | null) => ParsedEvent<EventEnvelope>;
   /** 0: no bound. See DESIGN section 5. */
   readonly maxStalenessMs: number;
   /** What the items are called in log lines (`keys`, `technicians`). */
@@ -34,32 +42,90 @@ interface CheckpointDoc { _id: string; topic: string; partition: number; offset:
 /** A persisted view: the view's own fields plus its id. */
 interface ViewDoc { _id: string; [field: string]: unknown }
 
+/** What operators (`/admin/projections`), /metrics and the fault suite see of a live consumer. */
+export interface ConsumerStatus {
+  /** `running`: joined and fetching; `restarting`: supervision is bringing it (back) up; `stopped`: stop() was called. */
+  readonly consumer: ConsumerState;
+  /** Supervised restarts since the process started (a start retried while Kafka was not up counts). */
+  readonly restarts: number;
+  readonly lastError: string | null;
+  readonly lastErrorAt: string | null;
+  /** Messages of this projection's topic in `dead_letters` (parse failed, apply threw, or quarantined). */
+  readonly deadLetters: number;
+}
+
+/** Consumer sizing: a heartbeat at least every few seconds even in a long batch, far inside the session timeout. */
+const CONSUMER_CONFIG = {
+  sessionTimeout: 30_000,
+  rebalanceTimeout: 60_000,
+  heartbeatInterval: 3_000,
+  maxWaitTimeInMs: 500,
+  // A batch is at most ~1 MiB per partition (a few thousand events): its apply is milliseconds, and
+  // its persist is written in chunks with a heartbeat between them.
+  maxBytesPerPartition: 1024 * 1024,
+  maxBytes: 4 * 1024 * 1024,
+  // kafkajs retries a failing fetch or batch a few times, then crashes; supervision restarts it (never kafkajs
+  // itself, which would not re-align the group with the persisted checkpoint).
+  retry: { retries: 3, initialRetryTime: 250, maxRetryTime: 2_000, restartOnFailure: async (): Promise<boolean> => false },
+} as const;
+
+/** Silence after which a running consumer is reported not ready: it fetches every ~0.5 s when healthy. */
+const FETCH_SILENCE_NOT_READY_MS = 10_000;
+/** Views written per bulk write (with a heartbeat between writes). */
+const PERSIST_CHUNK = 500;
+/** A consumer that ran this long before failing restarts with the shortest delay again. */
+const HEALTHY_RUN_MS = 30_000;
+
 /**
  * A projection of one topic into memory, persisted in the service's own database: the views and
  * a per-partition checkpoint are written before the consumer commits, so a restart loads them
  * and reads only what it has not seen. Readiness waits for the end of the topic as it was at
  * start; staleness is bounded; operators can rebuild it from the start of the topic and swap.
+ *
+ * The consumer is supervised: a crash (broker restart, coordinator move, a member the coordinator
+ * dropped, a failed commit or persist) restarts it from the persisted checkpoint with a bounded
+ * backoff, and a start while Kafka or the database is not up yet is retried the same way in the
+ * background. A message that cannot be parsed or applied goes to `dead_letters`; views changed
+ * since the last successful persist stay dirty until one succeeds, so a retried batch of
+ * duplicates still writes them.
  */
 export class IndexedProjection<V extends { readonly id: string }, I extends ProjectionIndex<V>> implements RebuildableProjection {
   readonly name: string;
   private current: I;
   private readonly views: Collection<ViewDoc>;
   private readonly checkpoints: Collection<CheckpointDoc>;
+  private readonly deadLetters: DeadLetters;
   private consumer: Consumer | undefined;
   private readonly positions = new Map<number, bigint>();
   private readonly startupEnd = new Map<number, bigint>();
+  /** Highest offsets seen per partition (for the lag when the broker cannot be asked). */
+  private readonly highWatermarks = new Map<number, bigint>();
+  private startupEndKnown = false;
+  private loaded = false;
   private caughtUp = false;
   private counts = { applied: 0, duplicates: 0, gaps: 0, malformed: 0 };
   private lastEventAt: string | null = null;
   private lastFetchAtMs: number | undefined;
   private startedAtMs = 0;
   private readonly listeners = new Set<(view: V) => void>();
+  /** Ids whose view changed since the last successful persist. */
+  private readonly dirty = new Set<string>();
+  private readonly pendingLetters = new Map<string, DeadLetter>();
+  private deadLetterCount = 0;
+  private state: ConsumerState = 'stopped';
+  private stopping = false;
+  private restarts = 0;
+  private attempt = 0;
+  private runningSinceMs = 0;
+  private lastError: { message: string; at: string } | null = null;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly kafka: Kafka, connection: Connection, private readonly options: IndexedProjectionOptions<V, I>) {
     this.name = options.name;
     this.current = options.createIndex();
     this.views = connection.collection<ViewDoc>(options.collection);
     this.checkpoints = connection.collection<CheckpointDoc>('projection_checkpoints');
+    this.deadLetters = new DeadLetters(connection);
   }
 
   /** The state the service reads; replaced in one assignment when a rebuild swaps in. */
@@ -72,20 +138,19 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.listeners.add(listener);
   }
 
+  /**
+   * Loads the persisted state and starts the consumer. Never fails the app: when Kafka or the
+   * database is not up yet, it logs, stays not ready, and retries in the background.
+   */
   async start(): Promise<void> {
+    this.stopping = false;
     this.startedAtMs = Date.now();
-    const admin = this.kafka.admin();
-    await admin.connect();
+    this.state = 'restarting';
     try {
-      await ensureTopics(admin, [eventTopic(this.options.topic)]);
-      await this.loadPersisted();
-      await this.alignGroupOffsets(admin);
-      for (const p of await admin.fetchTopicOffsets(this.options.topic)) this.startupEnd.set(p.partition, BigInt(p.high));
-    } finally {
-      await admin.disconnect();
+      await this.bootstrap();
+    } catch (e) {
+      this.failed(e, 'could not start');
     }
-    this.updateCaughtUp();
-    await this.startConsumer();
   }
 
   /** Nest calls this on shutdown for the providers that made one. */
@@ -94,6 +159,10 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.state = 'stopped';
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => undefined);
@@ -105,6 +174,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const bound = this.options.maxStalenessMs;
     if (bound > 0) {
       // Real time since the broker last answered, not business time: Date.now(), not an injected clock.
+      // Only a running consumer's fetches count (see startConsumer), so a dead one stops confirming.
       const last = this.lastFetchAtMs ?? this.startedAtMs;
       if (nowMs - last > bound) {
         return { ok: false, reason: `no confirmed read of ${this.options.topic} for ${Math.round((nowMs - last) / 1000)} s (bound ${Math.round(bound / 1000)} s)` };
@@ -113,24 +183,40 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     return { ok: true };
   }
 
-  readiness(): { ready: boolean; detail?: string } {
-    const a = this.available();
-    return a.ok ? { ready: true, detail: `${this.current.size} items` } : { ready: false, detail: a.reason };
+  /** Ready: caught up, fresh, and its consumer running and fetching. */
+  readiness(nowMs: number = Date.now()): { ready: boolean; detail?: string } {
+    const a = this.available(nowMs);
+    if (!a.ok) return { ready: false, detail: this.withConsumer(a.reason) };
+    if (this.state !== 'running') return { ready: false, detail: this.withConsumer(`the ${this.name} projection's consumer is ${this.state}`) };
+    const silentMs = nowMs - (this.lastFetchAtMs ?? this.runningSinceMs);
+    if (silentMs > FETCH_SILENCE_NOT_READY_MS) {
+      return { ready: false, detail: `the ${this.name} projection's consumer has not fetched from ${this.options.topic} for ${Math.round(silentMs / 1000)} s` };
+    }
+    return { ready: true, detail: `${this.current.size} items` };
   }
 
-  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & { groupId: string; malformed: number; lastFetchAt: string | null }> {
-    const admin = this.kafka.admin();
-    await admin.connect();
+  consumerStatus(): ConsumerStatus {
+    return {
+      consumer: this.state,
+      restarts: this.restarts,
+      lastError: this.lastError?.message ?? null,
+      lastErrorAt: this.lastError?.at ?? null,
+      deadLetters: this.deadLetterCount,
+    };
+  }
+
+  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & ConsumerStatus & { groupId: string; malformed: number; lastFetchAt: string | null }> {
     let lag = 0;
     const positions: Record<string, string> = {};
-    try {
-      for (const p of await admin.fetchTopicOffsets(this.options.topic)) {
-        const at = this.positions.get(p.partition) ?? BigInt(p.low);
-        positions[String(p.partition)] = at.toString();
-        lag += Math.max(0, Number(BigInt(p.high) - at));
-      }
-    } finally {
-      await admin.disconnect();
+    // Readable when Kafka is not: the lag then comes from the last high watermarks seen.
+    const offsets = await this.topicOffsets().catch(() => undefined);
+    const partitions = offsets ?? [...this.highWatermarks].map(([partition, high]) => ({ partition, high: high.toString(), low: '0' }));
+    for (const p of partitions) {
+      const high = BigInt(p.high);
+      this.highWatermarks.set(p.partition, high);
+      const at = this.positions.get(p.partition) ?? BigInt(p.low);
+      positions[String(p.partition)] = at.toString();
+      lag += Math.max(0, Number(high - at));
     }
     return {
       name: this.name,
@@ -146,6 +232,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       gaps: this.counts.gaps,
       malformed: this.counts.malformed,
       lastFetchAt: this.lastFetchAtMs !== undefined ? new Date(this.lastFetchAtMs).toISOString() : null,
+      ...this.consumerStatus(),
     };
   }
 
@@ -155,7 +242,11 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       kafka: this.kafka,
       topic: this.options.topic,
       createIndex: this.options.createIndex,
-      parse: this.options.parse,
+      // The rebuild skips what the live consumer dead-letters.
+      parse: (value) => {
+        const parsed = this.options.parse(value);
+        return parsed.ok ? parsed.event : undefined;
+      },
       views: this.views,
       live: () => this.current,
       swapIndex: (fresh) => {
@@ -204,60 +295,213 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       { topic: this.options.topic, partition, offset: offset.toString() }, { upsert: true });
   }
 
-  private async startConsumer(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.options.groupId, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 500 });
-    this.consumer = consumer;
-    consumer.on(consumer.events.FETCH, () => {
-      this.lastFetchAtMs = Date.now();
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(consumer, payload) });
+  /**
+   * One supervised attempt: load the persisted state (once), point the group at the checkpoint,
+   * learn where the topic ended at the first start (readiness waits for it), then run a consumer.
+   * A restart keeps the in-memory state, which is never behind the database: views not yet
+   * persisted stay dirty, and the events re-read from the checkpoint are duplicates.
+   */
+  private async bootstrap(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [eventTopic(this.options.topic)]);
+      if (!this.loaded) {
+        await this.loadPersisted();
+        this.deadLetterCount = await this.deadLetters.count(this.name, this.options.topic);
+        this.loaded = true;
+      }
+      await this.alignGroupOffsets(admin);
+      if (!this.startupEndKnown) {
+        for (const p of await admin.fetchTopicOffsets(this.options.topic)) this.startupEnd.set(p.partition, BigInt(p.high));
+        this.startupEndKnown = true;
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    this.updateCaughtUp();
+    if (this.stopping) return;
+    await this.startConsumer();
   }
 
-  private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat }: EachBatchPayload): Promise<void> {
-    const changed = new Map<string, V>();
+  private async startConsumer(): Promise<void> {
+    const consumer = this.kafka.consumer({ groupId: this.options.groupId, ...CONSUMER_CONFIG });
+    this.consumer = consumer;
+    consumer.on(consumer.events.FETCH, () => {
+      // A fetch of this consumer while it runs, even an empty one, confirms the projection is current;
+      // a replaced or crashed consumer's late events confirm nothing.
+      if (this.consumer === consumer && this.state === 'running') this.lastFetchAtMs = Date.now();
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.consumer === consumer) this.failed(payload.error, 'consumer crashed');
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(consumer, payload) });
+    } catch (e) {
+      if (this.consumer === consumer) this.consumer = undefined;
+      await consumer.disconnect().catch(() => undefined);
+      throw e;
+    }
+    if (this.consumer !== consumer || this.stopping) return;
+    this.state = 'running';
+    this.runningSinceMs = Date.now();
+    if (this.restarts > 0) this.options.log.log(`${this.name}: consumer running again (restart ${this.restarts})`);
+  }
+
+  /**
+   * Supervision: stop what is left of the consumer and start again from the persisted checkpoint
+   * after a bounded, growing delay. One restart at a time; each is logged once.
+   */
+  private failed(error: unknown, what: string): void {
+    if (this.stopping) return;
+    const message = `${what}: ${errorText(error)}`;
+    this.lastError = { message, at: new Date().toISOString() };
+    this.state = 'restarting';
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (this.restartTimer) return;
+    if (this.runningSinceMs > 0 && Date.now() - this.runningSinceMs > HEALTHY_RUN_MS) this.attempt = 0;
+    this.runningSinceMs = 0;
+    const delay = restartDelayMs(this.attempt++);
+    this.restarts++;
+    this.options.log.warn(`${this.name}: ${message}; restarting from the persisted checkpoint in ${delay} ms (restart ${this.restarts})`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      void (async () => {
+        await consumer?.disconnect().catch(() => undefined);
+        if (this.stopping) return;
+        try {
+          await this.bootstrap();
+        } catch (e) {
+          this.failed(e, 'restart failed');
+        }
+      })();
+    }, delay);
+  }
+
+  private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    this.highWatermarks.set(batch.partition, BigInt(batch.highWatermark));
+    let handled = 0;
     for (const message of batch.messages) {
-      const event = this.options.parse(message.value);
-      if (!event) {
-        this.counts.malformed++;
-        this.options.log.warn(`${this.name}: skipped a message it cannot read at ${batch.topic}/${batch.partition}@${message.offset}`);
-        continue;
-      }
-      const result = this.current.apply(event);
-      if (result === 'duplicate') {
-        this.counts.duplicates++;
-        continue;
-      }
-      if (result === 'gap') {
-        this.counts.gaps++;
-        this.options.log.warn(`${this.name}: gap before ${event.type} v${event.version} of ${event.aggregateId}: an earlier event was not seen`);
-      }
-      this.counts.applied++;
-      if (this.lastEventAt === null || event.occurredAt > this.lastEventAt) this.lastEventAt = event.occurredAt;
-      const view = this.current.get(event.aggregateId);
-      if (view) changed.set(event.aggregateId, view);
+      // A rebalance took the partition or a seek moved it: what is applied stays dirty, and the rest is re-read.
+      if (!isRunning() || isStale()) return;
+      this.consume(batch.topic, batch.partition, message);
+      if (++handled % PERSIST_CHUNK === 0) await heartbeat();
     }
     const last = batch.messages[batch.messages.length - 1];
     if (!last) return;
     const next = BigInt(last.offset) + 1n;
-    // Persist first, then commit: a crash in between re-reads the batch, and versions drop it.
-    if (changed.size > 0) {
-      await this.views.bulkWrite([...changed.values()].map((v) => ({
-        replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
-      })), { ordered: false });
-    }
+    // Persist first, then commit: everything dirty (of this batch and of any earlier one whose persist
+    // failed) and the dead letters, then the checkpoint. A failure throws: kafkajs re-delivers, or the
+    // consumer crashes and supervision restarts it from the checkpoint; either way nothing is skipped.
+    const persisted = await this.flush(heartbeat);
     await this.saveCheckpoint(batch.partition, next);
+    this.positions.set(batch.partition, next);
     resolveOffset(last.offset);
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
-    this.positions.set(batch.partition, next);
     this.updateCaughtUp();
-    for (const view of changed.values()) for (const l of this.listeners) l(view);
+    for (const view of persisted) for (const l of this.listeners) l(view);
     await heartbeat();
   }
 
+  /** Applies one message to the index in memory, or records it as a dead letter. */
+  private consume(topic: string, partition: number, message: KafkaMessage): void {
+    const parsed = this.options.parse(message.value);
+    if (!parsed.ok) {
+      this.counts.malformed++;
+      this.deadLetter(topic, partition, message, parsed.reason);
+      return;
+    }
+    const event = parsed.event;
+    let result: ReturnType<ProjectionIndex<V>['apply']>;
+    try {
+      result = this.current.apply(event);
+    } catch (e) {
+      this.deadLetter(topic, partition, message, `${event.type} v${event.version} of ${event.aggregateId} was not applied: ${errorText(e)}`);
+      return;
+    }
+    if (result === 'duplicate') {
+      this.counts.duplicates++;
+      return;
+    }
+    if (result === 'quarantined') {
+      this.counts.gaps++;
+      this.deadLetter(topic, partition, message, `${event.type} v${event.version} of ${event.aggregateId} is past a gap in its versions ` +
+        'and could grant access, so it is not applied (the next expected version still applies when it comes)');
+      return;
+    }
+    if (result === 'gap') {
+      this.counts.gaps++;
+      this.options.log.warn(`${this.name}: gap before ${event.type} v${event.version} of ${event.aggregateId}: an earlier event was not seen`);
+    }
+    this.counts.applied++;
+    if (this.lastEventAt === null || event.occurredAt > this.lastEventAt) this.lastEventAt = event.occurredAt;
+    this.dirty.add(event.aggregateId);
+  }
+
+  private deadLetter(topic: string, partition: number, message: KafkaMessage, error: string): void {
+    const letter = DeadLetters.letter(this.name, topic, partition, message, error, new Date());
+    this.pendingLetters.set(letter.id, letter);
+  }
+
+  /** Writes every dirty view and pending dead letter; they stay pending if a write fails. */
+  private async flush(heartbeat: () => Promise<void>): Promise<V[]> {
+    const ids = [...this.dirty];
+    const written: V[] = [];
+    for (let i = 0; i < ids.length; i += PERSIST_CHUNK) {
+      const chunk: V[] = [];
+      for (const id of ids.slice(i, i + PERSIST_CHUNK)) {
+        const view = this.current.get(id);
+        if (view) chunk.push(view);
+      }
+      if (chunk.length > 0) {
+        await this.views.bulkWrite(chunk.map((v) => ({
+          replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
+        })), { ordered: false });
+      }
+      for (const id of ids.slice(i, i + PERSIST_CHUNK)) this.dirty.delete(id);
+      written.push(...chunk);
+      if (i + PERSIST_CHUNK < ids.length) await heartbeat();
+    }
+    const letters = [...this.pendingLetters.values()];
+    if (letters.length > 0) {
+      const added = await this.deadLetters.write(letters);
+      for (const l of letters) this.pendingLetters.delete(l.id);
+      this.deadLetterCount += added;
+      // Logged once: a letter re-read after a restart is already in the collection (not added again).
+      if (added > 0) {
+        for (const l of letters.slice(0, 5)) this.options.log.warn(`${this.name}: dead letter at ${l.topic}/${l.partition}@${l.offset}: ${l.error}`);
+        if (letters.length > 5) this.options.log.warn(`${this.name}: ${letters.length - 5} more dead letters in this batch (GET /admin/dead-letters)`);
+      }
+    }
+    return written;
+  }
+
+  private async topicOffsets(): Promise<{ partition: number; high: string; low: string }[]> {
+    const admin = this.kafka.admin();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Kafka did not answer within 1.5 s')), 1_500);
+    });
+    try {
+      return await Promise.race([(async () => {
+        await admin.connect();
+        return admin.fetchTopicOffsets(this.options.topic);
+      })(), timeout]);
+    } finally {
+      clearTimeout(timer);
+      void admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private withConsumer(reason: string): string {
+    return this.lastError && this.state !== 'running' ? `${reason} (last error: ${this.lastError.message})` : reason;
+  }
+
   private updateCaughtUp(): void {
-    if (this.caughtUp) return;
+    if (this.caughtUp || !this.startupEndKnown) return;
     for (const [partition, end] of this.startupEnd) {
       if (end > 0n && (this.positions.get(partition) ?? 0n) < end) return;
     }

@@ -13,6 +13,11 @@ export interface ProjectionStatus {
   readonly applied: number;
   readonly duplicates: number;
   readonly gaps: number;
+  /** Projections with a live consumer (IndexedProjection): its state, restarts, last error and dead letters. */
+  readonly consumer?: 'running' | 'restarting' | 'stopped';
+  readonly restarts?: number;
+  readonly lastError?: string | null;
+  readonly deadLetters?: number;
   readonly rebuild: RebuildJobStatus | null;
 }
 

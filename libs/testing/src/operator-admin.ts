@@ -43,3 +43,26 @@ export async function createEventTopics(topicPrefix: string): Promise<void> {
     await admin.disconnect();
   }
 }
+
+/** GET /admin/dead-letters, following pages: every dead letter of the service (or of one projection). */
+export async function listDeadLetters(call: AdminCall, projection?: string): Promise<Record<string, unknown>[]> {
+  const letters: Record<string, unknown>[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const q = new URLSearchParams({ limit: '100', ...(projection ? { projection } : {}), ...(cursor ? { cursor } : {}) });
+    const reply = await call('GET', `/admin/dead-letters?${q.toString()}`);
+    const items = reply.body['items'];
+    if (reply.status !== 200 || !Array.isArray(items)) throw new Error(`GET /admin/dead-letters answered ${reply.status} ${JSON.stringify(reply.body)}`);
+    letters.push(...(items as Record<string, unknown>[]));
+    const next = reply.body['nextCursor'];
+    if (typeof next !== 'string') return letters;
+    cursor = next;
+  }
+}
+
+/** GET /metrics (an operator route) as Prometheus text. */
+export async function metricsText(call: (method: string, path: string) => Promise<{ readonly status: number; readonly text: string }>): Promise<string> {
+  const reply = await call('GET', '/metrics');
+  if (reply.status !== 200) throw new Error(`GET /metrics answered ${reply.status}`);
+  return reply.text;
+}

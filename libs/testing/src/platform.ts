@@ -76,6 +76,11 @@ export interface KeyProjectionStatus {
   readonly malformed: number;
   readonly lag: number;
   readonly caughtUp: boolean;
+  /** The live consumer (docs/consumers.md): `running`, `restarting` or `stopped`, its restarts and dead letters. */
+  readonly consumer: 'running' | 'restarting' | 'stopped';
+  readonly restarts: number;
+  readonly lastError: string | null;
+  readonly deadLetters: number;
 }
 
 export async function keyProjectionStatus(baseUrl: string, secret: string): Promise<KeyProjectionStatus> {

@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
-import { SERVICES, TECHNICIAN_EVENT_TYPES } from '@keyward/contracts';
+import { SERVICES, TECHNICIAN_EVENTS } from '@keyward/contracts';
 import type { EntityMirror, IndexedProjection, TechnicianMirrorView } from '@keyward/projections';
-import { EntityMirror as Mirror, envelopeParser, evolveTechnicianMirror, indexedProjectionProvider } from '@keyward/projections';
+import { EntityMirror as Mirror, evolveTechnicianMirror, indexedProjectionProvider } from '@keyward/projections';
 
 /** The technicians a device's owner is checked against (from technicians.events), as tickets and sessions keep them. */
 export const TECHNICIANS_MIRROR = Symbol('TechniciansMirror');
@@ -12,6 +12,6 @@ export function techniciansMirrorProvider(): Provider {
     name: 'technicians',
     topic: SERVICES.technicians.topic,
     createIndex: () => new Mirror<TechnicianMirrorView>(evolveTechnicianMirror),
-    parse: envelopeParser(TECHNICIAN_EVENT_TYPES),
+    events: TECHNICIAN_EVENTS,
   });
 }

@@ -34,6 +34,14 @@ describe('merging the services\' documents', () => {
     expect(merged.info.description).not.toContain('Incomplete');
   });
 
+  it('adds the edge\'s own answers, 502 upstream_unavailable and 504 upstream_timeout, to every operation', () => {
+    const merged = mergeOpenApi([{ service: 'keys', state: 'live', document: keysDoc, fetchedAt: AT }], ROUTES);
+    expect(merged.paths['/v1/keys']?.get?.responses).toMatchObject({
+      200: { description: 'OK' }, 502: { $ref: '#/components/responses/BadGateway' }, 504: { $ref: '#/components/responses/GatewayTimeout' },
+    });
+    expect(JSON.stringify(merged.components?.responses?.['BadGateway'])).toContain('upstream_unavailable');
+  });
+
   it('shares a schema two services define alike, and renames one that a second service defines differently', () => {
     const ticketsDoc = doc({
       '/v1/tickets': { post: { operationId: 'T_create', responses: {}, requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/ReasonDto' } } } } } },

@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
-import { DEVICE_EVENT_TYPES, SERVICES, TECHNICIAN_EVENT_TYPES, TICKET_EVENT_TYPES } from '@keyward/contracts';
-import { EntityMirror, envelopeParser, indexedProjectionProvider } from '@keyward/projections';
+import { DEVICE_EVENTS, SERVICES, TECHNICIAN_EVENTS, TICKET_EVENTS } from '@keyward/contracts';
+import { EntityMirror, indexedProjectionProvider } from '@keyward/projections';
 import { DEVICES_MIRROR, TECHNICIANS_MIRROR, TICKETS_MIRROR } from '../application/sessions.tokens';
 import type { DeviceMirrorView } from './device.mirror';
 import { evolveDeviceMirror } from './device.mirror';
@@ -16,19 +16,19 @@ export function mirrorProviders(): Provider[] {
       name: 'technicians',
       topic: SERVICES.technicians.topic,
       createIndex: () => new EntityMirror<TechnicianMirrorView>(evolveTechnicianMirror),
-      parse: envelopeParser(TECHNICIAN_EVENT_TYPES),
+      events: TECHNICIAN_EVENTS,
     }),
     indexedProjectionProvider(DEVICES_MIRROR, {
       name: 'devices',
       topic: SERVICES.devices.topic,
       createIndex: () => new EntityMirror<DeviceMirrorView>(evolveDeviceMirror),
-      parse: envelopeParser(DEVICE_EVENT_TYPES),
+      events: DEVICE_EVENTS,
     }),
     indexedProjectionProvider(TICKETS_MIRROR, {
       name: 'tickets',
       topic: SERVICES.tickets.topic,
       createIndex: () => new EntityMirror<TicketMirrorView>(evolveTicketMirror),
-      parse: envelopeParser(TICKET_EVENT_TYPES),
+      events: TICKET_EVENTS,
     }),
   ];
 }

@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
-import { SERVICES, SESSION_EVENT_TYPES, TECHNICIAN_EVENT_TYPES } from '@keyward/contracts';
-import { EntityMirror, envelopeParser, indexedProjectionProvider } from '@keyward/projections';
+import { SERVICES, SESSION_EVENTS, TECHNICIAN_EVENTS } from '@keyward/contracts';
+import { EntityMirror, indexedProjectionProvider } from '@keyward/projections';
 import { SESSIONS_MIRROR, TECHNICIANS_MIRROR } from '../application/tickets.tokens';
 import type { SessionMirrorView } from './session.mirror';
 import { evolveSessionMirror } from './session.mirror';
@@ -14,13 +14,13 @@ export function mirrorProviders(): Provider[] {
       name: 'technicians',
       topic: SERVICES.technicians.topic,
       createIndex: () => new EntityMirror<TechnicianMirrorView>(evolveTechnicianMirror),
-      parse: envelopeParser(TECHNICIAN_EVENT_TYPES),
+      events: TECHNICIAN_EVENTS,
     }),
     indexedProjectionProvider(SESSIONS_MIRROR, {
       name: 'sessions',
       topic: SERVICES.sessions.topic,
       createIndex: () => new EntityMirror<SessionMirrorView>(evolveSessionMirror),
-      parse: envelopeParser(SESSION_EVENT_TYPES),
+      events: SESSION_EVENTS,
     }),
   ];
 }

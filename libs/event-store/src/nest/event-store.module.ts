@@ -4,7 +4,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
-import { SERVICES } from '@keyward/contracts';
+import { eventRegistryOf, SERVICES } from '@keyward/contracts';
 import { createIdempotentProducer, withDeadline } from '@keyward/messaging';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
@@ -80,8 +80,10 @@ export class EventStoreModule {
         OutboxHooks,
         {
           provide: MongoEventStore,
-          inject: [MONGO_CONNECTION, CLOCK],
-          useFactory: (connection: Connection, clock: Clock) => new MongoEventStore(connection, { now: () => clock.now() }),
+          inject: [MONGO_CONNECTION, CLOCK, SERVICE_CONFIG],
+          // Upcasters from the topic's event registry in libs/contracts, the one consumers parse with.
+          useFactory: (connection: Connection, clock: Clock, config: ServiceConfig) =>
+            new MongoEventStore(connection, { now: () => clock.now(), upcasters: eventRegistryOf(config.service)?.upcasters ?? {} }),
         },
         { provide: OUTBOX_PRODUCER, inject: [KAFKA], useFactory: (kafka: Kafka) => createIdempotentProducer(kafka) },
         {

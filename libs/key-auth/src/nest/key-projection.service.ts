@@ -5,7 +5,7 @@ import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import type { KeyEventEnvelope } from '@keyward/contracts';
-import { isKeyEventType, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
+import { KEY_EVENTS, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
 import { IndexedProjection } from '@keyward/projections';
 import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { KeyIndex } from '../projection/key-index';
@@ -34,7 +34,7 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
       groupId: options.groupId,
       collection: 'key_projection_views',
       createIndex: () => new KeyIndex(),
-      parse: parseKeyEvent,
+      parse: (value) => KEY_EVENTS.parse(value),
       maxStalenessMs: options.maxStalenessMs,
       itemNoun: 'keys',
       log: { log: (m) => logger.log(m), warn: (m) => logger.warn(m) },
@@ -42,20 +42,17 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
   }
 
   async onModuleInit(): Promise<void> {
+    // Never throws: with Kafka or the database not up yet, it retries in the background (not ready meanwhile).
     await this.start();
     this.readinessChecks.register({ name: 'key-projection', check: async () => this.readiness() });
   }
 }
 
-/** A message of keys.events as a typed key event, or undefined when it is not one. */
+/**
+ * A message of keys.events as a typed key event, or undefined when it is not one: the registry's
+ * parse without the reason (the benchmark's rebuild loop uses it).
+ */
 export function parseKeyEvent(value: Buffer | null): KeyEventEnvelope | undefined {
-  if (!value) return undefined;
-  try {
-    const e = JSON.parse(value.toString('utf8')) as Partial<KeyEventEnvelope>;
-    if (typeof e.type !== 'string' || !isKeyEventType(e.type)) return undefined;
-    if (typeof e.aggregateId !== 'string' || typeof e.accountId !== 'string' || typeof e.version !== 'number' || typeof e.data !== 'object' || e.data === null) return undefined;
-    return e as KeyEventEnvelope;
-  } catch {
-    return undefined;
-  }
+  const parsed = KEY_EVENTS.parse(value);
+  return parsed.ok ? parsed.event : undefined;
 }

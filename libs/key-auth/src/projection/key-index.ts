@@ -1,14 +1,17 @@
-import type { KeyEventEnvelope } from '@keyward/contracts';
+import type { KeyEventEnvelope, KeyEventType } from '@keyward/contracts';
 import { evolveKeyView } from './evolve-key-view';
 import type { IndexedKey } from './indexed-key';
 import { indexKey } from './indexed-key';
 import type { KeyView } from './key-view';
 
 /**
- * What `apply` did with an event: folded it in, ignored it as already seen, or folded it in
- * although at least one earlier event of that key never arrived.
+ * What `apply` did with an event: folded it in, ignored it as already seen, folded it in although
+ * at least one earlier event of that key never arrived, or refused it across such a gap.
  */
-export type ApplyResult = 'applied' | 'duplicate' | 'gap';
+export type ApplyResult = 'applied' | 'duplicate' | 'gap' | 'quarantined';
+
+/** Events that can only take access away: applied even across a version gap (see `apply`). */
+const TAKES_ACCESS_AWAY: ReadonlySet<KeyEventType> = new Set<KeyEventType>(['KeyRevoked', 'KeyDisabled', 'KeyExpired']);
 
 /**
  * The in-memory projection of every key of every account, looked up by token hash on every
@@ -28,20 +31,30 @@ export class KeyIndex {
    * Applies each event once, by the key's `version`. An event at or below the current version is
    * a duplicate (Kafka delivers at least once) and changes nothing.
    *
-   * An event more than one version ahead means one was lost. It is applied anyway and reported
-   * as 'gap' for the caller to log and count: holding it back until the missing event shows up
-   * would mean that a revocation or a disable behind the hole never takes effect, and Kafka's
-   * per-key order says the missing event is not coming later. A gap on a key this index has never
-   * seen created has nothing to apply to; the key stays unknown, so its token is refused anyway.
+   * An event more than one version ahead (a gap: one was lost, or the message was forged) never
+   * moves the key's version, so the real events after the current one still apply when they come
+   * and none of them is mistaken for a duplicate. What it does depends on its effect:
+   * - one that only takes access away (KeyRevoked, KeyDisabled, KeyExpired) takes effect at once
+   *   and is reported as 'gap': a revocation or a disable behind a hole must not wait for it;
+   * - any other (it could grant access: an enable, a rotation, a permission or address change, a
+   *   creation) is not applied: 'quarantined', and the consumer writes it to the dead letters for
+   *   an operator to look at.
+   * A gap on a key this index has never seen created has nothing to apply to; the key stays
+   * unknown, so its token is refused anyway.
    */
   apply(event: KeyEventEnvelope): ApplyResult {
     const current = this.byId.get(event.aggregateId);
     const currentVersion = current?.view.version ?? 0;
     if (event.version <= currentVersion) return 'duplicate';
-    const result: ApplyResult = event.version === currentVersion + 1 ? 'applied' : 'gap';
-    const view = evolveKeyView(current?.view, event);
+    if (event.version === currentVersion + 1) {
+      const view = evolveKeyView(current?.view, event);
+      if (view !== undefined) this.put(indexKey(view, current), current);
+      return 'applied';
+    }
+    if (!TAKES_ACCESS_AWAY.has(event.type)) return 'quarantined';
+    const view = evolveKeyView(current?.view, { ...event, version: currentVersion });
     if (view !== undefined) this.put(indexKey(view, current), current);
-    return result;
+    return 'gap';
   }
 
   get(keyId: string): KeyView | undefined {

@@ -134,29 +134,40 @@ describe('KeyIndex', () => {
       expect(index.get(KEY_ID)?.status).toBe('active');
     });
 
-    it('applies an event past a gap but reports it, so a revocation behind a lost event still takes effect', () => {
+    it('applies a revocation past a gap at once but keeps the version, so the next real event still applies', () => {
       index.apply(created());
       expect(index.apply(revoked(3))).toBe('gap');
       expect(index.get(KEY_ID)?.status).toBe('revoked');
-      expect(index.get(KEY_ID)?.version).toBe(3);
+      expect(index.get(KEY_ID)?.version).toBe(1);
+      expect(index.apply(disabled(2))).toBe('applied');
+      expect(index.get(KEY_ID)?.status).toBe('revoked');
     });
 
-    it('treats the missing event, if it shows up after the gap, as a duplicate', () => {
+    it('quarantines an event far ahead that could grant access, and the real events after the current one still apply', () => {
       index.apply(created());
-      index.apply(event(3, 'KeyPermissionsChanged', { by: 'admin', permissions: ['devices:write'] }));
-      expect(index.apply(disabled(2))).toBe('duplicate');
-      expect(index.get(KEY_ID)?.status).toBe('active');
+      expect(index.apply(event(1000, 'KeyPermissionsChanged', { by: 'admin', permissions: ['devices:write'] }))).toBe('quarantined');
+      expect(index.get(KEY_ID)).toMatchObject({ version: 1, permissions: ['devices:read'] });
+      expect(index.apply(revoked(2))).toBe('applied');
+      expect(index.get(KEY_ID)).toMatchObject({ status: 'revoked', version: 2 });
     });
 
-    it('reports a gap, and keeps the key unknown, for an event of a key whose creation it never saw', () => {
+    it('applies a disable far ahead at once, and an enable after a gap stays quarantined', () => {
+      index.apply(created());
+      expect(index.apply(disabled(7))).toBe('gap');
+      expect(index.get(KEY_ID)?.status).toBe('disabled');
+      expect(index.apply(event(8, 'KeyEnabled', { by: 'admin', expiresAt: iso(T0 + 500 * HOUR) }))).toBe('quarantined');
+      expect(index.get(KEY_ID)?.status).toBe('disabled');
+    });
+
+    it('reports a gap, and keeps the key unknown, for a disable of a key whose creation it never saw', () => {
       expect(index.apply(disabled(2))).toBe('gap');
       expect(index.size).toBe(0);
       expect(index.get(KEY_ID)).toBeUndefined();
     });
 
-    it('applies a creation that arrives after a gap', () => {
-      expect(index.apply(created(4))).toBe('gap');
-      expect(index.get(KEY_ID)?.status).toBe('active');
+    it('quarantines a creation that arrives after a gap', () => {
+      expect(index.apply(created(4))).toBe('quarantined');
+      expect(index.get(KEY_ID)).toBeUndefined();
     });
 
     it('never brings a revoked key back, whatever arrives after the revocation', () => {

@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
-import type { EventEnvelope } from '@keyward/contracts';
+import type { EventEnvelope, ParsedEvent } from '@keyward/contracts';
 import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import type { ProjectionIndex } from '../indexed-projection';
 import { IndexedProjection } from '../indexed-projection';
@@ -16,7 +16,8 @@ export interface IndexedProjectionSpec<V extends { readonly id: string }, I exte
   /** The contract's topic name (the configured prefix is added). */
   readonly topic: string;
   readonly createIndex: () => I;
-  readonly parse: (value: Buffer | null) => EventEnvelope | undefined;
+  /** The topic's event registry from libs/contracts (`TECHNICIAN_EVENTS`, ...). */
+  readonly events: { parse(value: Buffer | null): ParsedEvent<EventEnvelope> };
 }
 
 /**
@@ -42,10 +43,11 @@ export function indexedProjectionProvider<V extends { readonly id: string }, I e
         groupId: `${config.topicPrefix}keyward-${config.service}-${spec.name}-projection`,
         collection: `projection_${spec.name}`,
         createIndex: spec.createIndex,
-        parse: spec.parse,
+        parse: (value) => spec.events.parse(value),
         maxStalenessMs: 0,
         log: { log: (m) => logger.log(m), warn: (m) => logger.warn(m) },
       });
+      // Never throws: with Kafka or the database not up yet, it retries in the background (not ready meanwhile).
       await projection.start();
       readiness.register({ name: `${spec.name}-projection`, check: async () => projection.readiness() });
       registry.register(projection);

@@ -33,6 +33,11 @@ export class Metrics {
     f.values.set(k, (f.values.get(k) ?? 0) + by);
   }
 
+  /** A counter whose total is kept elsewhere (read at scrape time, e.g. a projection's restarts). */
+  setTotal(name: string, help: string, labels: Labels, total: number): void {
+    this.family(name, help, 'counter').values.set(key(labels), total);
+  }
+
   set(name: string, help: string, labels: Labels, value: number): void {
     this.family(name, help, 'gauge').values.set(key(labels), value);
   }

@@ -1,4 +1,6 @@
 import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
+import { ALL_PERMISSIONS } from '@keyward/contracts';
 import { IsSafeText } from '@keyward/problem';
 
 export class ReasonDto {
@@ -15,12 +17,14 @@ export class EnableKeyDto {
   @IsOptional()
   @IsString()
   @MaxLength(40)
+  @JSONSchema({ format: 'date-time' })
   expiresAt?: string;
 }
 
 export class ChangeExpiryDto {
   @IsString()
   @MaxLength(40)
+  @JSONSchema({ format: 'date-time' })
   expiresAt!: string;
 }
 
@@ -29,6 +33,8 @@ export class ChangePermissionsDto {
   @ArrayMaxSize(100)
   @IsString({ each: true })
   @MaxLength(100, { each: true })
+  // Documented as the catalog; checked by the domain (422 unknown_permission).
+  @JSONSchema({ items: { enum: [...ALL_PERMISSIONS] } })
   permissions!: string[];
 }
 
@@ -44,5 +50,7 @@ export class RotateKeyDto {
   /** How long the replaced secret keeps working: 0 to 604800 seconds (7 days); default 0. */
   @IsOptional()
   @IsInt()
+  // Documented; checked by the domain (422 grace_period_out_of_range).
+  @JSONSchema({ minimum: 0, maximum: 604_800 })
   gracePeriodSeconds?: number;
 }

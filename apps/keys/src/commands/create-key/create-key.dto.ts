@@ -1,7 +1,8 @@
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsSafeText } from '@keyward/problem';
 import type { KeyKind } from '@keyward/contracts';
-import { KEY_KINDS } from '@keyward/contracts';
+import { ALL_PERMISSIONS, KEY_KINDS } from '@keyward/contracts';
+import { JSONSchema } from 'class-validator-jsonschema';
 
 /** Shapes only; the key rules (catalog, public-safe, IP syntax, expiry window) are the domain's. */
 export class CreateKeyDto {
@@ -17,6 +18,8 @@ export class CreateKeyDto {
   @ArrayMaxSize(100)
   @IsString({ each: true })
   @MaxLength(100, { each: true })
+  // Documented as the catalog; checked by the domain (422 unknown_permission).
+  @JSONSchema({ items: { enum: [...ALL_PERMISSIONS] } })
   permissions!: string[];
 
   @IsOptional()
@@ -30,5 +33,6 @@ export class CreateKeyDto {
   @IsOptional()
   @IsString()
   @MaxLength(40)
+  @JSONSchema({ format: 'date-time' })
   expiresAt?: string;
 }

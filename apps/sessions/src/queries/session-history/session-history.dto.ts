@@ -1,4 +1,5 @@
 import { IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
 import { DEVICE_ID_PATTERN, TECHNICIAN_ID_PATTERN } from '../../domain';
 import { PageQueryDto } from '@keyward/service-runtime';
 
@@ -22,6 +23,7 @@ export class SessionHistoryQueryDto extends PageQueryDto {
   @IsString()
   @Matches(INSTANT, { message: INSTANT_MESSAGE })
   @IsISO8601({ strict: true, strictSeparator: true }, { message: '$property is not a real date and time' })
+  @JSONSchema({ format: 'date-time' })
   from?: string;
 
   /** Sessions created at or before this instant. */
@@ -29,5 +31,6 @@ export class SessionHistoryQueryDto extends PageQueryDto {
   @IsString()
   @Matches(INSTANT, { message: INSTANT_MESSAGE })
   @IsISO8601({ strict: true, strictSeparator: true }, { message: '$property is not a real date and time' })
+  @JSONSchema({ format: 'date-time' })
   to?: string;
 }
