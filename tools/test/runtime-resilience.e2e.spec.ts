@@ -108,15 +108,18 @@ async function stopTimed(proc: ServiceProcess): Promise<{ code: number | null; m
 
 describe('runtime resilience: the devices service against a database and a Kafka that fail', () => {
   let db: OwnFerretDb;
-  let prefix: string;
   let secret: string;
   const started: ServiceProcess[] = [];
 
   beforeAll(async () => {
     db = new OwnFerretDb(await freePort());
     await db.start();
-    prefix = `${testName('rr')}.`;
-    ({ secret } = await publishTestKey(testKafka(), prefix, { accountId: 'acc_rr', permissions: ['devices:read', 'devices:write'] }));
+  });
+
+  afterEach(() => {
+    // What the service printed, when a case failed (its log says which error was not mapped).
+    const state = expect.getState();
+    if (state.assertionCalls > 0 && started.length > 0) process.stderr.write(`--- ${state.currentTestName ?? ''}: last devices output ---\n${started[started.length - 1]?.output().slice(-6000) ?? ''}\n`);
   });
 
   afterAll(async () => {
@@ -124,8 +127,11 @@ describe('runtime resilience: the devices service against a database and a Kafka
     await db.dispose();
   });
 
+  /** Each process its own topics and consumer groups (and a key published there): cases never share a group. */
   const startDevices = async (env: Record<string, string> = {}, waitUntilReady = true): Promise<ServiceProcess> => {
-    const proc = await startServiceProcess('devices', { env: { MONGODB_URI: db.uri, KAFKA_TOPIC_PREFIX: prefix, ...env }, waitUntilReady, readyTimeoutMs: 90_000 });
+    const prefix = `${testName('rr')}.`;
+    ({ secret } = await publishTestKey(testKafka(), prefix, { accountId: 'acc_rr', permissions: ['devices:read', 'devices:write'] }));
+    const proc = await startServiceProcess('devices', { env: { MONGODB_URI: db.uri, KAFKA_TOPIC_PREFIX: prefix, ...env }, waitUntilReady, readyTimeoutMs: 120_000 });
     started.push(proc);
     return proc;
   };

@@ -43,6 +43,8 @@ export interface RuntimeLimits {
   readonly maxQueueWaitMs: number;
   /** SIGTERM/SIGINT: the app closes within this, then exits anyway (SHUTDOWN_TIMEOUT_MS, 8000). */
   readonly shutdownTimeoutMs: number;
+  /** The edge: requests forwarded to one upstream at once (UPSTREAM_MAX_IN_FLIGHT, 64); beyond, 503 `overloaded`. */
+  readonly upstreamMaxInFlight: number;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +83,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     maxQueuedRequests: intFrom(env, 'MAX_QUEUED_REQUESTS', 32, 0, 100_000, problems),
     maxQueueWaitMs: intFrom(env, 'MAX_QUEUE_WAIT_MS', 1000, 1, 60_000, problems),
     shutdownTimeoutMs: intFrom(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000, problems),
+    upstreamMaxInFlight: intFrom(env, 'UPSTREAM_MAX_IN_FLIGHT', 64, 0, 100_000, problems),
   };
   // 30 s: how long a revoked key may keep working when the key projection cannot confirm it is
   // current (healthy propagation is ~150 ms; a supervised restart takes <= 10 s). docs/consumers.md.
