@@ -54,7 +54,8 @@ export function isDatabaseUnreachableError(e: unknown, depth = 0): boolean {
   const s = shapeOf(e);
   if (!s || depth > 6) return false;
   if (typeof s.name === 'string' && UNREACHABLE_NAMES.has(s.name)) return true;
-  if (labelsOf(s).some((l) => l === 'ResetPool' || l === 'PoolRequstedRetry')) return true;
+  // The driver labels network failures (and only those, among non-server errors) this way.
+  if (labelsOf(s).some((l) => l === 'ResetPool' || l === 'PoolRequstedRetry' || l === 'RetryableWriteError')) return true;
   if (typeof s.name === 'string' && /^Mongo|^Mongoose/.test(s.name) && typeof s.message === 'string' && UNREACHABLE_MESSAGE.test(s.message)) return true;
   return isDatabaseUnreachableError(s.cause, depth + 1);
 }
