@@ -171,12 +171,12 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(bootstrap['command'])).toContain('apps/keys/src/bootstrap/bootstrap.cli.ts');
   });
 
-  it('lets the services trust X-Forwarded-For only from the edge, and the edge from nobody', () => {
-    const edgeAddress = dict(dict(service(document, 'edge')['networks'], 'services.edge.networks')['default'], 'edge network')['ipv4_address'];
-    for (const app of APPS.filter((a) => a !== 'edge')) {
-      expect(dict(service(document, app)['environment'], `services.${app}.environment`)['TRUSTED_PROXIES']).toBe(edgeAddress);
-    }
-    expect(dict(service(document, 'edge')['environment'], 'services.edge.environment')['TRUSTED_PROXIES']).toBe('');
+  it('gives every app the same required edge signing secret, and lets the edge trust no X-Forwarded-For', () => {
+    const secrets = APPS.map((app) => environmentOf(service(document, app)).get('EDGE_SIGNING_SECRET'));
+    // A required interpolation (`${VAR:?message}`): Compose refuses to start without one, never a shared default.
+    expect(secrets[0]).toMatch(/^\$\{EDGE_SIGNING_SECRET:\?.+\}$/);
+    expect(new Set(secrets).size).toBe(1);
+    expect(environmentOf(service(document, 'edge')).get('TRUSTED_PROXIES')).toBe('');
   });
 
   it.each(APPS)('builds %s from the repository Dockerfile with the APP build arg', (app) => {

@@ -11,12 +11,15 @@ const HELP = `usage: npm run replay -- <command> [options]
 commands:
   status     position, lag, last event time and size of every projection of the services
   rebuild    rebuild a service's projection from the start of its topic, swap when caught up
+             (Ctrl-C stops watching, the rebuild goes on; add --cancel-on-interrupt to cancel it)
+  cancel     cancel a service's running rebuild (before its swap; the live projection keeps serving)
   republish  republish a service's own event store to its topic from a position (idempotent)
   dead-letters  list the messages a service's projections could not parse or apply (docs/consumers.md)
 
 options:
   --service <name>     edge, keys, sessions, tickets, technicians, devices (status: default all)
-  --projection <name>  the projection to rebuild (default: keys)
+  --projection <name>  the projection to rebuild or cancel (default: keys)
+  --cancel-on-interrupt  rebuild: Ctrl-C cancels the rebuild instead of only leaving it running
   --from <position>    republish the events after this store position (default: 0, everything)
   --limit <n>          dead-letters: how many to list (default 50; 1-500 per page, the CLI follows pages)
   --key <secret>       operator key (private, with projections:operate); default $KEYWARD_OPERATOR_KEY
@@ -35,6 +38,7 @@ const { values, positionals } = parseArgs({
     service: { type: 'string' }, projection: { type: 'string', default: 'keys' }, from: { type: 'string', default: '0' },
     limit: { type: 'string', default: '50' },
     key: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+    'cancel-on-interrupt': { type: 'boolean', default: false },
   },
 });
 const command = positionals[0];
@@ -82,28 +86,59 @@ async function status() {
   for (const r of rows) {
     const position = Object.entries(r.positions).map(([p, o]) => `${p}:${o}`).join(' ');
     console.log(`${r.service.padEnd(12)} ${r.name.padEnd(12)} ${String(r.items).padStart(7)} ${String(r.lag).padStart(6)} ${String(r.applied).padStart(8)} ${String(r.duplicates).padStart(5)} ${String(r.gaps).padStart(5)}  ${position.padEnd(19)} ${r.lastEventAt ?? '-'}`);
+    const j = r.rebuild;
+    if (j) console.log(`${''.padEnd(12)} ${''.padEnd(12)} rebuild ${j.state} (${j.phase}) ${j.progress.read}/${j.progress.target} events, started ${j.startedAt}${j.error ? `: ${j.error}` : ''}`);
   }
+}
+
+function describeJob(service, name, j) {
+  const p = j.progress;
+  return `[rebuild ${service}/${name}] ${p.read}/${p.target} events (${pct(p.read, p.target)}), ${p.eventsPerSecond} events/s, lag ${p.lag}, ${j.phase}`;
 }
 
 async function rebuild() {
   const service = values.service ?? fail('rebuild needs --service', 2);
   const name = values.projection;
   const job = await call(service, 'POST', `/admin/projections/${name}/rebuild`);
-  if (!values.json) console.log(`[rebuild ${service}/${name}] job ${job.id} started; the service keeps serving from the current projection`);
+  if (!values.json) console.log(`[rebuild ${service}/${name}] job ${job.id} started (deadline ${job.deadline}); the service keeps serving from the current projection`);
+  // Ctrl-C: the rebuild runs on the service, not here; stop watching unless told to cancel it.
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+  });
   for (;;) {
     await sleep(500);
+    if (interrupted) {
+      if (!values['cancel-on-interrupt']) {
+        console.error(`[rebuild ${service}/${name}] stopped watching; the rebuild goes on. Watch it with \`npm run replay -- status --service ${service}\`, ` +
+          `cancel it with \`npm run replay -- cancel --service ${service} --projection ${name}\``);
+        process.exit(130);
+      }
+      await cancel();
+      process.exit(130);
+    }
     const j = await call(service, 'GET', `/admin/projections/${name}/rebuild`);
-    const p = j.progress;
-    if (!values.json) console.log(`[rebuild ${service}/${name}] ${p.read}/${p.target} events (${pct(p.read, p.target)}), ${p.eventsPerSecond} events/s, lag ${p.lag}`);
+    if (!values.json) console.log(describeJob(service, name, j));
     if (j.state === 'succeeded') {
       const r = j.result;
       if (values.json) return console.log(JSON.stringify(j, null, 2));
-      console.log(`[rebuild ${service}/${name}] done and swapped: ${r.applied} events applied, ${r.duplicates} duplicates, ${r.gaps} gaps, ${r.items} items, ${r.durationMs} ms; ` +
+      console.log(`[rebuild ${service}/${name}] done and swapped: ${r.applied} events applied, ${r.duplicates} duplicates, ${r.gaps} gaps, ${r.items} items, ` +
+        `swapped after ${r.swappedAfterMs ?? r.durationMs} ms, ${r.durationMs} ms in all, ${r.viewsWritten ?? 0} views written; ` +
         (r.matchedLive ? 'identical to the projection it replaced' : 'DIFFERED from the projection it replaced (the rebuilt one is now live)'));
       return;
     }
     if (j.state === 'failed') fail(`rebuild failed: ${j.error}`);
+    if (j.state === 'cancelled') fail(`rebuild cancelled: ${j.error}`);
   }
+}
+
+async function cancel() {
+  const service = values.service ?? fail('cancel needs --service', 2);
+  const name = values.projection;
+  const j = await call(service, 'DELETE', `/admin/projections/${name}/rebuild`);
+  if (values.json) return console.log(JSON.stringify(j, null, 2));
+  if (j.state === 'cancelled') return console.log(`[rebuild ${service}/${name}] cancelled in phase ${j.phase}; the live projection keeps serving, unchanged`);
+  console.log(`[rebuild ${service}/${name}] cancelling (state ${j.state}, phase ${j.phase}); check with \`npm run replay -- status --service ${service}\``);
 }
 
 async function republish() {
@@ -147,6 +182,6 @@ async function deadLetters() {
   console.log(`[dead-letters ${service}] ${letters.length} listed${cursor && letters.length >= limit ? ' (more: raise --limit)' : ''}`);
 }
 
-const commands = { status, rebuild, republish, 'dead-letters': deadLetters };
+const commands = { status, rebuild, cancel, republish, 'dead-letters': deadLetters };
 if (!commands[command]) fail(`unknown command "${command}"\n\n${HELP}`, 2);
 await commands[command]();

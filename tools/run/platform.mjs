@@ -3,6 +3,7 @@
 // Kafka and FerretDB (unless KAFKA_BROKERS and MONGODB_URI are set), then every app as its own
 // process, waits until each reports ready and prints their URLs. Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDependencies } from '../lib/dependencies.mjs';
@@ -55,6 +56,10 @@ try {
     env = infra.env;
   }
 
+  // The edge signs what it asserts to the services with a secret they share: a fresh one per run
+  // (never printed), unless the caller brings one.
+  env = { ...env, EDGE_SIGNING_SECRET: process.env.EDGE_SIGNING_SECRET ?? randomBytes(32).toString('base64url') };
+
   // The first account's admin key, before the apps start, so every projection knows it at once.
   const boot = spawnSync(process.execPath, ['-r', '@swc-node/register', 'apps/keys/src/bootstrap/bootstrap.cli.ts', '--json'], {
     cwd: REPO_ROOT, env: { ...process.env, ...env, SWC_NODE_PROJECT: 'tsconfig.base.json', LOG_LEVEL: 'error' }, encoding: 'utf8',
@@ -69,8 +74,9 @@ try {
       cwd: REPO_ROOT,
       env: {
         ...process.env, ...env, SWC_NODE_PROJECT: 'tsconfig.base.json', PORT: String(port), HOST: host, NO_COLOR: '1',
-        // The services believe X-Forwarded-For only from the edge (here: the loopback address).
-        TRUSTED_PROXIES: name === 'edge' ? (process.env.EDGE_TRUSTED_PROXIES ?? '') : (process.env.TRUSTED_PROXIES ?? '127.0.0.1'),
+        // Proxies in front of the edge (none here). The services believe a client address only
+        // under the edge's signature (EDGE_SIGNING_SECRET), never by the sender's address.
+        TRUSTED_PROXIES: name === 'edge' ? (process.env.EDGE_TRUSTED_PROXIES ?? '') : '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

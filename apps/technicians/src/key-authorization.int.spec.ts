@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { generateToken } from '@keyward/contracts';
 import type { InProcessService, ServiceProcess } from '@keyward/testing';
-import { ManualClock, runTsScript, startInProcess, startServiceProcess, testInfra, testName, testServiceConfig, waitFor } from '@keyward/testing';
+import { edgeSignedHeaders, ManualClock, runTsScript, startInProcess, startServiceProcess, testInfra, testName, testServiceConfig, waitFor } from '@keyward/testing';
 import { TechniciansModule } from './technicians.module';
 
 // Every outcome of the per-request key check (DESIGN section 2) on a service that knows the keys
@@ -65,14 +65,15 @@ describe('technicians: every authorization outcome, with keys learned only from 
   const base = new Date();
   const clock = new ManualClock(base);
   // The key-auth options come from each app's configuration, so the two apps differ only there.
-  const proxiedConfig = testServiceConfig('technicians', { KAFKA_TOPIC_PREFIX: prefix, TRUSTED_PROXIES: '127.0.0.1' });
+  const proxiedConfig = testServiceConfig('technicians', { KAFKA_TOPIC_PREFIX: prefix });
   // Its own consumer group: sharing the other app's would split the partitions between them.
   const directConfig = testServiceConfig('technicians', { KAFKA_TOPIC_PREFIX: prefix, KEY_PROJECTION_GROUP_ID: `${prefix}technicians-direct-key-projection` });
   let keys: ServiceProcess | undefined;
-  /** Trusts 127.0.0.1 as its proxy, so reads X-Forwarded-For from this spec. */
+  /** Called as the edge calls it: an X-Forwarded-For is sent under the edge's signature. */
   let proxied: InProcessService | undefined;
-  /** Trusts no proxy: the socket address is the client's, whatever X-Forwarded-For says. */
+  /** Called directly: an X-Forwarded-For is sent unsigned, so the socket address is the client's. */
   let direct: InProcessService | undefined;
+  let requests = 0;
   let main: Admin;
   let other: Admin;
 
@@ -83,6 +84,9 @@ describe('technicians: every authorization outcome, with keys learned only from 
   const guarded = (secret: string | undefined, options: { xff?: string; via?: InProcessService; headers?: Record<string, string> } = {}): Promise<Reply> =>
     request(app(options.via ?? proxied).url, 'GET', '/admin/projections', {
       ...(secret !== undefined ? bearer(secret, options.xff) : options.xff !== undefined ? { 'x-forwarded-for': options.xff } : {}),
+      ...(options.xff !== undefined && (options.via ?? proxied) === proxied
+        ? edgeSignedHeaders({ method: 'GET', target: '/admin/projections', requestId: `req-${++requests}`, clientIp: options.xff }, clock.now().getTime())
+        : {}),
       ...options.headers,
     });
   const keysApi = (method: string, path: string, body?: unknown, secret = main.secret): Promise<Reply> => {
@@ -246,16 +250,13 @@ describe('technicians: every authorization outcome, with keys learned only from 
     }
   });
 
-  it('reads the client address from X-Forwarded-For sent by the trusted proxy and matches it against an IPv6 range', async () => {
+  it('reads the client address the edge signed and matches it against an IPv6 range', async () => {
     const key = await createKey({ name: 'documentation range', allowedIps: ['2001:db8::/32'] });
     await known(key.secret);
     expect(outcome(await guarded(key.secret, { xff: '2001:db8::7' }))).toBe('200');
     expectProblem(await guarded(key.secret, { xff: '2001:db9::1' }), 403, 'ip_not_allowed');
     // Without the header the client is the socket peer, 127.0.0.1, outside the range.
     expect(outcome(await guarded(key.secret))).toBe('403 ip_not_allowed');
-    // Only the entry the trusted proxy appended counts; the client wrote what is left of it.
-    expect(outcome(await guarded(key.secret, { xff: '2001:db9::1, 2001:db8::7' }))).toBe('200');
-    expect(outcome(await guarded(key.secret, { xff: '2001:db8::7, 2001:db9::1' }))).toBe('403 ip_not_allowed');
   });
 
   it('matches an IPv4-mapped IPv6 client address against IPv4 rules, and a mapped rule against an IPv4 client', async () => {
@@ -271,13 +272,13 @@ describe('technicians: every authorization outcome, with keys learned only from 
     expect(outcome(await guarded(mappedRule.secret, { xff: '192.0.3.55' }))).toBe('403 ip_not_allowed');
   });
 
-  it('ignores X-Forwarded-For when the direct peer is not a trusted proxy, so a client cannot claim an allowed address', async () => {
+  it('ignores an X-Forwarded-For without the edge\'s signature, so a client cannot claim an allowed address', async () => {
     const key = await createKey({ name: 'one address', allowedIps: ['203.0.113.9'] });
     await known(key.secret);
     await known(key.secret, direct);
-    // Through the app that trusts this peer as its proxy, the header is believed ...
+    // Signed by the edge, the header is believed ...
     expect(outcome(await guarded(key.secret, { xff: '203.0.113.9' }))).toBe('200');
-    // ... by the app that trusts no proxy it is not: the client is the socket, 127.0.0.1.
+    // ... sent without a signature it is not: the client is the socket, 127.0.0.1.
     expectProblem(await guarded(key.secret, { xff: '203.0.113.9', via: app(direct) }), 403, 'ip_not_allowed');
     expect(outcome(await guarded(key.secret, { via: app(direct) }))).toBe('403 ip_not_allowed');
   });

@@ -24,6 +24,18 @@ export interface ServiceConfig {
   readonly keyProjectionGroupId: string;
   /** Bound on the key projection's staleness in ms, 0 = none (KEY_PROJECTION_MAX_STALENESS_MS, 30000; why: docs/consumers.md). */
   readonly keyProjectionMaxStalenessMs: number;
+  /** A projection rebuild that has not swapped and persisted by then fails, and the live one keeps serving (REBUILD_TIMEOUT_MS, 1800000). */
+  readonly rebuildTimeoutMs: number;
+  // Edge-to-service trust and the auth-failure throttle (edge-trust):
+  /** Shared by the edge and the services: the edge signs what it asserts with it (EDGE_SIGNING_SECRET, required, >= 32 chars). */
+  readonly edgeSigningSecret: string;
+  /** How old (or how far ahead) an edge signature may be, in ms (EDGE_SIGNATURE_WINDOW_MS, 30000). */
+  readonly edgeSignatureWindowMs: number;
+  /** Authentication failures allowed per client address per window (AUTH_FAILURE_LIMIT, 20; AUTH_FAILURE_WINDOW_MS, 60000). */
+  readonly authFailureLimit: number;
+  readonly authFailureWindowMs: number;
+  /** The time a client may take to send a request body, in ms, then 408 (CLIENT_BODY_TIMEOUT_MS, 10000). */
+  readonly clientBodyTimeoutMs: number;
 }
 
 /**
@@ -61,7 +73,9 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Required: KAFKA_BROKERS (comma-separated host:port), MONGODB_URI.
  * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
- * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS.
+ * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
+ * EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
+ * CLIENT_BODY_TIMEOUT_MS.
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
   const problems: string[] = [];
@@ -90,6 +104,17 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   const maxStaleness = intFrom(env, 'KEY_PROJECTION_MAX_STALENESS_MS', 30_000, 0, 24 * 60 * 60 * 1000, problems);
   const topicPrefix = env['KAFKA_TOPIC_PREFIX'] ?? '';
   if (!/^[A-Za-z0-9._-]{0,100}$/.test(topicPrefix)) problems.push(`KAFKA_TOPIC_PREFIX "${topicPrefix}" may hold only letters, digits, '.', '_' and '-'`);
+  // Rebuilds (docs/rebuilds.md): long enough for a full rebuild of millions of events on a small box.
+  const rebuildTimeoutMs = intFrom(env, 'REBUILD_TIMEOUT_MS', 30 * 60 * 1000, 1000, 24 * 60 * 60 * 1000, problems);
+  // Edge-to-service trust and the auth-failure throttle (edge-trust).
+  const edgeSigningSecret = env['EDGE_SIGNING_SECRET'] ?? '';
+  if (edgeSigningSecret.length < 32) {
+    problems.push('EDGE_SIGNING_SECRET is required: at least 32 characters, the same for the edge and every service (for example `openssl rand -base64 32`)');
+  }
+  const edgeSignatureWindowMs = intFrom(env, 'EDGE_SIGNATURE_WINDOW_MS', 30_000, 1_000, 10 * 60 * 1000, problems);
+  const authFailureLimit = intFrom(env, 'AUTH_FAILURE_LIMIT', 20, 1, 1_000_000, problems);
+  const authFailureWindowMs = intFrom(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1, 24 * 60 * 60 * 1000, problems);
+  const clientBodyTimeoutMs = intFrom(env, 'CLIENT_BODY_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -106,6 +131,12 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     trustedProxies: env['TRUSTED_PROXIES'] ?? '',
     keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
     keyProjectionMaxStalenessMs: maxStaleness,
+    rebuildTimeoutMs,
+    edgeSigningSecret,
+    edgeSignatureWindowMs,
+    authFailureLimit,
+    authFailureWindowMs,
+    clientBodyTimeoutMs,
   });
 }
 

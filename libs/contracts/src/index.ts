@@ -10,6 +10,8 @@ export * from './sessions/session-events';
 export * from './technicians/technician-events';
 export * from './tickets/ticket-events';
 export * from './catalog/routes';
+export * from './catalog/canonical-path';
+export * from './catalog/route-table';
 export * from './events/schema';
 export * from './events/event-registry';
 export * from './events/topic-registries';

@@ -28,7 +28,7 @@ export class AggregateViewsProjection<S, C, E extends EventEnvelope, V extends V
     };
   }
 
-  async rebuild(onProgress: (p: RebuildProgress) => void): Promise<RebuildResult> {
+  async rebuild(onProgress: (p: RebuildProgress) => void, signal?: AbortSignal): Promise<RebuildResult> {
     const started = Date.now();
     const target = await this.store.lastPosition();
     const states = new Map<string, { state: S; version: number }>();
@@ -36,6 +36,8 @@ export class AggregateViewsProjection<S, C, E extends EventEnvelope, V extends V
     let position = 0;
     let gaps = 0;
     for (;;) {
+      // A cancel, the deadline or shutdown stops it before anything is replaced.
+      signal?.throwIfAborted();
       const batch = await this.store.readAll(position, 1000);
       if (batch.length === 0) break;
       for (const e of batch) {
@@ -49,6 +51,7 @@ export class AggregateViewsProjection<S, C, E extends EventEnvelope, V extends V
     }
     const rebuilt = [...states].map(([id, s]) => this.toView(id, s.state)).filter((v): v is V => v !== undefined);
     const live = new Map((await this.views.all()).map((v) => [v.id, JSON.stringify(sortKeys(v))]));
+    signal?.throwIfAborted();
     const matchedLive = live.size === rebuilt.length && rebuilt.every((v) => live.get(v.id) === JSON.stringify(sortKeys(v)));
     await this.views.replaceAll(rebuilt);
     return { applied: read, duplicates: 0, gaps, items: rebuilt.length, durationMs: Date.now() - started, matchedLive };

@@ -1,5 +1,6 @@
 import type { Collection, Connection } from 'mongoose';
 import { decodeCursor, encodeCursor } from '@keyward/service-runtime';
+import { FERRETDB_SAFE_WRITE_BATCH } from '@keyward/projections';
 import { withTransientRetry } from './transient-retry';
 
 /** What every read-model document carries: its aggregate, account and the version it reflects. */
@@ -72,8 +73,9 @@ export class MongoViewStore<V extends ViewBase> {
 
   /** Replaces the whole read model (after a rebuild): upsert every view, then drop the rest. */
   async replaceAll(views: readonly V[]): Promise<void> {
-    for (let i = 0; i < views.length; i += 500) {
-      const ops = views.slice(i, i + 500).map((v) => ({ replaceOne: { filter: { _id: v.id }, replacement: toDoc(v), upsert: true } }));
+    // Small writes: FerretDB hangs on a bulk write of more than 100 updates of existing documents.
+    for (let i = 0; i < views.length; i += FERRETDB_SAFE_WRITE_BATCH) {
+      const ops = views.slice(i, i + FERRETDB_SAFE_WRITE_BATCH).map((v) => ({ replaceOne: { filter: { _id: v.id }, replacement: toDoc(v), upsert: true } }));
       // Replacing by id is idempotent, so a busy refusal mid-batch is simply repeated.
       await withTransientRetry(() => this.collection.bulkWrite(ops, { ordered: false }));
     }

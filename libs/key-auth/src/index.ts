@@ -7,6 +7,10 @@ export type {
   AuthorizedKey,
 } from './authorize/auth-outcome';
 export { authorize } from './authorize/authorize';
+export { AuthFailureThrottle } from './authorize/auth-failure-throttle';
+export { TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail } from './authorize/auth-failures';
+export type { EdgeAssertion } from './http/edge-signature';
+export { EDGE_SIGNATURE_HEADER, EDGE_TIMESTAMP_HEADER, EdgeSigner, signedClientIp } from './http/edge-signature';
 export { clientIp, parseTrustedProxies } from './http/client-ip';
 export type { RequestHeaders } from './http/extract-token';
 export { extractToken } from './http/extract-token';

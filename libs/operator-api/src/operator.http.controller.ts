@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ModuleRef } from '@nestjs/core';
 import type { Producer } from 'kafkajs';
 import type { ServiceConfig } from '@keyward/config';
@@ -62,6 +63,28 @@ export class OperatorController {
     const job = this.registry.job(name);
     if (!job) throw new ProblemError(404, 'no_rebuild', 'No rebuild', `projection ${name} has not been rebuilt since the service started`);
     return job;
+  }
+
+  /**
+   * Cancels a running rebuild before its swap: the live projection keeps serving, unchanged. 200
+   * with the job once it has stopped (state `cancelled`), 202 while it is still stopping.
+   */
+  @Delete('projections/:name/rebuild')
+  @RequirePermission('projections:operate')
+  async cancelRebuild(@Param('name') name: string, @Res({ passthrough: true }) res: Response): Promise<RebuildJobStatus> {
+    this.assertProjection(name);
+    const r = await this.registry.cancelRebuild(name);
+    switch (r.outcome) {
+      case 'cancelled':
+        return r.job;
+      case 'stopping':
+        res.status(202);
+        return r.job;
+      case 'already_swapped':
+        throw new ProblemError(409, 'rebuild_swapped', 'Rebuild already swapped', `the rebuilt ${name} projection is already serving; persisting its views finishes on its own (job ${r.job.id})`, { job: r.job });
+      case 'not_running':
+        throw new ProblemError(409, 'no_rebuild_running', 'No rebuild running', `projection ${name} has no rebuild running`, { job: r.job });
+    }
   }
 
   /** Republishes this service's own event store to its topic from a position; poll the GET for progress. */

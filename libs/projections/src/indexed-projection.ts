@@ -6,8 +6,9 @@ import type { ConsumerState } from './consumer-faults';
 import { errorText, restartDelayMs } from './consumer-faults';
 import type { DeadLetter } from './dead-letters';
 import { DeadLetters } from './dead-letters';
-import type { ProjectionStatus, RebuildableProjection, RebuildProgress, RebuildResult } from './projection';
-import { rebuildIndexedProjection } from './projection-rebuild';
+import type { ProjectionStatus, RebuildableProjection, RebuildPhase, RebuildProgress, RebuildResult } from './projection';
+import { rebuildIndexedProjection, writeViewsById } from './projection-rebuild';
+import { FERRETDB_SAFE_WRITE_BATCH } from './view-writes';
 
 /** An in-memory projection state that applies each aggregate's events once, by version. */
 export interface ProjectionIndex<V extends { readonly id: string }> {
@@ -71,8 +72,10 @@ const CONSUMER_CONFIG = {
 
 /** Silence after which a running consumer is reported not ready: it fetches every ~0.5 s when healthy. */
 const FETCH_SILENCE_NOT_READY_MS = 10_000;
-/** Views written per bulk write (with a heartbeat between writes). */
+/** Messages applied between heartbeats (views are written FERRETDB_SAFE_WRITE_BATCH per bulk write, see view-writes.ts). */
 const PERSIST_CHUNK = 500;
+/** Views a rebuild hands to the live persist at a time (see rebuild()). */
+const REBUILD_PERSIST_SLICE = 1000;
 /** A consumer that ran this long before failing restarts with the shortest delay again. */
 const HEALTHY_RUN_MS = 30_000;
 
@@ -97,6 +100,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private readonly deadLetters: DeadLetters;
   private consumer: Consumer | undefined;
   private readonly positions = new Map<number, bigint>();
+  /** Offset after the last message applied to the index, per partition (ahead of `positions` while a batch persists). */
+  private readonly appliedThrough = new Map<number, bigint>();
   private readonly startupEnd = new Map<number, bigint>();
   /** Highest offsets seen per partition (for the lag when the broker cannot be asked). */
   private readonly highWatermarks = new Map<number, bigint>();
@@ -110,6 +115,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private readonly listeners = new Set<(view: V) => void>();
   /** Ids whose view changed since the last successful persist. */
   private readonly dirty = new Set<string>();
+  /** The flush in progress (flushes run one at a time). */
+  private flushing: Promise<unknown> = Promise.resolve();
   private readonly pendingLetters = new Map<string, DeadLetter>();
   private deadLetterCount = 0;
   private state: ConsumerState = 'stopped';
@@ -237,18 +244,22 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   }
 
   /** See projection-rebuild.ts: rebuilt into a new index while this one serves, then swapped. */
-  async rebuild(onProgress: (p: RebuildProgress) => void): Promise<RebuildResult> {
+  async rebuild(onProgress: (p: RebuildProgress) => void, signal: AbortSignal, onPhase?: (phase: RebuildPhase) => void): Promise<RebuildResult> {
     return rebuildIndexedProjection<V, I>({
       kafka: this.kafka,
       topic: this.options.topic,
       createIndex: this.options.createIndex,
       // The rebuild skips what the live consumer dead-letters.
-      parse: (value) => {
+      readEvent: (value) => {
         const parsed = this.options.parse(value);
         return parsed.ok ? parsed.event : undefined;
       },
-      views: this.views,
       live: () => this.current,
+      appliedPositions: () => {
+        const at = new Map(this.positions);
+        for (const [p, o] of this.appliedThrough) if (o > (at.get(p) ?? 0n)) at.set(p, o);
+        return at;
+      },
       swapIndex: (fresh) => {
         this.current = fresh;
       },
@@ -256,7 +267,19 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
         this.counts = counts;
         this.lastEventAt = lastEventAt;
       },
-    }, onProgress);
+      // Through the live consumer's own persist (serialized with its batches, read from the index
+      // at write time), a slice at a time so its batches get their turn in between.
+      persistViews: async (ids, gone, persistSignal) => {
+        let written = 0;
+        for (let i = 0; i < ids.length; i += REBUILD_PERSIST_SLICE) {
+          persistSignal.throwIfAborted();
+          for (const id of ids.slice(i, i + REBUILD_PERSIST_SLICE)) this.dirty.add(id);
+          written += (await this.flush(async () => undefined)).length;
+        }
+        const { deleted } = await writeViewsById(this.views, this.current, [], gone, persistSignal);
+        return { written, deleted };
+      },
+    }, onProgress, signal, onPhase);
   }
 
   private async loadPersisted(): Promise<void> {
@@ -388,6 +411,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       // A rebalance took the partition or a seek moved it: what is applied stays dirty, and the rest is re-read.
       if (!isRunning() || isStale()) return;
       this.consume(batch.topic, batch.partition, message);
+      // What a rebuild compares its read position with before it swaps (see projection-rebuild.ts).
+      this.appliedThrough.set(batch.partition, BigInt(message.offset) + 1n);
       if (++handled % PERSIST_CHUNK === 0) await heartbeat();
     }
     const last = batch.messages[batch.messages.length - 1];
@@ -446,24 +471,40 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.pendingLetters.set(letter.id, letter);
   }
 
-  /** Writes every dirty view and pending dead letter; they stay pending if a write fails. */
-  private async flush(heartbeat: () => Promise<void>): Promise<V[]> {
+  /**
+   * Writes every dirty view and pending dead letter; they stay pending if a write fails. One flush
+   * at a time (a rebuild's persist goes through here too), and an id is taken out of `dirty` before
+   * its write, so an apply during the write marks it again rather than being lost.
+   */
+  private flush(heartbeat: () => Promise<void>): Promise<V[]> {
+    const run = this.flushing.then(() => this.flushNow(heartbeat));
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(heartbeat: () => Promise<void>): Promise<V[]> {
     const ids = [...this.dirty];
     const written: V[] = [];
-    for (let i = 0; i < ids.length; i += PERSIST_CHUNK) {
+    for (let i = 0; i < ids.length; i += FERRETDB_SAFE_WRITE_BATCH) {
+      const slice = ids.slice(i, i + FERRETDB_SAFE_WRITE_BATCH);
       const chunk: V[] = [];
-      for (const id of ids.slice(i, i + PERSIST_CHUNK)) {
+      for (const id of slice) {
         const view = this.current.get(id);
         if (view) chunk.push(view);
+        this.dirty.delete(id);
       }
       if (chunk.length > 0) {
-        await this.views.bulkWrite(chunk.map((v) => ({
-          replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
-        })), { ordered: false });
+        try {
+          await this.views.bulkWrite(chunk.map((v) => ({
+            replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
+          })), { ordered: false });
+        } catch (e) {
+          for (const id of slice) this.dirty.add(id);
+          throw e;
+        }
       }
-      for (const id of ids.slice(i, i + PERSIST_CHUNK)) this.dirty.delete(id);
       written.push(...chunk);
-      if (i + PERSIST_CHUNK < ids.length) await heartbeat();
+      if (i + FERRETDB_SAFE_WRITE_BATCH < ids.length && (i / FERRETDB_SAFE_WRITE_BATCH) % 10 === 9) await heartbeat();
     }
     const letters = [...this.pendingLetters.values()];
     if (letters.length > 0) {

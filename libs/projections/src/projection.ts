@@ -38,13 +38,41 @@ export interface RebuildResult {
   readonly durationMs: number;
   /** The rebuilt state was identical to the live one it replaced. */
   readonly matchedLive: boolean;
+  /** From the start to the moment the rebuilt state was swapped in (serving). */
+  readonly swappedAfterMs?: number;
+  /** Views written (and deleted) after the swap so the database matches the rebuilt state. */
+  readonly viewsWritten?: number;
+  readonly viewsDeleted?: number;
+}
+
+/**
+ * Where a rebuild is: `reading` the topic from its start into a new state; `comparing` it with the
+ * live one; `swapping` (waiting until the new state has read at least what the live one applied,
+ * then swapping in one step); `persisting` the views that differ; `done`. Until the swap the live
+ * state serves and a cancel, timeout or failure leaves it serving; after it the rebuilt one serves.
+ */
+export type RebuildPhase = 'reading' | 'comparing' | 'swapping' | 'persisting' | 'done';
+
+export type RebuildState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Why a running rebuild was stopped (the reason of the AbortSignal the registry gives it). */
+export class RebuildStopped extends Error {
+  constructor(readonly why: 'cancelled' | 'timeout' | 'shutdown', message: string) {
+    super(message);
+    this.name = 'RebuildStopped';
+  }
 }
 
 export interface RebuildJobStatus {
   readonly id: string;
   readonly projection: string;
-  readonly state: 'running' | 'succeeded' | 'failed';
+  readonly state: RebuildState;
+  readonly phase: RebuildPhase;
+  /** The swap happened: the rebuilt state serves (a later failure concerns only persisting its views). */
+  readonly swapped: boolean;
   readonly startedAt: string;
+  /** The job fails when it has not finished by then (REBUILD_TIMEOUT_MS). */
+  readonly deadline: string;
   readonly finishedAt: string | null;
   readonly progress: RebuildProgress;
   readonly result: RebuildResult | null;
@@ -58,5 +86,9 @@ export interface RebuildJobStatus {
 export interface RebuildableProjection {
   readonly name: string;
   status(): Promise<Omit<ProjectionStatus, 'rebuild'>>;
-  rebuild(onProgress: (p: RebuildProgress) => void): Promise<RebuildResult>;
+  /**
+   * Rebuilds and swaps. `signal` aborts it (with a RebuildStopped reason): before the swap the live
+   * state stays as it was; the promise rejects once the rebuild has stopped.
+   */
+  rebuild(onProgress: (p: RebuildProgress) => void, signal: AbortSignal, onPhase?: (phase: RebuildPhase) => void): Promise<RebuildResult>;
 }

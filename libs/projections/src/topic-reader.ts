@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 
 export interface TopicReadProgress {
@@ -7,10 +8,24 @@ export interface TopicReadProgress {
   readonly eventsPerSecond: number;
 }
 
+export interface TopicReaderOptions {
+  /** Stops the read: readToEnd/extendTo reject with the signal's reason, and no more messages are handed over. */
+  readonly signal?: AbortSignal;
+  /** Messages handed to `handle` at a time; the event loop gets a turn between slices. */
+  readonly sliceSize?: number;
+}
+
+/** Messages per slice: a slice is parsed and applied in a few milliseconds, so HTTP requests wait no longer. */
+const DEFAULT_SLICE = 500;
+/** How often the end condition is re-checked when no batch arrives (a partition at its end sends none). */
+const RECHECK_MS = 200;
+
 /**
  * Reads a whole topic from its start with a throw-away consumer group (nothing committed), up
- * to a target (the end offsets when asked), handing each batch to `handle`. `extendTo` moves the
- * target to the topic's current end, for the final catch-up before a swap.
+ * to a target (the end offsets when asked), handing each slice of a batch to `handle`. The
+ * consumer keeps reading after a target is reached; `extendTo` moves the target to the topic's
+ * current end. Positions count every offset the broker reports as fetched (control records and
+ * filtered messages included), so a partition whose last record is not a message still ends.
  */
 export class TopicReader {
   private consumer: Consumer | undefined;
@@ -21,13 +36,20 @@ export class TopicReader {
   private readonly startedAt = Date.now();
   private waiters: (() => void)[] = [];
   private failure: unknown;
+  private closed = false;
+  private readonly sliceSize: number;
 
   constructor(
     private readonly kafka: Kafka,
     private readonly topic: string,
     private readonly handle: (partition: number, messages: readonly KafkaMessage[]) => Promise<void> | void,
-  ) {}
+    private readonly options: TopicReaderOptions = {},
+  ) {
+    this.sliceSize = options.sliceSize ?? DEFAULT_SLICE;
+    options.signal?.addEventListener('abort', () => this.wake(), { once: true });
+  }
 
+  /** The next offset to read, per partition. */
   positions(): Map<number, bigint> {
     return new Map(this.next);
   }
@@ -41,30 +63,9 @@ export class TopicReader {
 
   /** Starts reading and resolves when every partition has reached the end offsets of now. */
   async readToEnd(): Promise<void> {
+    this.throwIfStopped();
     await this.extendTarget();
-    if (!this.consumer) {
-      const consumer = this.kafka.consumer({ groupId: `replay-${randomUUID()}`, maxWaitTimeInMs: 200, maxBytes: 10 * 1024 * 1024 });
-      this.consumer = consumer;
-      await consumer.connect();
-      await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch, heartbeat }) => {
-          try {
-            await this.handle(batch.partition, batch.messages);
-          } catch (e) {
-            this.failure = e;
-            this.wake();
-            throw e;
-          }
-          this.read += batch.messages.length;
-          const last = batch.messages[batch.messages.length - 1];
-          if (last) this.next.set(batch.partition, BigInt(last.offset) + 1n);
-          await heartbeat();
-          this.wake();
-        },
-      });
-    }
+    if (!this.consumer) await this.startConsumer();
     await this.untilDone();
   }
 
@@ -73,9 +74,76 @@ export class TopicReader {
     await this.readToEnd();
   }
 
+  /**
+   * Resolves once `condition` holds, checked right after each slice is handled and every
+   * RECHECK_MS: the caller acts in the same synchronous step, before another slice arrives.
+   */
+  async until(condition: () => boolean): Promise<void> {
+    for (;;) {
+      this.throwIfStopped();
+      if (condition()) return;
+      await this.nextWake();
+    }
+  }
+
   async close(): Promise<void> {
-    await this.consumer?.disconnect().catch(() => undefined);
+    this.closed = true;
+    const consumer = this.consumer;
     this.consumer = undefined;
+    this.wake();
+    await consumer?.disconnect().catch(() => undefined);
+  }
+
+  private async startConsumer(): Promise<void> {
+    // Small fetches: decoding one is a short task for the event loop that also serves requests.
+    const consumer = this.kafka.consumer({
+      groupId: `replay-${randomUUID()}`, maxWaitTimeInMs: 200, maxBytes: 2 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts itself after a retriable error; anything else ends the read.
+      if (!payload.restart) {
+        this.failure = payload.error;
+        this.wake();
+      }
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        const messages = batch.messages;
+        for (let i = 0; i < messages.length; i += this.sliceSize) {
+          if (this.stopped() || !isRunning() || isStale()) return;
+          const slice = messages.slice(i, i + this.sliceSize);
+          try {
+            await this.handle(batch.partition, slice);
+          } catch (e) {
+            this.failure = e;
+            this.wake();
+            return;
+          }
+          this.read += slice.length;
+          const last = slice[slice.length - 1];
+          if (last) {
+            // Resolved in memory only (nothing is committed): the next fetch starts after it.
+            resolveOffset(last.offset);
+            this.advance(batch.partition, BigInt(last.offset) + 1n);
+          }
+          this.wake();
+          await heartbeat();
+          await yieldToEventLoop();
+        }
+        // Offsets past the last message (control records, filtered or compacted ones) are read too.
+        this.advance(batch.partition, BigInt(batch.lastOffset()) + 1n);
+        this.wake();
+      },
+    });
+  }
+
+  private advance(partition: number, next: bigint): void {
+    if (next > (this.next.get(partition) ?? 0n)) this.next.set(partition, next);
   }
 
   private async extendTarget(): Promise<void> {
@@ -88,7 +156,7 @@ export class TopicReader {
         if (!this.next.has(p.partition)) this.next.set(p.partition, BigInt(p.low));
       }
     } finally {
-      await admin.disconnect();
+      await admin.disconnect().catch(() => undefined);
     }
   }
 
@@ -97,20 +165,30 @@ export class TopicReader {
     return true;
   }
 
+  private stopped(): boolean {
+    return this.closed || this.options.signal?.aborted === true;
+  }
+
+  private throwIfStopped(): void {
+    this.options.signal?.throwIfAborted();
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new Error(`the reader of ${this.topic} is closed`);
+  }
+
   private wake(): void {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
   }
 
+  private nextWake(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      setTimeout(resolve, RECHECK_MS).unref();
+    });
+  }
+
   private async untilDone(): Promise<void> {
-    while (!this.done()) {
-      if (this.failure) throw this.failure;
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        // Also re-check periodically: a partition can be at its end with no batch to report.
-        setTimeout(resolve, 500).unref();
-      });
-    }
+    await this.until(() => this.done());
   }
 }

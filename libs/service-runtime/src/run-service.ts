@@ -3,6 +3,7 @@ import type { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/co
 import { Logger } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import type { ServiceConfig } from '@keyward/config';
 import { ConfigError, loadServiceConfig } from '@keyward/config';
 import { isServiceName } from '@keyward/contracts';
@@ -10,7 +11,9 @@ import { createValidationPipe, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemF
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { refuseNonCanonicalPaths, strictExpress } from './http/canonical-path';
 import { useJsonBodies } from './http/json-body';
+import { hostUrls, listenOnHosts } from './http/listen-hosts';
 import { countRequests } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics';
 import { ConcurrencyLimitInterceptor } from './overload/concurrency-limit.interceptor';
@@ -52,6 +55,7 @@ export interface HttpOptions {
 /** Applies what every service's HTTP layer has: body limit, validation, problem+json errors, GET /openapi.json. */
 export function configureHttp(app: NestExpressApplication, config: ServiceConfig, options: HttpOptions = {}): void {
   countRequests(app, app.get(Metrics));
+  refuseNonCanonicalPaths(app);
   serveOpenApi(app, config.service);
   if (options.jsonBody !== false) useJsonBodies(app, config.bodyLimitBytes);
   answerClientErrorsAsProblems(app.getHttpServer() as Server);
@@ -74,7 +78,7 @@ export async function createServiceApp(rootModule: RootModule, options: HttpOpti
   const levels = LEVELS[(process.env['LOG_LEVEL'] as ServiceConfig['logLevel']) ?? 'info'] ?? LEVELS.info;
   // Not buffered: while the app waits for its database or Kafka at start, its log says so.
   Logger.overrideLogger(levels);
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, { bodyParser: false, logger: levels });
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, new ExpressAdapter(strictExpress()), { bodyParser: false, logger: levels });
   configureHttp(app, app.get<ServiceConfig>(SERVICE_CONFIG), options);
   return app;
 }
@@ -100,7 +104,8 @@ function startupListener(name: string, config: ServiceConfig): Promise<Server> {
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve(server));
+    // The first host of HOST is enough to say "not yet"; the app listens on all of them.
+    server.listen(config.port, config.host.split(',')[0]?.trim() || '127.0.0.1', () => resolve(server));
   });
 }
 
@@ -165,8 +170,8 @@ export async function runService(name: string, rootModuleFactory: () => RootModu
     // every client treats like "not started yet".
     if (starting) await closeServer(starting);
     starting = undefined;
-    await app.listen(appConfig.port, appConfig.host);
-    logger.log(`${name} listening on http://${appConfig.host}:${appConfig.port}`);
+    await listenOnHosts(app, appConfig.host, appConfig.port, answerClientErrorsAsProblems);
+    logger.log(`${name} listening on ${hostUrls(appConfig.host, appConfig.port).join(', ')}`);
     return app;
   } catch (e) {
     if (stopping) return new Promise<never>(() => undefined);

@@ -7,4 +7,5 @@ export * from './test-keys';
 export * from './platform';
 export * from './service-test-app';
 export * from './operator-admin';
+export * from './edge-signing';
 export * from './whole-platform';

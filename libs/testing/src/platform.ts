@@ -2,6 +2,7 @@ import mongoose from 'mongoose';
 import type { ServiceName } from '@keyward/contracts';
 import type { ServiceProcess } from './service-process';
 import { runTsScript, startServiceProcess } from './service-process';
+import { TEST_AUTH_FAILURE_LIMIT, TEST_EDGE_SIGNING_SECRET } from './edge-signing';
 import { assertTestDatabase, testInfra, testName } from './test-infra';
 import { waitFor } from './wait-for';
 
@@ -193,6 +194,8 @@ export class Platform {
       MONGODB_URI: testInfra().mongodbUri,
       MONGODB_DATABASE: this.database(service),
       KAFKA_TOPIC_PREFIX: this.prefix,
+      EDGE_SIGNING_SECRET: TEST_EDGE_SIGNING_SECRET,
+      AUTH_FAILURE_LIMIT: TEST_AUTH_FAILURE_LIMIT,
       ...extra,
     };
   }

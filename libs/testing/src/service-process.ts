@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import type { ServiceName } from '@keyward/contracts';
+import { TEST_AUTH_FAILURE_LIMIT, TEST_EDGE_SIGNING_SECRET } from './edge-signing';
 import { testInfra, testName } from './test-infra';
 import { waitFor } from './wait-for';
 
@@ -51,6 +52,9 @@ export async function startServiceProcess(
       PORT: String(port),
       HOST: '127.0.0.1',
       NO_COLOR: '1',
+      EDGE_SIGNING_SECRET: TEST_EDGE_SIGNING_SECRET,
+      // Specs poll with unknown keys while a key propagates; a spec of the throttle sets its own limit.
+      AUTH_FAILURE_LIMIT: TEST_AUTH_FAILURE_LIMIT,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -96,7 +100,7 @@ export async function runTsScript(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', script, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, SWC_NODE_PROJECT: 'tsconfig.base.json', NO_COLOR: '1', ...env },
+    env: { ...process.env, SWC_NODE_PROJECT: 'tsconfig.base.json', NO_COLOR: '1', EDGE_SIGNING_SECRET: TEST_EDGE_SIGNING_SECRET, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

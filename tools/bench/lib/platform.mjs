@@ -113,6 +113,7 @@ export class Platform {
     this.env = env;
     this.log = log;
     this.prefix = `${benchName('platform')}.`;
+    this.signingSecret = randomBytes(32).toString('base64url');
     this.databases = new Map();
     this.ports = new Map();
     this.running = new Map();
@@ -135,7 +136,11 @@ export class Platform {
       KAFKA_TOPIC_PREFIX: this.prefix,
       PORT: String(this.ports.get(service) ?? 0),
       LOG_LEVEL: 'warn',
-      TRUSTED_PROXIES: service === 'edge' ? '' : '127.0.0.1',
+      TRUSTED_PROXIES: '',
+      // The edge signs its assertions to the services with it (one per bench platform).
+      EDGE_SIGNING_SECRET: this.signingSecret,
+      // The benchmarks poll with keys still propagating (401 unknown_key); no throttle in the way.
+      AUTH_FAILURE_LIMIT: '1000000',
       ...extra,
     };
     if (service === 'edge') for (const s of SERVICES) if (s !== 'edge' && this.ports.has(s)) env[`${s.toUpperCase()}_URL`] = this.url(s);

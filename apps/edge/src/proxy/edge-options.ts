@@ -1,15 +1,15 @@
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICES } from '@keyward/contracts';
 
-/** How the edge reaches the services and protects them; from the environment. */
+/** How the edge reaches the services; from the environment. */
 export interface EdgeOptions {
   /** Base URL of each service (KEYS_URL, SESSIONS_URL, ...), so each team deploys its own. */
   readonly upstreams: Readonly<Record<Exclude<ServiceName, 'edge'>, URL>>;
-  /** A service that has not answered within this long gets 504 (UPSTREAM_TIMEOUT_MS, 10000). */
+  /**
+   * A service that has not answered within this long after the request was sent gets 504; also
+   * the longest pause allowed inside its answer's body (UPSTREAM_TIMEOUT_MS, 10000).
+   */
   readonly upstreamTimeoutMs: number;
-  /** Authentication failures allowed per client address per window (AUTH_FAILURE_LIMIT, 20). */
-  readonly authFailureLimit: number;
-  readonly authFailureWindowMs: number;
 }
 
 export const EDGE_OPTIONS = Symbol('EdgeOptions');
@@ -33,7 +33,5 @@ export function edgeOptionsFromEnv(env: Readonly<Record<string, string | undefin
   return {
     upstreams: { keys: upstream('keys'), sessions: upstream('sessions'), tickets: upstream('tickets'), technicians: upstream('technicians'), devices: upstream('devices') },
     upstreamTimeoutMs: int('UPSTREAM_TIMEOUT_MS', 10_000),
-    authFailureLimit: int('AUTH_FAILURE_LIMIT', 20),
-    authFailureWindowMs: int('AUTH_FAILURE_WINDOW_MS', 60_000),
   };
 }

@@ -1,36 +1,59 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { NestMiddleware } from '@nestjs/common';
+import { Readable } from 'node:stream';
+import type { NestMiddleware, OnModuleDestroy } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'undici';
 import type { ServiceConfig } from '@keyward/config';
 import type { ServiceName } from '@keyward/contracts';
+import { isCanonicalPath, pathOf, RouteTable } from '@keyward/contracts';
 import type { IpAllowList } from '@keyward/ip-match';
 import type { KeyAuthOptions } from '@keyward/key-auth';
-import { authorize, clientIp, extractToken, KEY_AUTH_OPTIONS, KeyProjection, parseTrustedProxies } from '@keyward/key-auth';
+import {
+  AuthFailureThrottle, authorize, clientIp, EDGE_SIGNATURE_HEADER, EDGE_TIMESTAMP_HEADER, EdgeSigner, extractToken,
+  KEY_AUTH_OPTIONS, KeyProjection, parseTrustedProxies, TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail,
+} from '@keyward/key-auth';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, Metrics, SERVICE_CONFIG } from '@keyward/service-runtime';
-import { RouteTable } from '../routing/route-table';
-import { AuthFailureThrottle } from '../throttle/auth-failure-throttle';
 import type { EdgeOptions } from './edge-options';
 import { EDGE_OPTIONS } from './edge-options';
 import { ProblemError, sendProblem } from './problem-response';
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) and what the edge sets itself. */
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'x-forwarded-for', 'x-request-id', 'x-forwarded-proto', 'x-forwarded-host']);
-const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden' };
+type Upstream = Exclude<ServiceName, 'edge'>;
 
 /**
- * The edge's front door for /v1: request id, route, key check (the same guard logic as every
- * service, from the in-memory projection), failure throttling, then a streamed forward to the
- * owning service over pooled keep-alive connections, with bounded time and body size.
+ * Request headers not passed on: hop-by-hop ones (RFC 9110 7.6.1), the framing (undici frames the
+ * forwarded request itself, from the body the edge read), `expect` (answered here), and what the
+ * edge asserts itself (a client's own copy must never reach a service).
+ */
+const NOT_FORWARDED = new Set([
+  'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'expect', 'content-length', 'host', 'x-forwarded-for', 'x-request-id', 'x-forwarded-proto', 'x-forwarded-host', EDGE_SIGNATURE_HEADER, EDGE_TIMESTAMP_HEADER,
+]);
+/** Answer headers not passed back: hop-by-hop ones; Node frames the edge's answer itself. */
+const NOT_RETURNED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+/** Methods whose requests have no body here: one sent anyway is refused, never passed on. */
+const NO_BODY = new Set(['GET', 'HEAD', 'DELETE']);
+const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden' };
+
+/** Why the edge stopped a forward itself (the upstream error that follows is then not the answer). */
+class Stopped extends Error {}
+
+/**
+ * The edge's front door for /v1: request id, canonical path and route, key check (the same guard
+ * logic as every service, from the in-memory projection), failure throttling, then a streamed
+ * forward to the owning service. The forwarding is undici's (Node's maintained HTTP client): it
+ * owns framing, the keep-alive pool, timeouts and back-pressure, so only the request the edge
+ * parsed and authorized, re-framed, ever reaches a service. What the edge asserts (client address,
+ * request id, method, target, time) is signed for the service (EdgeSigner).
  */
 @Injectable()
-export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
+export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, ServerResponse>, OnModuleDestroy {
   private readonly routes = new RouteTable();
-  private readonly agents = new Map<ServiceName, http.Agent>();
+  private readonly pools = new Map<Upstream, Pool>();
   private readonly trustedProxies: IpAllowList;
   private readonly throttle: AuthFailureThrottle;
+  private readonly signer: EdgeSigner;
 
   constructor(
     private readonly projection: KeyProjection,
@@ -41,7 +64,12 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     private readonly metrics: Metrics,
   ) {
     this.trustedProxies = parseTrustedProxies(keyAuth.trustedProxies);
-    this.throttle = new AuthFailureThrottle(options.authFailureLimit, options.authFailureWindowMs);
+    this.throttle = new AuthFailureThrottle(keyAuth.authFailureLimit, keyAuth.authFailureWindowMs);
+    this.signer = new EdgeSigner(keyAuth.edgeSigningSecret, keyAuth.edgeSignatureWindowMs);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
   }
 
   use(req: IncomingMessage, res: ServerResponse): void {
@@ -49,16 +77,23 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     // The id given by the shared request middleware (the caller's X-Request-Id when well-formed).
     const requestId = typeof locals['requestId'] === 'string' ? locals['requestId'] : randomUUID();
     const url = req.url ?? '/';
-    const pathname = url.split('?', 1)[0] ?? '/';
+    const pathname = pathOf(url);
+    const method = req.method ?? 'GET';
 
-    const { route, allowed } = this.routes.match(req.method ?? 'GET', pathname);
+    // The services apply the same rule (libs/service-runtime), so both sides agree on the route.
+    const { route, allowed } = isCanonicalPath(pathname) ? this.routes.match(method, pathname) : { route: undefined, allowed: [] };
     // For the request counter: the route template, not the raw path.
     locals['route'] = route?.template ?? 'unmatched';
     if (!route) {
       if (allowed.length > 0) {
         return sendProblem(res, new ProblemError(405, 'method_not_allowed', 'Method not allowed', `${pathname} accepts ${allowed.join(', ')}`), pathname, { allow: allowed.join(', ') });
       }
-      return sendProblem(res, new ProblemError(404, 'route_not_found', 'Not found', `no API operation at ${req.method ?? ''} ${pathname}`), pathname);
+      return sendProblem(res, new ProblemError(404, 'route_not_found', 'Not found', `no API operation at ${method} ${pathname}`), pathname);
+    }
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+    if (hasBody && NO_BODY.has(method)) {
+      // Never passed on: a body here is how a second request is smuggled past the edge.
+      return sendProblem(res, new ProblemError(400, 'body_not_allowed', 'Bad request', `a ${method} request has no body`), pathname, { connection: 'close' });
     }
     const available = this.projection.available();
     if (!available.ok) {
@@ -72,101 +107,123 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     if (!outcome.ok) {
       // Only authentication failures (401: no, bad or dead key) count: a 403 comes from a key that
       // works and is answered as such.
-      const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', Date.now()) : undefined;
+      const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
       if (wait !== undefined) {
         this.count('too_many_auth_failures');
-        return sendProblem(res, new ProblemError(429, 'too_many_auth_failures', 'Too many requests',
-          `too many failed authentications from this address; retry in ${wait} s`), pathname, { 'retry-after': String(wait) });
+        return sendProblem(res, new ProblemError(429, 'too_many_auth_failures', TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail(wait)), pathname, { 'retry-after': String(wait) });
       }
       return sendProblem(res, new ProblemError(outcome.status, outcome.code, TITLES[outcome.status] ?? 'Unauthorized', outcome.detail), pathname);
     }
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > this.config.bodyLimitBytes) return this.tooLarge(req, res, pathname);
-    this.forward(req, res, route.service as Exclude<ServiceName, 'edge'>, url, pathname, ip, requestId);
+    if (Number(req.headers['content-length'] ?? 0) > this.config.bodyLimitBytes) return this.tooLarge(req, res, pathname);
+    this.forward(req, res, route.service as Upstream, method, url, pathname, ip, requestId, hasBody, nowMs);
   }
 
   private count(code: string): void {
     this.metrics.inc('auth_outcomes_total', 'Authorization outcomes by code (ok or the problem code)', { code });
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, service: Exclude<ServiceName, 'edge'>, url: string, pathname: string, ip: string | undefined, requestId: string): void {
+  private forward(req: IncomingMessage, res: ServerResponse, service: Upstream, method: string, url: string, pathname: string,
+    ip: string | undefined, requestId: string, hasBody: boolean, nowMs: number): void {
     const target = this.options.upstreams[service];
     const headers: Record<string, string | string[]> = {};
-    copyHeaders(req.headers, headers);
-    headers['host'] = target.host;
+    copyHeaders(req.headers, headers, NOT_FORWARDED);
     headers['x-request-id'] = requestId;
     if (ip) headers['x-forwarded-for'] = ip;
     headers['x-forwarded-proto'] = 'http';
     if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
+    headers[EDGE_TIMESTAMP_HEADER] = String(nowMs);
+    headers[EDGE_SIGNATURE_HEADER] = this.signer.sign({ method, target: url, requestId, clientIp: ip }, nowMs);
+    const declared = req.headers['content-length'];
+    if (hasBody && declared !== undefined) headers['content-length'] = declared;
 
-    const upstream = http.request({
-      agent: this.agent(service), hostname: target.hostname, port: target.port, method: req.method, path: url, headers,
-    });
-    let answered = false;
-    const fail = (problem: ProblemError): void => {
-      if (answered) return;
-      answered = true;
-      upstream.destroy();
-      if (res.headersSent) res.destroy();
-      else sendProblem(res, problem, pathname);
+    // The body is read here, counted and bounded in time, and handed to undici chunk by chunk
+    // with back-pressure (the client is paused while the service is slow to take it).
+    let body: Readable | undefined;
+    let bodyTimer: NodeJS.Timeout | undefined;
+    /** Set once the edge answers by itself (413, 408, a closed client): what undici reports after is moot. */
+    let stopped = false;
+    const stop = (problem: ProblemError | undefined): void => {
+      if (stopped) return;
+      stopped = true;
+      body?.destroy(new Stopped());
+      if (!problem) return;
+      sendProblem(res, problem, pathname, { connection: 'close' });
+      req.resume();
     };
-    const timer = setTimeout(() => fail(new ProblemError(504, 'upstream_timeout', 'Gateway timeout', `${service} did not answer within ${this.options.upstreamTimeoutMs} ms`)), this.options.upstreamTimeoutMs);
-    upstream.once('response', (up) => {
-      clearTimeout(timer);
-      if (answered) {
-        up.resume();
-        return;
-      }
-      answered = true;
-      const out: Record<string, string | string[]> = {};
-      copyHeaders(up.headers, out);
-      out['x-request-id'] = requestId;
-      res.writeHead(up.statusCode ?? 502, out);
-      up.pipe(res);
-    });
-    upstream.once('error', (e) => {
-      clearTimeout(timer);
-      fail(new ProblemError(502, 'upstream_unavailable', 'Bad gateway', `${service} could not be reached (${(e as NodeJS.ErrnoException).code ?? e.message})`));
-    });
+    if (hasBody) {
+      let bytes = 0;
+      body = new Readable({ read: () => { req.resume(); } });
+      req.on('data', (chunk: Buffer) => {
+        if (stopped) return;
+        bytes += chunk.length;
+        if (bytes > this.config.bodyLimitBytes) return stop(this.payloadTooLarge());
+        if (body && !body.push(chunk)) req.pause();
+      });
+      req.once('end', () => {
+        clearTimeout(bodyTimer);
+        body?.push(null);
+      });
+      // A client that takes too long with its body is the client's fault (408), not the service's.
+      bodyTimer = setTimeout(() => stop(new ProblemError(408, 'request_timeout', 'Request timeout',
+        `the request body was not received within ${this.config.clientBodyTimeoutMs} ms`)), this.config.clientBodyTimeoutMs);
+    }
     res.once('close', () => {
-      clearTimeout(timer);
-      if (!res.writableFinished) upstream.destroy();
+      clearTimeout(bodyTimer);
+      // The client went away: nothing more to answer; a body still on its way is abandoned,
+      // which aborts the forward (undici also aborts it when its writable, res, closes early).
+      if (!res.writableFinished) stop(undefined);
     });
 
-    // Stream the body through, counting: a chunked body over the limit stops mid-way with 413.
-    let bytes = 0;
-    req.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > this.config.bodyLimitBytes) {
-        req.unpipe(upstream);
-        req.resume();
-        answered = true;
-        clearTimeout(timer);
-        upstream.destroy();
-        this.tooLarge(req, res, pathname);
+    this.pool(service, target).stream({ path: url, method, headers, body: body ?? null, opaque: null }, ({ statusCode, headers: upHeaders }) => {
+      const out: Record<string, string | string[]> = {};
+      copyHeaders(upHeaders, out, NOT_RETURNED);
+      out['x-request-id'] = requestId;
+      if (!stopped && !res.headersSent) res.writeHead(statusCode, out);
+      return res;
+    }, (err) => {
+      clearTimeout(bodyTimer);
+      if (!err || stopped) return;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (res.headersSent) {
+        res.destroy();
+      } else if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+        sendProblem(res, new ProblemError(504, 'upstream_timeout', 'Gateway timeout', `${service} did not answer within ${this.options.upstreamTimeoutMs} ms`), pathname);
+      } else {
+        sendProblem(res, new ProblemError(502, 'upstream_unavailable', 'Bad gateway', `${service} could not be reached (${code ?? err.message})`), pathname);
       }
     });
-    req.pipe(upstream);
+  }
+
+  private payloadTooLarge(): ProblemError {
+    return new ProblemError(413, 'payload_too_large', 'Payload too large', `request bodies are limited to ${this.config.bodyLimitBytes} bytes`);
   }
 
   private tooLarge(req: IncomingMessage, res: ServerResponse, pathname: string): void {
-    sendProblem(res, new ProblemError(413, 'payload_too_large', 'Payload too large', `request bodies are limited to ${this.config.bodyLimitBytes} bytes`), pathname, { connection: 'close' });
+    sendProblem(res, this.payloadTooLarge(), pathname, { connection: 'close' });
     req.resume();
   }
 
-  /** One keep-alive pool per service: connections are reused across requests. */
-  private agent(service: ServiceName): http.Agent {
-    let agent = this.agents.get(service);
-    if (!agent) {
-      agent = new http.Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' });
-      this.agents.set(service, agent);
+  /** One keep-alive pool per service, made on first use. */
+  private pool(service: Upstream, target: URL): Pool {
+    let pool = this.pools.get(service);
+    if (!pool) {
+      pool = new Pool(target.origin, {
+        connections: 256,
+        // One request at a time per connection: no pipelining to the services.
+        pipelining: 1,
+        headersTimeout: this.options.upstreamTimeoutMs,
+        bodyTimeout: this.options.upstreamTimeoutMs,
+        connect: { timeout: this.options.upstreamTimeoutMs },
+      });
+      this.pools.set(service, pool);
     }
-    return agent;
+    return pool;
   }
 }
 
-function copyHeaders(from: IncomingHttpHeaders, to: Record<string, string | string[]>): void {
-  for (const [name, value] of Object.entries(from)) {
-    if (value !== undefined && !NOT_FORWARDED.has(name)) to[name] = value;
+function copyHeaders(from: IncomingHttpHeaders, to: Record<string, string | string[]>, skip: ReadonlySet<string>): void {
+  for (const name in from) {
+    const value = from[name];
+    if (value !== undefined && !skip.has(name)) to[name] = value;
   }
 }

@@ -50,3 +50,9 @@ export const PERMISSION_RULES: ReadonlyMap<Permission, PermissionRule> = new Map
     },
   ]),
 );
+
+/** The 429 the edge and the services answer an address past its authentication-failure allowance. */
+export const TOO_MANY_AUTH_FAILURES_TITLE = 'Too many requests';
+export function tooManyAuthFailuresDetail(waitSeconds: number): string {
+  return `too many failed authentications from this address; retry in ${waitSeconds} s`;
+}

@@ -3,8 +3,17 @@ import type { ServiceConfig } from '@keyward/config';
 export interface KeyAuthOptions {
   /** Consumer group of this service's key projection (one per service). */
   readonly groupId: string;
-  /** Addresses/CIDRs of proxies whose X-Forwarded-For is believed (the edge); empty: none. */
+  /**
+   * Addresses/CIDRs of proxies in front of the edge whose X-Forwarded-For the edge believes.
+   * Services do not use it: they believe only what the edge signed (edgeSigningSecret).
+   */
   readonly trustedProxies: string | undefined;
+  /** The secret the edge signs its assertions with (EDGE_SIGNING_SECRET) and the accepted age of a signature. */
+  readonly edgeSigningSecret: string;
+  readonly edgeSignatureWindowMs: number;
+  /** Authentication failures allowed per client address per window, then 429. */
+  readonly authFailureLimit: number;
+  readonly authFailureWindowMs: number;
   /**
    * After this long without a confirmed fetch from the broker, the guard answers 503 instead of
    * trusting a cache that may have missed a revocation. 0 turns the bound off.
@@ -19,6 +28,10 @@ export function keyAuthOptionsFrom(config: ServiceConfig): KeyAuthOptions {
   return {
     groupId: config.keyProjectionGroupId,
     trustedProxies: config.trustedProxies,
+    edgeSigningSecret: config.edgeSigningSecret,
+    edgeSignatureWindowMs: config.edgeSignatureWindowMs,
+    authFailureLimit: config.authFailureLimit,
+    authFailureWindowMs: config.authFailureWindowMs,
     maxStalenessMs: config.keyProjectionMaxStalenessMs,
   };
 }

@@ -1,14 +1,15 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { Permission } from '@keyward/contracts';
-import type { IpAllowList } from '@keyward/ip-match';
 import { ProblemError } from '@keyward/problem';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, Metrics } from '@keyward/service-runtime';
+import { AuthFailureThrottle } from '../authorize/auth-failure-throttle';
+import { TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail } from '../authorize/auth-failures';
 import { authorize } from '../authorize/authorize';
-import { clientIp, parseTrustedProxies } from '../http/client-ip';
+import { EdgeSigner, signedClientIp } from '../http/edge-signature';
 import { extractToken } from '../http/extract-token';
 import type { KeyAuthOptions } from './key-auth.options';
 import { KEY_AUTH_OPTIONS } from './key-auth.options';
@@ -21,10 +22,13 @@ const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden' }
 /**
  * Authorizes every route that names a permission, against the in-memory key projection only:
  * no I/O on the request path. Routes without @RequirePermission (health, readiness) are open.
+ * The client address is the one the edge signed, else the socket's (see edge-signature.ts);
+ * authentication failures (401) are throttled per address exactly as at the edge.
  */
 @Injectable()
 export class KeyGuard implements CanActivate {
-  private readonly trustedProxies: IpAllowList;
+  private readonly signer: EdgeSigner;
+  private readonly throttle: AuthFailureThrottle;
   /** Route metadata is read once per handler, not per request. */
   private readonly permissionByHandler = new WeakMap<object, Permission | null>();
 
@@ -35,7 +39,8 @@ export class KeyGuard implements CanActivate {
     @Inject(KEY_AUTH_OPTIONS) options: KeyAuthOptions,
     private readonly metrics: Metrics,
   ) {
-    this.trustedProxies = parseTrustedProxies(options.trustedProxies);
+    this.signer = new EdgeSigner(options.edgeSigningSecret, options.edgeSignatureWindowMs);
+    this.throttle = new AuthFailureThrottle(options.authFailureLimit, options.authFailureWindowMs);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -49,14 +54,19 @@ export class KeyGuard implements CanActivate {
       throw new ProblemError(503, 'authorization_unavailable', 'Authorization unavailable',
         `keys cannot be checked right now: ${available.reason}; retry shortly`);
     }
-    const outcome = authorize(this.projection.index, {
-      token: extractToken(req.headers),
-      clientIp: clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trustedProxies),
-      permission,
-      nowMs,
-    });
+    // originalUrl: the target as the edge sent and signed it, whatever routing did to req.url.
+    const ip = signedClientIp(this.signer, req, req.originalUrl, nowMs);
+    const outcome = authorize(this.projection.index, { token: extractToken(req.headers), clientIp: ip, permission, nowMs });
     this.count(outcome.ok ? 'ok' : outcome.code);
-    if (!outcome.ok) throw new ProblemError(outcome.status, outcome.code, TITLES[outcome.status] ?? 'Unauthorized', outcome.detail);
+    if (!outcome.ok) {
+      const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
+      if (wait !== undefined) {
+        this.count('too_many_auth_failures');
+        context.switchToHttp().getResponse<Response>().setHeader('retry-after', String(wait));
+        throw new ProblemError(429, 'too_many_auth_failures', TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail(wait));
+      }
+      throw new ProblemError(outcome.status, outcome.code, TITLES[outcome.status] ?? 'Unauthorized', outcome.detail);
+    }
     req.caller = outcome.key;
     return true;
   }

@@ -1,5 +1,7 @@
-import type { HttpMethod, Permission, RouteSpec, ServiceName } from '@keyward/contracts';
-import { PUBLIC_ROUTES } from '@keyward/contracts';
+import type { ServiceName } from '../services/services';
+import type { Permission } from './operation-catalog';
+import type { HttpMethod, RouteSpec } from './routes';
+import { PUBLIC_ROUTES } from './routes';
 
 export interface MatchedRoute {
   readonly service: ServiceName;
@@ -15,6 +17,9 @@ interface CompiledRoute extends MatchedRoute {
 /**
  * The public routes compiled once: per method, by segment count, literal routes before
  * parameterised ones (so /v1/sessions/history is not taken for /v1/sessions/:sessionId).
+ * Literals match case-sensitively; HEAD matches every GET route, with its permission (a HEAD is
+ * a GET without the body). Paths are expected canonical (`isCanonicalPath`): the edge and the
+ * services refuse the others before asking.
  */
 export class RouteTable {
   private readonly byMethod = new Map<string, Map<number, CompiledRoute[]>>();
@@ -34,11 +39,18 @@ export class RouteTable {
   /** The route of a request, or undefined (`allowed` lists the methods the path has). */
   match(method: string, pathname: string): { route?: MatchedRoute; allowed: HttpMethod[] } {
     const parts = pathname.split('/').filter(Boolean);
-    const route = this.find(method, parts);
+    const route = this.find(method === 'HEAD' ? 'GET' : method, parts);
     if (route) return { route, allowed: [] };
     const allowed: HttpMethod[] = [];
     for (const m of this.byMethod.keys()) if (m !== method && this.find(m, parts)) allowed.push(m as HttpMethod);
     return { allowed };
+  }
+
+  /** Whether any operation has this path (whatever its method). */
+  knows(pathname: string): boolean {
+    const parts = pathname.split('/').filter(Boolean);
+    for (const m of this.byMethod.keys()) if (this.find(m, parts)) return true;
+    return false;
   }
 
   private find(method: string, parts: readonly string[]): CompiledRoute | undefined {
