@@ -57,6 +57,10 @@ export function isDatabaseUnreachableError(e: unknown, depth = 0): boolean {
   // The driver labels network failures (and only those, among non-server errors) this way.
   if (labelsOf(s).some((l) => l === 'ResetPool' || l === 'PoolRequstedRetry' || l === 'RetryableWriteError')) return true;
   if (typeof s.name === 'string' && /^Mongo|^Mongoose/.test(s.name) && typeof s.message === 'string' && UNREACHABLE_MESSAGE.test(s.message)) return true;
+  // A raw socket failure surfacing from the driver (the database died mid-write): no code of ours
+  // talks to a socket on a request path other than through the database driver.
+  if (typeof s.code === 'string' && /^(EPIPE|ECONNRESET|ECONNREFUSED|ECONNABORTED|ETIMEDOUT)$/.test(s.code)) return true;
+  if (typeof s.message === 'string' && /This socket has been ended by the other party/.test(s.message)) return true;
   return isDatabaseUnreachableError(s.cause, depth + 1);
 }
 

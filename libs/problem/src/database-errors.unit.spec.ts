@@ -13,6 +13,7 @@ describe('database error classification', () => {
     ['MongoNotConnectedError', 'Client must be connected before running operations'],
     ['MongoTopologyClosedError', 'Topology is closed'],
     ['MongooseError', 'Operation `events.find()` buffering timed out after 10000ms'],
+    ['Error', 'This socket has been ended by the other party'],
   ])('counts %s as the database being unreachable', (name, message) => {
     expect(isDatabaseUnreachableError(named(name, message))).toBe(true);
     expect(isTransientDatabaseError(named(name, message))).toBe(false);
