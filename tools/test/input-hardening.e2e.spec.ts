@@ -113,7 +113,10 @@ describe('input hardening on the whole platform', () => {
         const r = await asB('POST', '/v1/devices', { name: 'B pc', os: 'linux', hostname: 'b-pc', ownerTechnicianId: techB });
         return r.status === 201 ? String(r.body['id']) : false;
       }, { timeoutMs: 30_000 });
-      const ticketB = await created(asB('POST', '/v1/tickets', { requesterName: 'Bo', requesterEmail: 'bo@example.com', problemDescription: 'B problem' }), 'B ticket');
+      const ticketB = await waitFor('tickets to know B\'s device', async () => {
+        const r = await asB('POST', '/v1/tickets', { requesterName: 'Bo', requesterEmail: 'bo@example.com', problemDescription: 'B problem', deviceId: deviceB });
+        return r.status === 201 ? String(r.body['id']) : false;
+      }, { timeoutMs: 30_000 });
       const sessionB = await waitFor('sessions to know B\'s device and ticket', async () => {
         const r = await asB('POST', '/v1/sessions', { deviceId: deviceB, ticketId: ticketB });
         return r.status === 201 ? String(r.body['id']) : false;
@@ -129,6 +132,7 @@ describe('input hardening on the whole platform', () => {
 
       expectProblem(await asA('POST', '/v1/sessions', { deviceId: deviceB }), 422, 'unknown_device', 'a session for B\'s device');
       expectProblem(await asA('POST', '/v1/sessions', { ticketId: ticketB }), 422, 'unknown_ticket', 'a session for B\'s ticket');
+      expectProblem(await asA('POST', '/v1/tickets', { requesterName: 'Al', requesterEmail: 'al@example.com', problemDescription: 'x', deviceId: deviceB }), 422, 'unknown_device', 'a ticket for B\'s device');
       expectProblem(await asA('POST', `/v1/sessions/${sessionA}/start`, { technicianId: techB }), 422, 'unknown_technician', 'B\'s technician starting A\'s session');
       expectProblem(await asA('POST', `/v1/tickets/${ticketA}/assign`, { technicianId: techB }), 422, 'unknown_technician', 'A\'s ticket assigned to B\'s technician');
       expectProblem(await asA('POST', '/v1/devices', { name: 'A pc 2', os: 'linux', hostname: 'a-pc-2', ownerTechnicianId: techB }), 422, 'unknown_technician', 'A\'s device owned by B\'s technician');
@@ -136,6 +140,7 @@ describe('input hardening on the whole platform', () => {
 
       // Exactly like ids that exist nowhere.
       expectProblem(await asA('POST', '/v1/sessions', { deviceId: 'dev_existsNowhere01' }), 422, 'unknown_device');
+      expectProblem(await asA('POST', '/v1/tickets', { requesterName: 'Al', requesterEmail: 'al@example.com', problemDescription: 'x', deviceId: 'dev_existsNowhere01' }), 422, 'unknown_device');
       expectProblem(await asA('POST', '/v1/devices', { name: 'A pc 3', os: 'linux', hostname: 'a-pc-3', ownerTechnicianId: 'tech_existsNowhere01' }), 422, 'unknown_technician');
       // And B's things are untouched: A's device has no owner.
       expect((await asA('GET', `/v1/devices/${deviceA}`)).body['ownerTechnicianId']).toBeNull();

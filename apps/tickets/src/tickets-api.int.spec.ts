@@ -1,3 +1,4 @@
+import { SERVICES } from '@keyward/contracts';
 import { waitFor } from '@keyward/testing';
 import type { Reply } from './testing/tickets-test-app.spec-helper';
 import { ACCOUNT, freshId, OTHER_ACCOUNT, TicketsTestApp, unknownKey, VALID_TICKET } from './testing/tickets-test-app.spec-helper';
@@ -34,14 +35,26 @@ describe('tickets API', () => {
     return id;
   }
 
+  /** A device registered on devices.events, once tickets' devices mirror has read it. */
+  async function knownDevice(accountId = ACCOUNT, removed = false): Promise<string> {
+    const id = freshId('dev');
+    const at = new Date().toISOString();
+    await app.publish(SERVICES.devices.topic, { id: freshId('evt'), type: 'DeviceRegistered', schemaVersion: 1, aggregateId: id, accountId, version: 1, occurredAt: at,
+      data: { name: 'Printer', os: 'other', hostname: 'printer-01', tags: [], ownerTechnicianId: null, by: 'key_x' } });
+    if (removed) await app.publish(SERVICES.devices.topic, { id: freshId('evt'), type: 'DeviceRemoved', schemaVersion: 1, aggregateId: id, accountId, version: 2, occurredAt: at, data: { by: 'key_x' } });
+    await waitFor(`device ${id} to reach tickets' mirror`, () => app.devices().index.get(id)?.version === (removed ? 2 : 1));
+    return id;
+  }
+
   describe('POST /v1/tickets', () => {
     it('creates an open ticket and answers a private caller with the full view', async () => {
-      const reply = await app.call('POST', '/v1/tickets', { body: { ...VALID_TICKET, deviceId: 'dev_printer01' } });
+      const printer = await knownDevice();
+      const reply = await app.call('POST', '/v1/tickets', { body: { ...VALID_TICKET, deviceId: printer } });
       expect(reply.status).toBe(201);
       expect(Object.keys(reply.body).sort()).toEqual(FULL_VIEW_FIELDS);
       expect(reply.body).toMatchObject({
         accountId: ACCOUNT, requesterName: VALID_TICKET.requesterName, requesterEmail: VALID_TICKET.requesterEmail, contact: VALID_TICKET.contact,
-        problemDescription: VALID_TICKET.problemDescription, deviceId: 'dev_printer01', status: 'open', technicianId: null, sessionId: null,
+        problemDescription: VALID_TICKET.problemDescription, deviceId: printer, status: 'open', technicianId: null, sessionId: null,
         resolution: null, closedAt: null, version: 1,
       });
       expect(reply.body['id']).toMatch(/^tkt_[A-Za-z0-9]{20}$/);
@@ -70,8 +83,12 @@ describe('tickets API', () => {
       expectProblem(await app.call('POST', '/v1/tickets', { body: { ...VALID_TICKET, problemDescription: ' ' } }), 422, 'invalid_problem_description');
     });
 
-    it('does not check that the device exists (tickets does not consume devices.events), only its shape', async () => {
-      expect((await app.call('POST', '/v1/tickets', { body: { ...VALID_TICKET, deviceId: 'dev_neverregistered' } })).status).toBe(201);
+    it('refuses a device that does not exist, another account\'s and a removed one with 422, and writes nothing', async () => {
+      const before = await app.eventCount();
+      expectProblem(await app.call('POST', '/v1/tickets', { body: { ...VALID_TICKET, deviceId: 'dev_neverregistered' } }), 422, 'unknown_device');
+      expectProblem(await app.call('POST', '/v1/tickets', { body: { ...VALID_TICKET, deviceId: await knownDevice(OTHER_ACCOUNT) } }), 422, 'unknown_device');
+      expectProblem(await app.call('POST', '/v1/tickets', { body: { ...VALID_TICKET, deviceId: await knownDevice(ACCOUNT, true) } }), 422, 'device_removed');
+      expect(await app.eventCount()).toBe(before);
     });
   });
 

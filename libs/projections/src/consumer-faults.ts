@@ -1,7 +1,7 @@
 /** The state of a projection's live consumer, as operators and the fault suite see it. */
 export type ConsumerState = 'running' | 'restarting' | 'stopped';
 
-/** Restart delays of a supervised consumer: 250 ms doubling to 10 s, with jitter so instances spread out. */
+/** Restart delays of a supervised consumer: 250 ms doubling to 10 s, each up to 20 % shorter at random so instances spread out. */
 export function restartDelayMs(attempt: number, random: () => number = Math.random): number {
   const base = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
   return Math.round(base * (0.8 + 0.2 * random()));

@@ -6,6 +6,7 @@ export * from './entity-mirror';
 export * from './nest/indexed-projection.provider';
 export * from './mirrors/technician.mirror';
 export * from './mirror-availability';
+export * from './mirrors/device.mirror';
 export * from './view-writes';
 export * from './dead-letters';
 export * from './consumer-faults';

@@ -70,7 +70,10 @@ const CONSUMER_CONFIG = {
   retry: { retries: 3, initialRetryTime: 250, maxRetryTime: 2_000, restartOnFailure: async (): Promise<boolean> => false },
 } as const;
 
-/** Silence after which a running consumer is reported not ready: it fetches every ~0.5 s when healthy. */
+/**
+ * Silence after which a running consumer is reported not ready: it fetches every ~0.5 s when healthy,
+ * and a long batch counts as progress at each of its heartbeats (see `lastProgressAtMs`).
+ */
 const FETCH_SILENCE_NOT_READY_MS = 10_000;
 /** Messages applied between heartbeats (views are written FERRETDB_SAFE_WRITE_BATCH per bulk write, see view-writes.ts). */
 const PERSIST_CHUNK = 500;
@@ -111,6 +114,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private counts = { applied: 0, duplicates: 0, gaps: 0, malformed: 0 };
   private lastEventAt: string | null = null;
   private lastFetchAtMs: number | undefined;
+  /** For readiness only (never for staleness): the consumer is working through a batch. */
+  private lastProgressAtMs = 0;
   private startedAtMs = 0;
   private readonly listeners = new Set<(view: V) => void>();
   /** Ids whose view changed since the last successful persist. */
@@ -195,7 +200,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const a = this.available(nowMs);
     if (!a.ok) return { ready: false, detail: this.withConsumer(a.reason) };
     if (this.state !== 'running') return { ready: false, detail: this.withConsumer(`the ${this.name} projection's consumer is ${this.state}`) };
-    const silentMs = nowMs - (this.lastFetchAtMs ?? this.runningSinceMs);
+    const silentMs = nowMs - Math.max(this.lastFetchAtMs ?? 0, this.lastProgressAtMs, this.runningSinceMs);
     if (silentMs > FETCH_SILENCE_NOT_READY_MS) {
       return { ready: false, detail: `the ${this.name} projection's consumer has not fetched from ${this.options.topic} for ${Math.round(silentMs / 1000)} s` };
     }
@@ -413,7 +418,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       this.consume(batch.topic, batch.partition, message);
       // What a rebuild compares its read position with before it swaps (see projection-rebuild.ts).
       this.appliedThrough.set(batch.partition, BigInt(message.offset) + 1n);
-      if (++handled % PERSIST_CHUNK === 0) await heartbeat();
+      if (++handled % PERSIST_CHUNK === 0) await this.beat(heartbeat);
     }
     const last = batch.messages[batch.messages.length - 1];
     if (!last) return;
@@ -421,13 +426,18 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     // Persist first, then commit: everything dirty (of this batch and of any earlier one whose persist
     // failed) and the dead letters, then the checkpoint. A failure throws: kafkajs re-delivers, or the
     // consumer crashes and supervision restarts it from the checkpoint; either way nothing is skipped.
-    const persisted = await this.flush(heartbeat);
+    const persisted = await this.flush(() => this.beat(heartbeat));
     await this.saveCheckpoint(batch.partition, next);
     this.positions.set(batch.partition, next);
     resolveOffset(last.offset);
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
     this.updateCaughtUp();
     for (const view of persisted) for (const l of this.listeners) l(view);
+    await heartbeat();
+  }
+
+  private async beat(heartbeat: () => Promise<void>): Promise<void> {
+    this.lastProgressAtMs = Date.now();
     await heartbeat();
   }
 

@@ -9,3 +9,4 @@ export * from './service-test-app';
 export * from './operator-admin';
 export * from './edge-signing';
 export * from './whole-platform';
+export * from './faults-infra';

@@ -1,27 +1,3 @@
-import type { DeviceEventEnvelope, EventEnvelope } from '@keyward/contracts';
-import type { MirrorView } from '@keyward/projections';
-
-/** What sessions keeps of a device (from devices.events): enough to open a session for it. */
-export interface DeviceMirrorView extends MirrorView {
-  readonly removed: boolean;
-}
-
-/**
- * Folds one device event into the mirror. Never throws. A `DeviceRemoved` for a device whose
- * registration was not seen is kept as a removed device; a `DeviceUpdated` alone is not recorded.
- */
-export function evolveDeviceMirror(view: DeviceMirrorView | undefined, event: EventEnvelope): Omit<DeviceMirrorView, 'version'> | undefined {
-  const e = event as DeviceEventEnvelope;
-  switch (e.type) {
-    case 'DeviceRegistered':
-      return { id: e.aggregateId, accountId: e.accountId, removed: false };
-    case 'DeviceUpdated':
-      return view ? { id: view.id, accountId: view.accountId, removed: view.removed } : undefined;
-    case 'DeviceRemoved':
-      return { id: e.aggregateId, accountId: view?.accountId ?? e.accountId, removed: true };
-    default: {
-      const _unknown: never = e;
-      return view ? { id: view.id, accountId: view.accountId, removed: view.removed } : undefined;
-    }
-  }
-}
+// The device mirror is shared (tickets checks device references too): one definition, in libs/projections.
+export type { DeviceMirrorView } from '@keyward/projections';
+export { evolveDeviceMirror } from '@keyward/projections';

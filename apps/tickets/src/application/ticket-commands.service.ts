@@ -5,8 +5,8 @@ import type { TicketCommand, TicketState } from '../domain';
 import { TicketRuleViolation } from '../domain';
 import { assertMirrorAvailable } from '@keyward/projections';
 import { newTicketReference } from './ticket-reference';
-import type { TechniciansMirror, TicketStore } from './tickets.tokens';
-import { TECHNICIANS_MIRROR, TICKET_STORE } from './tickets.tokens';
+import type { DevicesMirror, TechniciansMirror, TicketStore } from './tickets.tokens';
+import { DEVICES_MIRROR, TECHNICIANS_MIRROR, TICKET_STORE } from './tickets.tokens';
 
 export interface NewTicket {
   readonly requesterName: string;
@@ -26,11 +26,18 @@ export class TicketCommands {
   constructor(
     @Inject(TICKET_STORE) private readonly store: TicketStore,
     @Inject(TECHNICIANS_MIRROR) private readonly technicians: TechniciansMirror,
+    @Inject(DEVICES_MIRROR) private readonly devices: DevicesMirror,
   ) {}
 
   async create(accountId: string, by: string, ticket: NewTicket): Promise<TicketState> {
     const id = newId('tkt');
-    return this.run(id, accountId, { type: 'CreateTicket', data: { ...ticket, reference: newTicketReference(), by } });
+    let device = null;
+    if (ticket.deviceId !== null) {
+      assertMirrorAvailable(this.devices);
+      const d = this.devices.index.find(accountId, ticket.deviceId);
+      device = d ? { id: d.id, removed: d.removed } : null;
+    }
+    return this.run(id, accountId, { type: 'CreateTicket', data: { ...ticket, device, reference: newTicketReference(), by } });
   }
 
   async assign(accountId: string, id: string, technicianId: string, by: string): Promise<TicketState> {

@@ -15,6 +15,8 @@ export const TICKET_RULE_CODES = {
   invalid_contact: 'invalid',
   invalid_problem_description: 'invalid',
   invalid_device_id: 'invalid',
+  unknown_device: 'invalid',
+  device_removed: 'invalid',
   invalid_resolution: 'invalid',
   unknown_technician: 'invalid',
   technician_deactivated: 'invalid',

@@ -5,6 +5,12 @@ import type { Actor } from '@keyward/contracts';
  * caller sent it (`decide` trims and checks it). References to other services' entities arrive
  * already looked up in this service's mirrors, so `decide` stays pure.
  */
+/** What tickets' devices mirror knows of a device of the caller's account. */
+export interface DeviceRef {
+  readonly id: string;
+  readonly removed: boolean;
+}
+
 interface TicketCommandOf<TType extends string, TData> {
   readonly type: TType;
   readonly data: TData;
@@ -23,8 +29,9 @@ export type CreateTicket = TicketCommandOf<'CreateTicket', {
   readonly requesterEmail: string;
   readonly contact: string | null;
   readonly problemDescription: string;
-  /** Checked for its shape only: tickets does not consume devices.events. */
   readonly deviceId: string | null;
+  /** The device as the devices mirror has it in the ticket's account; null when unknown there (or no deviceId). */
+  readonly device: DeviceRef | null;
   readonly by: Actor;
 }>;
 

@@ -10,12 +10,14 @@ const ACCOUNT_ID = 'acc_01';
 const NOW = new Date('2026-06-15T10:00:00.000Z');
 const ACTIVE_TECH = { id: 'tech_0001', active: true };
 
+/** A named device is, unless a test says otherwise, one the devices mirror knows in the account. */
 function create(overrides: Partial<CreateTicket['data']> = {}): CreateTicket {
+  const device = typeof overrides.deviceId === 'string' ? { id: overrides.deviceId, removed: false } : null;
   return {
     type: 'CreateTicket',
     data: {
       reference: 'TKT-7K3Q9P', requesterName: 'Ada Lovelace', requesterEmail: 'ada@example.com', contact: null,
-      problemDescription: 'The printer prints only question marks', deviceId: null, by: 'key_public', ...overrides,
+      problemDescription: 'The printer prints only question marks', deviceId: null, device, by: 'key_public', ...overrides,
     },
   };
 }
@@ -69,6 +71,9 @@ describe('ticket decide', () => {
       ['a blank problem description', { problemDescription: '' }, 'invalid_problem_description'],
       ['an email without @', { requesterEmail: 'ada.example.com' }, 'invalid_requester_email'],
       ['a device id of another kind', { deviceId: 'tech_0001' }, 'invalid_device_id'],
+      ['a device the mirror does not know in the account (or another account\'s)', { deviceId: 'dev_0002', device: null }, 'unknown_device'],
+      ['a device the mirror answered for another id', { deviceId: 'dev_0002', device: { id: 'dev_0003', removed: false } }, 'unknown_device'],
+      ['a removed device', { deviceId: 'dev_0002', device: { id: 'dev_0002', removed: true } }, 'device_removed'],
       ['a contact over 200 characters', { contact: 'x'.repeat(201) }, 'invalid_contact'],
     ])('refuses %s as invalid', (_what, overrides, code) => {
       expect(refusal(() => decide(create(overrides), null, NOW))).toEqual({ code, kind: 'invalid' });

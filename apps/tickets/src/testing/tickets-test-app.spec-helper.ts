@@ -15,8 +15,8 @@ import { MongoEventStore } from '@keyward/event-store';
 import { createIdempotentProducer } from '@keyward/messaging';
 import type { CallOptions, InProcessService, ManualClock, Reply, TestKey } from '@keyward/testing';
 import { call, createEventTopics, projectionStatus, publishTestKey, rebuildProjection, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
-import type { TechniciansMirror } from '../application/tickets.tokens';
-import { TECHNICIANS_MIRROR } from '../application/tickets.tokens';
+import type { DevicesMirror, TechniciansMirror } from '../application/tickets.tokens';
+import { DEVICES_MIRROR, TECHNICIANS_MIRROR } from '../application/tickets.tokens';
 import { SessionTicketProcessManager } from '../process/session-ticket.process-manager';
 import { TicketsModule } from '../tickets.module';
 
@@ -100,6 +100,11 @@ export class TicketsTestApp {
     await whileDown();
     this.current = await startInProcess(TicketsModule.forRoot({ config: this.config, ...(clock ? { clock } : {}) }));
     await waitFor('the restarted service to know the admin key', async () => (await this.call('GET', '/admin/projections')).status === 200);
+  }
+
+  /** tickets' mirror of devices.events. */
+  devices(): DevicesMirror {
+    return this.service.app.get<DevicesMirror>(DEVICES_MIRROR);
   }
 
   /** tickets' mirror of technicians.events. */

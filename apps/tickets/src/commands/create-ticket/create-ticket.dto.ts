@@ -31,9 +31,8 @@ export class CreateTicketDto {
   problemDescription!: string;
 
   /**
-   * The device the problem is on. Only its shape is checked: tickets does not consume
-   * devices.events, so it cannot know whether the device exists (sessions checks that when a
-   * session is opened for it).
+   * The device the problem is on: a device of the caller's account that the tickets service knows
+   * (from devices.events) and that is not removed; otherwise 422 `unknown_device` / `device_removed`.
    */
   @IsOptional()
   @IsString()

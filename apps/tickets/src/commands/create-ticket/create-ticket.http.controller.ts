@@ -16,7 +16,7 @@ export class CreateTicketController {
    * Creates a deferred support request: the one ticket route a public key may call. A public
    * caller gets back only `{ id, reference, status }`; a private caller the whole ticket.
    */
-  @DocumentProblems({ 409: ['ticket_exists'], 422: ['invalid_requester_name', 'invalid_requester_email', 'invalid_contact', 'invalid_problem_description', 'invalid_device_id'] })
+  @DocumentProblems({ 409: ['ticket_exists'], 422: ['invalid_requester_name', 'invalid_requester_email', 'invalid_contact', 'invalid_problem_description', 'invalid_device_id', 'unknown_device', 'device_removed'], 503: ['references_unavailable'] })
   @Post()
   @HttpCode(201)
   @RequirePermission('tickets:create')
