@@ -17,6 +17,9 @@ const APPS = [
   ['edge', 3000], ['keys', 3001], ['sessions', 3002], ['tickets', 3003], ['technicians', 3004], ['devices', 3005],
 ];
 const host = process.env.HOST ?? '127.0.0.1';
+// HOST may list several hosts (`127.0.0.1,::1`); the first is where the apps are reached from here.
+const firstHost = host.split(',')[0].trim();
+const urlHost = firstHost.includes(':') ? `[${firstHost}]` : firstHost;
 const logDir = join(DATA_DIR, 'logs');
 mkdirSync(logDir, { recursive: true });
 
@@ -110,15 +113,15 @@ try {
 
   const started = Date.now();
   await Promise.all([...children.entries()].map(async ([name, child]) => {
-    const err = await waitUntil(async () => (await fetch(`http://${host}:${child.port}/ready`)).status === 200, {
+    const err = await waitUntil(async () => (await fetch(`http://${urlHost}:${child.port}/ready`)).status === 200, {
       timeoutMs: 120_000, intervalMs: 250,
     });
     if (err) throw new Error(`${name} did not report ready within 120 s; its log: ${join(logDir, `${name}.log`)}`);
   }));
 
   console.log(`\n[platform] all apps ready in ${((Date.now() - started) / 1000).toFixed(1)} s (logs in ${logDir}):`);
-  for (const [name, child] of children) console.log(`  ${name.padEnd(12)} http://${host}:${child.port}`);
-  const edgeUrl = `http://${host}:${children.get('edge').port}`;
+  for (const [name, child] of children) console.log(`  ${name.padEnd(12)} http://${urlHost}:${child.port}`);
+  const edgeUrl = `http://${urlHost}:${children.get('edge').port}`;
   if (admin.created) {
     console.log(`\n[platform] created the admin key ${admin.keyId} of account ${admin.accountId}. Its secret is shown ONCE, now:\n`);
     console.log(`  export KEYWARD_ADMIN_KEY=${admin.secret}\n`);

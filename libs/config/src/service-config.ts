@@ -16,6 +16,8 @@ export interface ServiceConfig {
   /** Largest request body accepted, in bytes. */
   readonly bodyLimitBytes: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How the service bounds its waits and its work (docs/failure-model.md). */
+  readonly limits: RuntimeLimits;
   /** Addresses/CIDRs whose X-Forwarded-For is believed (the edge); empty: none (TRUSTED_PROXIES). */
   readonly trustedProxies: string;
   /** The key projection's consumer group (KEY_PROJECTION_GROUP_ID), default per service. */
@@ -40,6 +42,27 @@ export interface ServiceConfig {
   readonly authFailureWindowMs: number;
   /** The time a client may take to send a request body, in ms, then 408 (CLIENT_BODY_TIMEOUT_MS, 10000). */
   readonly clientBodyTimeoutMs: number;
+}
+
+/**
+ * Bounds that turn a slow or absent dependency into a fast answer: the database's driver
+ * timeouts, the concurrency limit on database-bound routes, and the shutdown deadline.
+ */
+export interface RuntimeLimits {
+  /** Server selection and connect timeout of the database driver (DATABASE_TIMEOUT_MS, 1000). */
+  readonly databaseTimeoutMs: number;
+  /** A database operation's socket may stay silent this long before it fails (DATABASE_SOCKET_TIMEOUT_MS, 30000). */
+  readonly databaseSocketTimeoutMs: number;
+  /** Database-bound requests handled at once (MAX_CONCURRENT_REQUESTS, 16); 0 = no limit. */
+  readonly maxConcurrentRequests: number;
+  /** Requests waiting for a slot beyond that (MAX_QUEUED_REQUESTS, 32); the rest answer 503 `overloaded`. */
+  readonly maxQueuedRequests: number;
+  /** A queued request that got no slot within this answers 503 `overloaded` (MAX_QUEUE_WAIT_MS, 1000). */
+  readonly maxQueueWaitMs: number;
+  /** SIGTERM/SIGINT: the app closes within this, then exits anyway (SHUTDOWN_TIMEOUT_MS, 8000). */
+  readonly shutdownTimeoutMs: number;
+  /** The edge: requests forwarded to one upstream at once (UPSTREAM_MAX_IN_FLIGHT, 64); beyond, 503 `overloaded`. */
+  readonly upstreamMaxInFlight: number;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +99,15 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   if (!isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, not "${logLevel}"`);
   const mongodbDatabase = env['MONGODB_DATABASE'] ?? `keyward_${service}`;
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDatabase)) problems.push(`MONGODB_DATABASE "${mongodbDatabase}" is not a valid database name`);
+  const limits: RuntimeLimits = {
+    databaseTimeoutMs: intFrom(env, 'DATABASE_TIMEOUT_MS', 1000, 100, 60_000, problems),
+    databaseSocketTimeoutMs: intFrom(env, 'DATABASE_SOCKET_TIMEOUT_MS', 30_000, 1000, 600_000, problems),
+    maxConcurrentRequests: intFrom(env, 'MAX_CONCURRENT_REQUESTS', 16, 0, 10_000, problems),
+    maxQueuedRequests: intFrom(env, 'MAX_QUEUED_REQUESTS', 32, 0, 100_000, problems),
+    maxQueueWaitMs: intFrom(env, 'MAX_QUEUE_WAIT_MS', 1000, 1, 60_000, problems),
+    shutdownTimeoutMs: intFrom(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000, problems),
+    upstreamMaxInFlight: intFrom(env, 'UPSTREAM_MAX_IN_FLIGHT', 64, 0, 100_000, problems),
+  };
   // 30 s: how long a revoked key may keep working when the key projection cannot confirm it is
   // current (healthy propagation is ~150 ms; a supervised restart takes <= 10 s). docs/consumers.md.
   const maxStaleness = intFrom(env, 'KEY_PROJECTION_MAX_STALENESS_MS', 30_000, 0, 24 * 60 * 60 * 1000, problems);
@@ -112,6 +144,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     mongodbDatabase,
     bodyLimitBytes,
     logLevel: logLevel as ServiceConfig['logLevel'],
+    limits: Object.freeze(limits),
     trustedProxies: env['TRUSTED_PROXIES'] ?? '',
     keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
     keyProjectionMaxStalenessMs: maxStaleness,

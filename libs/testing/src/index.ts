@@ -11,3 +11,4 @@ export * from './operator-token';
 export * from './key-probe';
 export * from './edge-signing';
 export * from './whole-platform';
+export * from './faults-infra';

@@ -1,4 +1,7 @@
-import { checkToken, displayPrefix, generateToken, hashToken, TOKEN_LENGTH, TOKEN_PATTERN } from './key-token';
+import { crc32 } from 'node:zlib';
+import {
+  checkToken, digestOfTokenHash, displayPrefix, generateToken, hashToken, TOKEN_LENGTH, TOKEN_PATTERN, tokenDigest, tokenHashOfDigest,
+} from './key-token';
 import type { KeyKind } from './key-token';
 
 const PREFIX_LENGTH = 6;
@@ -114,5 +117,39 @@ describe('TOKEN_PATTERN', () => {
 
   it('finds nothing in a text without a token', () => {
     expect('no secrets here, kw_pk_ only'.match(TOKEN_PATTERN)).toBeNull();
+  });
+});
+
+describe('checksum over char codes', () => {
+  it('is the CRC-32 zlib computes, so tokens issued before keep their checksum', () => {
+    // The checksum was zlib.crc32 of the head; it is now computed in place over the char codes.
+    for (let i = 0; i < 200; i++) {
+      const token = generateToken(i % 2 === 0 ? 'public' : 'private');
+      const head = token.slice(0, TOKEN_LENGTH - 6);
+      let n = crc32(head);
+      let expected = '';
+      for (let d = 0; d < 6; d++) {
+        expected = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'[n % 62] + expected;
+        n = Math.floor(n / 62);
+      }
+      expect(token.slice(-6)).toBe(expected);
+      expect(checkToken(token)).toEqual({ ok: true, kind: i % 2 === 0 ? 'public' : 'private' });
+    }
+  });
+});
+
+describe('tokenDigest', () => {
+  it('is hashToken in binary form, and converts both ways', () => {
+    const token = generateToken('private');
+    const digest = tokenDigest(token);
+    expect(digest).toHaveLength(32);
+    expect(digestOfTokenHash(hashToken(token))).toBe(digest);
+    expect(tokenHashOfDigest(digest)).toBe(hashToken(token));
+  });
+
+  it('has no binary form for text that is not a lowercase hex SHA-256', () => {
+    expect(digestOfTokenHash('hash-1')).toBeUndefined();
+    expect(digestOfTokenHash(hashToken('x').toUpperCase())).toBeUndefined();
+    expect(digestOfTokenHash(`${hashToken('x')}0`)).toBeUndefined();
   });
 });

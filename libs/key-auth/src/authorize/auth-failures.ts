@@ -1,5 +1,6 @@
 import type { Permission } from '@keyward/contracts';
 import { ALL_PERMISSIONS, isPublicSafe } from '@keyward/contracts';
+import { PERMISSION_BITS } from '../projection/indexed-key';
 import type { AuthFailure, AuthFailureCode } from './auth-outcome';
 
 /**
@@ -31,6 +32,8 @@ export const PERMISSION_UNKNOWN = failure(403, 'permission_denied', 'The operati
 
 /** What `authorize` needs to know of a permission, with its two refusals ready. */
 export interface PermissionRule {
+  /** The permission's bit in a key's permission bit set (see PERMISSION_BITS). */
+  readonly bit: number;
   readonly publicSafe: boolean;
   readonly denied: AuthFailure;
   readonly publicKeyNotAllowed: AuthFailure;
@@ -40,6 +43,7 @@ export const PERMISSION_RULES: ReadonlyMap<Permission, PermissionRule> = new Map
   ALL_PERMISSIONS.map((p): [Permission, PermissionRule] => [
     p,
     {
+      bit: PERMISSION_BITS.get(p) ?? 0,
       publicSafe: isPublicSafe(p),
       denied: failure(403, 'permission_denied', `The API key does not hold the permission '${p}'.`),
       publicKeyNotAllowed: failure(

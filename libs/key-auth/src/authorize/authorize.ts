@@ -1,4 +1,4 @@
-import { checkToken, hashToken } from '@keyward/contracts';
+import { checkToken, tokenDigest } from '@keyward/contracts';
 import type { KeyIndex } from '../projection/key-index';
 import {
   BAD_CHECKSUM,
@@ -16,7 +16,9 @@ import type { AuthOutcome, AuthRequest } from './auth-outcome';
 
 /**
  * The per-request key check (DESIGN section 2), cheapest step first, no I/O. Every outcome is a
- * prebuilt object: the only allocations are the token check's and the SHA-256.
+ * prebuilt object (a key's granted outcome is made on its first success and kept): the token
+ * check allocates nothing, and the only allocation is the SHA-256 digest string, which is the
+ * lookup key itself (32 binary characters, see tokenDigest).
  * Account scoping is left to handlers, through `key.accountId` of the outcome.
  */
 export function authorize(index: KeyIndex, req: AuthRequest): AuthOutcome {
@@ -26,12 +28,14 @@ export function authorize(index: KeyIndex, req: AuthRequest): AuthOutcome {
   const check = checkToken(token);
   if (!check.ok) return check.reason === 'bad_checksum' ? BAD_CHECKSUM : MALFORMED_KEY;
 
-  const key = index.findByTokenHash(hashToken(token), req.nowMs);
+  const key = index.findByDigest(tokenDigest(token), req.nowMs);
+  if (key === undefined) return UNKNOWN_KEY;
+  const profile = key.profile;
   // The kind is spelled in the token and recorded at creation; if they disagree the stored key
   // is not trustworthy, and treating a public token as private would widen what it may do.
-  if (key === undefined || key.view.kind !== check.kind) return UNKNOWN_KEY;
+  if (profile.kind !== check.kind) return UNKNOWN_KEY;
 
-  switch (key.view.status) {
+  switch (key.status) {
     case 'active':
       break;
     case 'disabled':
@@ -42,19 +46,19 @@ export function authorize(index: KeyIndex, req: AuthRequest): AuthOutcome {
       return KEY_EXPIRED;
     default: {
       // A status this code does not know cannot be trusted to mean active.
-      const _unknown: never = key.view.status;
+      const _unknown: never = key.status;
       return KEY_DISABLED;
     }
   }
   // The clock decides, not only KeyExpired: the event follows the deadline, the deadline binds at once.
   if (!(req.nowMs < key.expiresAtMs)) return KEY_EXPIRED;
 
-  const allowList = key.allowList;
+  const allowList = profile.allowList;
   if (!allowList.any && (req.clientIp === undefined || !allowList.allows(req.clientIp))) return IP_NOT_ALLOWED;
 
   const rule = PERMISSION_RULES.get(req.permission);
   if (rule === undefined) return PERMISSION_UNKNOWN;
-  if (!rule.publicSafe && key.view.kind === 'public') return rule.publicKeyNotAllowed;
-  if (!key.permissions.has(req.permission)) return rule.denied;
+  if (!rule.publicSafe && profile.kind === 'public') return rule.publicKeyNotAllowed;
+  if ((profile.permissionBits & rule.bit) === 0) return rule.denied;
   return key.granted;
 }

@@ -1,7 +1,8 @@
 import type { KeyEventEnvelope, KeyEventType } from '@keyward/contracts';
+import { digestOfTokenHash } from '@keyward/contracts';
 import { evolveKeyView } from './evolve-key-view';
 import type { IndexedKey } from './indexed-key';
-import { indexKey } from './indexed-key';
+import { indexKey, KeyProfiles } from './indexed-key';
 import type { KeyView } from './key-view';
 
 /**
@@ -14,14 +15,17 @@ export type ApplyResult = 'applied' | 'duplicate' | 'gap' | 'quarantined';
 const TAKES_ACCESS_AWAY: ReadonlySet<KeyEventType> = new Set<KeyEventType>(['KeyRevoked', 'KeyDisabled', 'KeyExpired']);
 
 /**
- * The in-memory projection of every key of every account, looked up by token hash on every
- * request and by id for everything else.
+ * The in-memory projection of every key of every account, looked up by token digest on every
+ * request and by id for everything else. Entries are lean (see IndexedKey): views are rebuilt
+ * on demand, not held.
  */
 export class KeyIndex {
   private readonly byId = new Map<string, IndexedKey>();
+  /** By `tokenDigest` of the current secret. */
   private readonly byCurrentHash = new Map<string, IndexedKey>();
   /** Secrets replaced by a rotation; each matches only while its key's grace lasts. */
   private readonly byPreviousHash = new Map<string, IndexedKey>();
+  private profiles = new KeyProfiles();
 
   get size(): number {
     return this.byId.size;
@@ -44,16 +48,16 @@ export class KeyIndex {
    */
   apply(event: KeyEventEnvelope): ApplyResult {
     const current = this.byId.get(event.aggregateId);
-    const currentVersion = current?.view.version ?? 0;
+    const currentVersion = current?.version ?? 0;
     if (event.version <= currentVersion) return 'duplicate';
     if (event.version === currentVersion + 1) {
       const view = evolveKeyView(current?.view, event);
-      if (view !== undefined) this.put(indexKey(view, current), current);
+      if (view !== undefined) this.put(indexKey(view, current, this.profiles), current);
       return 'applied';
     }
     if (!TAKES_ACCESS_AWAY.has(event.type)) return 'quarantined';
     const view = evolveKeyView(current?.view, { ...event, version: currentVersion });
-    if (view !== undefined) this.put(indexKey(view, current), current);
+    if (view !== undefined) this.put(indexKey(view, current, this.profiles), current);
     return 'gap';
   }
 
@@ -66,18 +70,23 @@ export class KeyIndex {
     return this.byId.get(keyId);
   }
 
-  /**
-   * The key a token hash belongs to: its current secret, or its previous one while `nowMs` is
-   * before the grace end. A previous secret found past its grace is dropped from the index here,
-   * lazily, rather than by a timer.
-   */
+  /** `findByDigest` for a token hash in its stored (`hashToken`, hex) form. */
   findByTokenHash(tokenHash: string, nowMs: number): IndexedKey | undefined {
-    const current = this.byCurrentHash.get(tokenHash);
+    return this.findByDigest(digestOfTokenHash(tokenHash) ?? tokenHash, nowMs);
+  }
+
+  /**
+   * The key a token digest (`tokenDigest`) belongs to: its current secret, or its previous one
+   * while `nowMs` is before the grace end. A previous secret found past its grace is dropped from
+   * the index here, lazily, rather than by a timer.
+   */
+  findByDigest(digest: string, nowMs: number): IndexedKey | undefined {
+    const current = this.byCurrentHash.get(digest);
     if (current !== undefined) return current;
-    const previous = this.byPreviousHash.get(tokenHash);
+    const previous = this.byPreviousHash.get(digest);
     if (previous === undefined) return undefined;
     if (nowMs < previous.graceUntilMs) return previous;
-    this.byPreviousHash.delete(tokenHash);
+    this.byPreviousHash.delete(digest);
     return undefined;
   }
 
@@ -93,31 +102,35 @@ export class KeyIndex {
     this.byId.clear();
     this.byCurrentHash.clear();
     this.byPreviousHash.clear();
-    for (const view of views) this.put(indexKey(view), this.byId.get(view.id));
+    this.profiles = new KeyProfiles();
+    for (const view of views) {
+      const previous = this.byId.get(view.id);
+      this.put(indexKey(view, previous, this.profiles), previous);
+    }
   }
 
   private put(next: IndexedKey, previous: IndexedKey | undefined): void {
-    const previousHash = next.view.previousSecretHash;
+    const previousKey = next.previousKey;
     // A previous secret already dropped for its ended grace stays dropped when a later event
     // (say, a permission change) replaces the entry; a new rotation indexes its own.
     const indexPreviousHash =
-      previousHash !== undefined &&
-      previousHash !== next.view.secretHash &&
+      previousKey !== undefined &&
+      previousKey !== next.lookupKey &&
       (previous === undefined ||
-        previous.view.previousSecretHash !== previousHash ||
-        this.byPreviousHash.get(previousHash) === previous);
+        previous.previousKey !== previousKey ||
+        this.byPreviousHash.get(previousKey) === previous);
     if (previous !== undefined) this.unindex(previous);
-    this.byId.set(next.view.id, next);
-    this.byCurrentHash.set(next.view.secretHash, next);
-    if (indexPreviousHash) this.byPreviousHash.set(previousHash, next);
+    this.byId.set(next.id, next);
+    this.byCurrentHash.set(next.lookupKey, next);
+    if (indexPreviousHash) this.byPreviousHash.set(previousKey, next);
   }
 
   /** Removes an entry's hashes, but only where they still point at it. */
   private unindex(entry: IndexedKey): void {
-    const { secretHash, previousSecretHash } = entry.view;
-    if (this.byCurrentHash.get(secretHash) === entry) this.byCurrentHash.delete(secretHash);
-    if (previousSecretHash !== undefined && this.byPreviousHash.get(previousSecretHash) === entry) {
-      this.byPreviousHash.delete(previousSecretHash);
+    const { lookupKey, previousKey } = entry;
+    if (this.byCurrentHash.get(lookupKey) === entry) this.byCurrentHash.delete(lookupKey);
+    if (previousKey !== undefined && this.byPreviousHash.get(previousKey) === entry) {
+      this.byPreviousHash.delete(previousKey);
     }
   }
 }
