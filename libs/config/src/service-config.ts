@@ -24,6 +24,12 @@ export interface ServiceConfig {
   readonly keyProjectionGroupId: string;
   /** Bound on the key projection's staleness in ms, 0 = none (KEY_PROJECTION_MAX_STALENESS_MS, 30000; why: docs/consumers.md). */
   readonly keyProjectionMaxStalenessMs: number;
+  /**
+   * Platform operator tokens (OPERATOR_TOKENS, comma-separated, each at least 32 characters):
+   * `/admin/*` and `/metrics` answer only `Authorization: Bearer <one of them>`. Several, so one
+   * can be replaced without downtime. Empty: those routes answer 404 to everyone.
+   */
+  readonly operatorTokens: readonly string[];
   /** A projection rebuild that has not swapped and persisted by then fails, and the live one keeps serving (REBUILD_TIMEOUT_MS, 1800000). */
   readonly rebuildTimeoutMs: number;
   // Edge-to-service trust and the auth-failure throttle (edge-trust):
@@ -66,6 +72,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** The shortest operator token accepted (32 characters, at least 192 bits from base64). */
+export const OPERATOR_TOKEN_MIN_LENGTH = 32;
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -74,7 +83,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
  * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
- * EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
+ * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
  * CLIENT_BODY_TIMEOUT_MS.
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
@@ -104,6 +113,14 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   const maxStaleness = intFrom(env, 'KEY_PROJECTION_MAX_STALENESS_MS', 30_000, 0, 24 * 60 * 60 * 1000, problems);
   const topicPrefix = env['KAFKA_TOPIC_PREFIX'] ?? '';
   if (!/^[A-Za-z0-9._-]{0,100}$/.test(topicPrefix)) problems.push(`KAFKA_TOPIC_PREFIX "${topicPrefix}" may hold only letters, digits, '.', '_' and '-'`);
+  // Operator tokens: long enough not to be guessed, and only characters a Bearer header carries
+  // unchanged (no space, no comma: the list separator). The values never appear in a problem.
+  const operatorTokens = (env['OPERATOR_TOKENS'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  operatorTokens.forEach((t, i) => {
+    if (t.length < OPERATOR_TOKEN_MIN_LENGTH || !/^[\x21-\x7e]+$/.test(t)) {
+      problems.push(`OPERATOR_TOKENS entry ${i + 1} must be at least ${OPERATOR_TOKEN_MIN_LENGTH} printable ASCII characters without spaces (for example: openssl rand -base64 33)`);
+    }
+  });
   // Rebuilds (docs/rebuilds.md): long enough for a full rebuild of millions of events on a small box.
   const rebuildTimeoutMs = intFrom(env, 'REBUILD_TIMEOUT_MS', 30 * 60 * 1000, 1000, 24 * 60 * 60 * 1000, problems);
   // Edge-to-service trust and the auth-failure throttle (edge-trust).
@@ -131,6 +148,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     trustedProxies: env['TRUSTED_PROXIES'] ?? '',
     keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
     keyProjectionMaxStalenessMs: maxStaleness,
+    operatorTokens: Object.freeze(operatorTokens),
     rebuildTimeoutMs,
     edgeSigningSecret,
     edgeSignatureWindowMs,

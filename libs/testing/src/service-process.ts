@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import type { ServiceName } from '@keyward/contracts';
+import { TEST_OPERATOR_TOKEN } from './operator-token';
 import { TEST_AUTH_FAILURE_LIMIT, TEST_EDGE_SIGNING_SECRET } from './edge-signing';
 import { testInfra, testName } from './test-infra';
 import { waitFor } from './wait-for';
@@ -52,6 +53,7 @@ export async function startServiceProcess(
       PORT: String(port),
       HOST: '127.0.0.1',
       NO_COLOR: '1',
+      OPERATOR_TOKENS: TEST_OPERATOR_TOKEN,
       EDGE_SIGNING_SECRET: TEST_EDGE_SIGNING_SECRET,
       // Specs poll with unknown keys while a key propagates; a spec of the throttle sets its own limit.
       AUTH_FAILURE_LIMIT: TEST_AUTH_FAILURE_LIMIT,

@@ -233,8 +233,8 @@ describe('CreateKey', () => {
     });
 
     it('lets a private key hold any permission of the catalog', () => {
-      const state = given([], createKey({ permissions: ['keys:manage', 'sessions:create', 'projections:operate'] }));
-      expect(state.permissions).toEqual(['keys:manage', 'projections:operate', 'sessions:create']);
+      const state = given([], createKey({ permissions: ['keys:manage', 'sessions:create', 'devices:write'] }));
+      expect(state.permissions).toEqual(['devices:write', 'keys:manage', 'sessions:create']);
     });
   });
 
