@@ -49,7 +49,7 @@ export interface ServiceConfig {
  * timeouts, the concurrency limit on database-bound routes, and the shutdown deadline.
  */
 export interface RuntimeLimits {
-  /** Server selection and connect timeout of the database driver (DATABASE_TIMEOUT_MS, 1000). */
+  /** Server selection timeout of the database driver, twice that to connect (DATABASE_TIMEOUT_MS, 800). */
   readonly databaseTimeoutMs: number;
   /** A database operation's socket may stay silent this long before it fails (DATABASE_SOCKET_TIMEOUT_MS, 30000). */
   readonly databaseSocketTimeoutMs: number;
@@ -100,7 +100,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   const mongodbDatabase = env['MONGODB_DATABASE'] ?? `keyward_${service}`;
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDatabase)) problems.push(`MONGODB_DATABASE "${mongodbDatabase}" is not a valid database name`);
   const limits: RuntimeLimits = {
-    databaseTimeoutMs: intFrom(env, 'DATABASE_TIMEOUT_MS', 1000, 100, 60_000, problems),
+    databaseTimeoutMs: intFrom(env, 'DATABASE_TIMEOUT_MS', 800, 100, 60_000, problems),
     databaseSocketTimeoutMs: intFrom(env, 'DATABASE_SOCKET_TIMEOUT_MS', 30_000, 1000, 600_000, problems),
     maxConcurrentRequests: intFrom(env, 'MAX_CONCURRENT_REQUESTS', 16, 0, 10_000, problems),
     maxQueuedRequests: intFrom(env, 'MAX_QUEUED_REQUESTS', 32, 0, 100_000, problems),

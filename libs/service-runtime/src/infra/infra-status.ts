@@ -78,7 +78,8 @@ export function databaseOptions(config: ServiceConfig): mongoose.ConnectOptions 
   return {
     dbName: config.mongodbDatabase,
     serverSelectionTimeoutMS: config.limits.databaseTimeoutMs,
-    connectTimeoutMS: config.limits.databaseTimeoutMs,
+    // A dead database refuses at once; a live one on a loaded box may take longer to accept.
+    connectTimeoutMS: 2 * config.limits.databaseTimeoutMs,
     socketTimeoutMS: config.limits.databaseSocketTimeoutMs,
     heartbeatFrequencyMS: 1000,
     bufferCommands: false,
