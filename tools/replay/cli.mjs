@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Operator replay: inspect projections, rebuild one from the start of its topic while the service
 // keeps serving (then swap), republish a service's own event store to its topic.
-// Talks to the services' /admin endpoints with a private key holding `projections:operate`.
+// Talks to the services' /admin endpoints with a platform operator token (one of the services'
+// OPERATOR_TOKENS; no account's API key is accepted there). See docs/operators.md.
 import { parseArgs } from 'node:util';
 
 const SERVICES = { edge: 3000, keys: 3001, sessions: 3002, tickets: 3003, technicians: 3004, devices: 3005 };
@@ -22,7 +23,8 @@ options:
   --cancel-on-interrupt  rebuild: Ctrl-C cancels the rebuild instead of only leaving it running
   --from <position>    republish the events after this store position (default: 0, everything)
   --limit <n>          dead-letters: how many to list (default 50; 1-500 per page, the CLI follows pages)
-  --key <secret>       operator key (private, with projections:operate); default $KEYWARD_OPERATOR_KEY
+  --token <token>      platform operator token (one of the services' OPERATOR_TOKENS; npm start
+                       prints it); default $KEYWARD_OPERATOR_TOKEN. An account's API key is not one.
   --url <url>          the service's base URL; default $KEYWARD_<SERVICE>_URL or http://127.0.0.1:<port>
   --json               print JSON instead of text
   -h, --help           this text`;
@@ -37,7 +39,7 @@ const { values, positionals } = parseArgs({
   options: {
     service: { type: 'string' }, projection: { type: 'string', default: 'keys' }, from: { type: 'string', default: '0' },
     limit: { type: 'string', default: '50' },
-    key: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+    token: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
     'cancel-on-interrupt': { type: 'boolean', default: false },
   },
 });
@@ -46,8 +48,9 @@ if (values.help || !command) {
   console.log(HELP);
   process.exit(values.help ? 0 : 2);
 }
-const key = values.key ?? process.env.KEYWARD_OPERATOR_KEY;
-if (!key) fail('no operator key: pass --key or set KEYWARD_OPERATOR_KEY (a private key with projections:operate)', 2);
+// The environment is the better place: a --token value is visible to other users in `ps`.
+const token = values.token ?? process.env.KEYWARD_OPERATOR_TOKEN;
+if (!token) fail('no operator token: set KEYWARD_OPERATOR_TOKEN (or pass --token) to one of the services\' OPERATOR_TOKENS', 2);
 
 function baseUrl(service) {
   if (!(service in SERVICES)) fail(`unknown service "${service}"; one of: ${Object.keys(SERVICES).join(', ')}`, 2);
@@ -59,7 +62,7 @@ async function call(service, method, path, body) {
   try {
     res = await fetch(`${baseUrl(service)}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
   } catch (e) {
@@ -67,6 +70,8 @@ async function call(service, method, path, body) {
   }
   const text = await res.text();
   const json = text ? JSON.parse(text) : {};
+  // Operator routes answer a token they do not accept exactly like a path they do not have.
+  if (res.status === 404 && json.code === 'not_found') fail(`${service} answered 404 not_found: it did not accept the operator token (is it one of its OPERATOR_TOKENS?)`);
   if (!res.ok) fail(`${service} answered ${res.status} ${json.code ?? ''}: ${json.detail ?? json.title ?? text}`);
   return json;
 }

@@ -4,7 +4,7 @@
 // process, waits until each reports ready and prints their URLs. Ctrl-C stops everything.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDependencies } from '../lib/dependencies.mjs';
 
@@ -50,6 +50,20 @@ async function shutdown(code) {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
+/**
+ * The platform operator tokens (OPERATOR_TOKENS of every app; docs/operators.md): the caller's when
+ * set, otherwise one generated for this data directory and kept beside the data (owner-only), so a
+ * restart keeps it. `created` is the new token, to be shown once; a rotation edits the file.
+ */
+function operatorTokens() {
+  if (process.env.OPERATOR_TOKENS) return { tokens: process.env.OPERATOR_TOKENS, file: undefined, created: undefined };
+  const file = join(DATA_DIR, 'operator-tokens');
+  if (existsSync(file)) return { tokens: readFileSync(file, 'utf8').trim(), file, created: undefined };
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return { tokens: token, file, created: token };
+}
+
 try {
   let env = externalInfra();
   if (env) {
@@ -69,6 +83,7 @@ try {
   });
   if (boot.status !== 0) throw new Error(`bootstrapping the admin key failed:\n${boot.stderr}${boot.stdout}`);
   const admin = JSON.parse(boot.stdout.trim().split('\n').pop());
+  const operator = operatorTokens();
 
   for (const [name, defaultPort] of APPS) {
     const port = Number(process.env[`${name.toUpperCase()}_PORT`] ?? defaultPort);
@@ -80,6 +95,7 @@ try {
         // Proxies in front of the edge (none here). The services believe a client address only
         // under the edge's signature (EDGE_SIGNING_SECRET), never by the sender's address.
         TRUSTED_PROXIES: name === 'edge' ? (process.env.EDGE_TRUSTED_PROXIES ?? '') : '',
+        OPERATOR_TOKENS: operator.tokens,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -112,6 +128,12 @@ try {
   } else {
     console.log(`\n[platform] account ${admin.accountId} has its admin key ${admin.keyId} (${admin.tokenPrefix}...): its secret was shown`);
     console.log('           when it was created and is stored nowhere; if it is lost, run `npm run infra -- wipe` for a fresh start.');
+  }
+  if (operator.created) {
+    console.log(`[platform] created the platform operator token (for /admin and /metrics, never an account's) in ${operator.file}. Shown ONCE, now:\n`);
+    console.log(`  export KEYWARD_OPERATOR_TOKEN=${operator.created}\n`);
+  } else if (operator.file) {
+    console.log(`[platform] the platform operator token (for /admin and /metrics) is the one in ${operator.file}`);
   }
   console.log(`[platform] the API is at the edge: ${edgeUrl} (reference: ${edgeUrl}/docs)`);
   console.log(`[platform] try: curl -H "Authorization: Bearer $KEYWARD_ADMIN_KEY" ${edgeUrl}/v1/keys`);

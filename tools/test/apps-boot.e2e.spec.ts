@@ -1,7 +1,7 @@
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICE_NAMES } from '@keyward/contracts';
 import type { ServiceProcess } from '@keyward/testing';
-import { startServiceProcess } from '@keyward/testing';
+import { startServiceProcess, TEST_OPERATOR_TOKEN } from '@keyward/testing';
 
 /** Every app boots as its own process against the real Kafka and FerretDB and reports ready. */
 describe('the six apps', () => {
@@ -28,7 +28,7 @@ describe('the six apps', () => {
     const proc = running.find((p) => p.service === service);
     if (!proc) throw new Error(`${service} did not start`);
     await fetch(`${proc.url}/v1/nothing-here`);
-    const res = await fetch(`${proc.url}/metrics`);
+    const res = await fetch(`${proc.url}/metrics`, { headers: { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain;.*version=0\.0\.4/);
     const text = await res.text();

@@ -8,7 +8,7 @@ import { call, KeysApi, startWholePlatform, waitFor, waitUntilEveryServiceKnows 
 // characters, bidi overrides or lone surrogates (422 invalid_text), and references to another
 // account's device, ticket or technician (422 unknown_…, exactly like one that does not exist).
 
-const TENANT_PERMISSIONS = ALL_PERMISSIONS.filter((p) => p !== 'projections:operate');
+const TENANT_PERMISSIONS = ALL_PERMISSIONS;
 
 function expectProblem(reply: Reply, status: number, code: string, what = ''): void {
   expect({ what, status: reply.status, code: reply.code }).toEqual({ what, status, code });

@@ -3,7 +3,7 @@ import type { Consumer, IHeaders, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { testKafka, testName, waitFor } from '@keyward/testing';
-import type { AdminKey, CreatedKey, KeyProjectionStatus } from '@keyward/testing';
+import type { AdminKey, CreatedKey, KeyProjectionStatus, ServiceProcess } from '@keyward/testing';
 import { guarded, KeysApi, keyProjectionStatus, outcome, Platform, waitForOutcome, waitUntilKnown } from '@keyward/testing';
 
 // Deliveries the keys service never makes, written straight onto <prefix>keys.events: old events
@@ -24,7 +24,7 @@ describe('key projection under injected deliveries', () => {
   let consumer: Consumer | undefined;
   let admin: AdminKey;
   let api: KeysApi;
-  let techniciansUrl: string;
+  let technicians: ServiceProcess;
   let topic: string;
 
   beforeAll(async () => {
@@ -32,7 +32,7 @@ describe('key projection under injected deliveries', () => {
     admin = await platform.bootstrapAdmin('acc_injection');
     const keys = await platform.start('keys');
     api = new KeysApi(keys.url, admin);
-    techniciansUrl = (await platform.start('technicians')).url;
+    technicians = await platform.start('technicians');
     // The keys service's partitioner, so a re-sent event lands on its key's partition.
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -44,7 +44,7 @@ describe('key projection under injected deliveries', () => {
     await platform.close();
   });
 
-  const status = (): Promise<KeyProjectionStatus> => keyProjectionStatus(techniciansUrl, admin.secret);
+  const status = (): Promise<KeyProjectionStatus> => keyProjectionStatus(technicians.url);
 
   /** Waits until the projection's counters, read through the operator API, satisfy `done`. */
   const counted = (what: string, done: (s: KeyProjectionStatus) => boolean): Promise<KeyProjectionStatus> =>
@@ -85,7 +85,7 @@ describe('key projection under injected deliveries', () => {
   it('drops re-sent and out-of-order events by version: a revoked key stays revoked, a disabled one stays disabled, and duplicates are counted', async () => {
     const revoked = await api.create({ name: 'revoked' });
     const disabled = await api.create({ name: 'disabled' });
-    for (const key of [revoked, disabled]) expect(outcome(await waitUntilKnown(techniciansUrl, key.secret, key.id))).toBe('200');
+    for (const key of [revoked, disabled]) expect(outcome(await waitUntilKnown(technicians, key.secret, key.id))).toBe('200');
     // revoked: v1 KeyCreated, v2 KeyDisabled, v3 KeyEnabled, v4 KeyRevoked; disabled: the same but v4 KeyDisabled.
     for (const key of [revoked, disabled]) {
       await api.change(key.id, 'disable');
@@ -93,8 +93,8 @@ describe('key projection under injected deliveries', () => {
     }
     await api.change(revoked.id, 'revoke');
     await api.change(disabled.id, 'disable');
-    await waitForOutcome(techniciansUrl, revoked.secret, '401 key_revoked');
-    await waitForOutcome(techniciansUrl, disabled.secret, '401 key_disabled');
+    await waitForOutcome(technicians, revoked.secret, '401 key_revoked');
+    await waitForOutcome(technicians, disabled.secret, '401 key_disabled');
     const before = await counted('the projection to apply every event', (s) => s.lag === 0);
 
     const messages = await topicMessages(1 + 4 + 4);
@@ -109,19 +109,19 @@ describe('key projection under injected deliveries', () => {
     const after = await counted('three more duplicates', (s) => s.duplicates >= before.duplicates + 3 && s.lag === 0);
     expect({ duplicates: after.duplicates - before.duplicates, applied: after.applied - before.applied, gaps: after.gaps - before.gaps, items: after.items })
       .toEqual({ duplicates: 3, applied: 0, gaps: 0, items: before.items });
-    expect(outcome(await guarded(techniciansUrl, revoked.secret))).toBe('401 key_revoked');
+    expect(outcome(await guarded(technicians, revoked.secret))).toBe('401 key_revoked');
     // Only the version check keeps this one disabled: folded in, the old KeyEnabled would re-enable it.
-    expect(outcome(await guarded(techniciansUrl, disabled.secret))).toBe('401 key_disabled');
+    expect(outcome(await guarded(technicians, disabled.secret))).toBe('401 key_disabled');
   });
 
   it('quarantines an event far ahead of its key\'s version that could grant access, and a revocation after it still takes effect', async () => {
     const key = await api.create({ name: 'gap' });
-    expect(outcome(await waitUntilKnown(techniciansUrl, key.secret, key.id))).toBe('200');
+    expect(outcome(await waitUntilKnown(technicians, key.secret, key.id))).toBe('200');
     const before = await counted('the projection to apply every event', (s) => s.lag === 0);
 
     const ahead: KeyEventEnvelope = {
       id: randomUUID(), type: 'KeyPermissionsChanged', schemaVersion: 1, aggregateId: key.id, accountId: admin.accountId,
-      version: 1000, occurredAt: new Date().toISOString(), data: { by: admin.keyId, permissions: ['technicians:read'] },
+      version: 1000, occurredAt: new Date().toISOString(), data: { by: admin.keyId, permissions: ['devices:read'] },
     };
     await inject({ key: key.id, value: JSON.stringify(ahead), headers: { type: ahead.type, schemaVersion: '1' } });
 
@@ -129,11 +129,11 @@ describe('key projection under injected deliveries', () => {
     expect({ gaps: after.gaps - before.gaps, applied: after.applied - before.applied, deadLetters: after.deadLetters - before.deadLetters, items: after.items })
       .toEqual({ gaps: 1, applied: 0, deadLetters: 1, items: before.items });
     // Not applied: the key keeps what it had, and its version stays where it was ...
-    expect(outcome(await guarded(techniciansUrl, key.secret))).toBe('200');
-    expect((await fetch(`${techniciansUrl}/ready`)).status).toBe(200);
+    expect(outcome(await guarded(technicians, key.secret))).toBe('200');
+    expect((await fetch(`${technicians.url}/ready`)).status).toBe(200);
     // ... so its real next event (v2) is not taken for a duplicate of v1000.
     await api.change(key.id, 'revoke');
-    await waitForOutcome(techniciansUrl, key.secret, '401 key_revoked');
+    await waitForOutcome(technicians, key.secret, '401 key_revoked');
   });
 
   it('skips messages that are not key events and keeps applying the ones after them', async () => {
@@ -147,13 +147,13 @@ describe('key projection under injected deliveries', () => {
     const after = await counted('four malformed messages', (s) => s.malformed >= before.malformed + 4 && s.lag === 0);
     expect({ malformed: after.malformed - before.malformed, applied: after.applied - before.applied, items: after.items })
       .toEqual({ malformed: 4, applied: 0, items: before.items });
-    expect(outcome(await guarded(techniciansUrl, admin.secret))).toBe('200');
-    expect((await fetch(`${techniciansUrl}/ready`)).status).toBe(200);
+    expect(outcome(await guarded(technicians, admin.secret))).toBe('200');
+    expect((await fetch(`${technicians.url}/ready`)).status).toBe(200);
 
     // The consumer moved past them: changes made afterwards still reach the service.
     const later = await api.create({ name: 'after the garbage' });
-    expect(outcome(await waitUntilKnown(techniciansUrl, later.secret, later.id))).toBe('200');
+    expect(outcome(await waitUntilKnown(technicians, later.secret, later.id))).toBe('200');
     await api.change(later.id, 'revoke');
-    await waitForOutcome(techniciansUrl, later.secret, '401 key_revoked');
+    await waitForOutcome(technicians, later.secret, '401 key_revoked');
   });
 });

@@ -1,7 +1,7 @@
 import type { ServiceProcess } from '@keyward/testing';
 import { waitFor } from '@keyward/testing';
 import type { AdminKey, CreatedKey, Reply } from '@keyward/testing';
-import { call, guarded, KeysApi, keyProjectionStatus, outcome, Platform, waitForOutcome, waitUntilKnown } from '@keyward/testing';
+import { guarded, KeysApi, keyProjectionStatus, operatorCall, outcome, Platform, waitForOutcome, waitUntilKnown } from '@keyward/testing';
 
 // An operator rebuilds technicians' key projection from the start of keys.events while requests
 // keep being authorized: none is refused during the rebuild or at the swap, and the swapped-in
@@ -37,7 +37,7 @@ describe('rebuilding the key projection while serving', () => {
   });
 
   const job = async (): Promise<RebuildJob> => {
-    const reply = await call(technicians.url, 'GET', '/admin/projections/keys/rebuild', { secret: admin.secret });
+    const reply = await operatorCall(technicians.url, 'GET', '/admin/projections/keys/rebuild');
     if (reply.status !== 200) throw new Error(`rebuild status answered ${outcome(reply)}`);
     return reply.body as unknown as RebuildJob;
   };
@@ -55,13 +55,13 @@ describe('rebuilding the key projection while serving', () => {
     }
     const valid = await api.create({ name: 'used during the rebuild' });
     const revokedAfter = await api.create({ name: 'revoked after the swap' });
-    for (const key of [valid, revokedAfter]) expect(outcome(await waitUntilKnown(technicians.url, key.secret, key.id))).toBe('200');
+    for (const key of [valid, revokedAfter]) expect(outcome(await waitUntilKnown(technicians, key.secret, key.id))).toBe('200');
     const live = await waitFor('the key projection to have applied every event', async () => {
-      const s = await keyProjectionStatus(technicians.url, admin.secret);
+      const s = await keyProjectionStatus(technicians.url);
       return s.lag === 0 ? s : false;
     });
 
-    const started = await call(technicians.url, 'POST', '/admin/projections/keys/rebuild', { secret: admin.secret });
+    const started = await operatorCall(technicians.url, 'POST', '/admin/projections/keys/rebuild');
     expect(started.status).toBe(202);
     expect(started.body['state']).toBe('running');
 
@@ -75,7 +75,7 @@ describe('rebuilding the key projection while serving', () => {
     const more = (): boolean => afterEnd < AFTER_SWAP && answers.length < MAX_REQUESTS && Date.now() < deadline;
     const poller = (async () => {
       while (more()) {
-        const reply = await call(technicians.url, 'GET', '/admin/projections/keys/rebuild', { secret: valid.secret });
+        const reply = await operatorCall(technicians.url, 'GET', '/admin/projections/keys/rebuild');
         answers.push(reply);
         if (reply.status === 200) jobs.push(reply.body as unknown as RebuildJob);
         if (ended) afterEnd++;
@@ -83,7 +83,7 @@ describe('rebuilding the key projection while serving', () => {
       }
     })();
     const reader = (async () => {
-      while (more()) answers.push(await guarded(technicians.url, valid.secret));
+      while (more()) answers.push(await guarded(technicians, valid.secret));
     })();
     await Promise.all([poller, reader]);
 
@@ -105,12 +105,12 @@ describe('rebuilding the key projection while serving', () => {
 
     // The swapped-in projection follows the keys service: a revoke and a new key propagate.
     await api.change(revokedAfter.id, 'revoke');
-    await waitForOutcome(technicians.url, revokedAfter.secret, '401 key_revoked');
+    await waitForOutcome(technicians, revokedAfter.secret, '401 key_revoked');
     const newcomer = await api.create({ name: 'created after the swap' });
-    expect(outcome(await waitUntilKnown(technicians.url, newcomer.secret, newcomer.id))).toBe('200');
-    expect(outcome(await guarded(technicians.url, valid.secret))).toBe('200');
+    expect(outcome(await waitUntilKnown(technicians, newcomer.secret, newcomer.id))).toBe('200');
+    expect(outcome(await guarded(technicians, valid.secret))).toBe('200');
     const after = await waitFor('the key projection to settle after the swap', async () => {
-      const s = await keyProjectionStatus(technicians.url, admin.secret);
+      const s = await keyProjectionStatus(technicians.url);
       return s.lag === 0 && s.items === live.items + 1 ? s : false;
     });
     // The live consumer resumed where the rebuild stopped reading: it re-read nothing and applied
@@ -121,10 +121,10 @@ describe('rebuilding the key projection while serving', () => {
 
   it('enforces a revoke made while the rebuild runs once the rebuilt projection is swapped in', async () => {
     const key = await api.create({ name: 'revoked during the rebuild' });
-    expect(outcome(await waitUntilKnown(technicians.url, key.secret, key.id))).toBe('200');
+    expect(outcome(await waitUntilKnown(technicians, key.secret, key.id))).toBe('200');
     expect((await job()).state).toBe('succeeded');
 
-    const started = await call(technicians.url, 'POST', '/admin/projections/keys/rebuild', { secret: admin.secret });
+    const started = await operatorCall(technicians.url, 'POST', '/admin/projections/keys/rebuild');
     expect(started.status).toBe(202);
     await api.change(key.id, 'revoke');
     // The revoke was answered while the rebuild was still reading: this test is about that window.
@@ -136,8 +136,8 @@ describe('rebuilding the key projection while serving', () => {
     }, { timeoutMs: REBUILD_BOUND_MS });
     expect(final.state).toBe('succeeded');
     // At once: the swapped-in index read the topic to its end after the revoke was published.
-    expect(outcome(await guarded(technicians.url, key.secret))).toBe('401 key_revoked');
-    expect(outcome(await guarded(technicians.url, admin.secret))).toBe('200');
+    expect(outcome(await guarded(technicians, key.secret))).toBe('401 key_revoked');
+    expect(outcome(await guarded(technicians, admin.secret))).toBe('200');
     console.log(`rebuild with a revoke in flight: ${JSON.stringify(final.result)}`);
   });
 });

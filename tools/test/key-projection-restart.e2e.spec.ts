@@ -22,8 +22,8 @@ describe('key projection across a restart of the service', () => {
 
     const toRevoke = await api.create({ name: 'revoked while technicians is down' });
     const kept = await api.create({ name: 'untouched' });
-    for (const key of [toRevoke, kept]) expect(outcome(await waitUntilKnown(technicians.url, key.secret, key.id))).toBe('200');
-    const before = await settled(technicians.url, admin.secret, 3);
+    for (const key of [toRevoke, kept]) expect(outcome(await waitUntilKnown(technicians, key.secret, key.id))).toBe('200');
+    const before = await settled(technicians.url, 3);
     expect(pick(before)).toEqual({ items: 3, applied: 3, duplicates: 0, gaps: 0, malformed: 0, lag: 0, caughtUp: true });
 
     // SIGTERM: Nest closes the app (the consumer leaves its group) and re-raises the signal.
@@ -34,19 +34,19 @@ describe('key projection across a restart of the service', () => {
     const created = await api.create({ name: 'created while technicians is down' });
     await api.change(toRevoke.id, 'revoke');
     // The keys service itself enforces both, so both events are on the topic before the restart.
-    await waitForOutcome(keys.url, toRevoke.secret, '401 key_revoked');
-    expect(outcome(await waitUntilKnown(keys.url, created.secret, created.id))).toBe('200');
+    await waitForOutcome(keys, toRevoke.secret, '401 key_revoked');
+    expect(outcome(await waitUntilKnown(keys, created.secret, created.id))).toBe('200');
 
     technicians = await platform.start('technicians', techniciansEnv);
     expect(technicians.output()).toMatch(/loaded 3 keys and the checkpoint from the database/);
 
     // Ready means caught up: from its first answer it enforces what happened while it was down.
-    const first = await Promise.all([created, toRevoke, kept].map(async (k) => [k.key['name'], outcome(await guarded(technicians.url, k.secret))]));
+    const first = await Promise.all([created, toRevoke, kept].map(async (k) => [k.key['name'], outcome(await guarded(technicians, k.secret))]));
     expect(Object.fromEntries(first)).toEqual({
       'created while technicians is down': '200', 'revoked while technicians is down': '401 key_revoked', untouched: '200',
     });
-    expect(outcome(await guarded(technicians.url, admin.secret))).toBe('200');
-    const after = await settled(technicians.url, admin.secret, 2);
+    expect(outcome(await guarded(technicians, admin.secret))).toBe('200');
+    const after = await settled(technicians.url, 2);
     // `applied` counts this process's work: the two events published while it was down, once each.
     expect(pick(after)).toEqual({ items: 4, applied: 2, duplicates: 0, gaps: 0, malformed: 0, lag: 0, caughtUp: true });
     expect(technicians.output()).not.toMatch(/gap before/);
@@ -54,9 +54,9 @@ describe('key projection across a restart of the service', () => {
 });
 
 /** The projection's status once it has applied at least `applied` events and has no lag. */
-async function settled(url: string, secret: string, applied: number): Promise<KeyProjectionStatus> {
+async function settled(url: string, applied: number): Promise<KeyProjectionStatus> {
   return waitFor(`the key projection of ${url} to settle`, async () => {
-    const status = await keyProjectionStatus(url, secret);
+    const status = await keyProjectionStatus(url);
     return status.lag === 0 && status.applied >= applied ? status : false;
   }, { timeoutMs: 15_000 });
 }

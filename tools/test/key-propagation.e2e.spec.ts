@@ -40,10 +40,10 @@ describe('key changes reach every service', () => {
   /** Polls every service at once until each answers `expected` to the secret; the time each took from `since`. */
   async function enforcedEverywhere(change: string, secret: string, expected: string, since: number): Promise<Timing[]> {
     return Promise.all(SERVICE_NAMES.map(async (service) => {
-      const { url } = platform.process(service);
+      const target = platform.process(service);
       let last = '';
       const ms = await waitFor(`${service} to answer ${expected} after ${change}`, async () => {
-        last = outcome(await guarded(url, secret));
+        last = outcome(await guarded(target, secret));
         return last === expected ? Date.now() - since : false;
       }, { timeoutMs: BOUND_MS, intervalMs: 20 }).catch((e: unknown) => {
         throw new Error(`${e instanceof Error ? e.message : String(e)}; last answer ${last}`);
@@ -56,7 +56,7 @@ describe('key changes reach every service', () => {
 
   async function workingEverywhere(key: CreatedKey): Promise<void> {
     for (const service of SERVICE_NAMES) {
-      expect({ service, answer: outcome(await waitUntilKnown(platform.process(service).url, key.secret, `key ${key.id}`)) }).toEqual({ service, answer: '200' });
+      expect({ service, answer: outcome(await waitUntilKnown(platform.process(service), key.secret, `key ${key.id}`)) }).toEqual({ service, answer: '200' });
     }
   }
 
@@ -86,7 +86,7 @@ describe('key changes reach every service', () => {
     const measured = await enforcedEverywhere('rotate (grace 0)', key.secret, '401 unknown_key', answered);
     for (const t of measured) expect({ service: t.service, under: t.ms < BOUND_MS }).toEqual({ service: t.service, under: true });
     for (const service of SERVICE_NAMES) {
-      expect({ service, answer: outcome(await guarded(platform.process(service).url, rotated.secret)) }).toEqual({ service, answer: '200' });
+      expect({ service, answer: outcome(await guarded(platform.process(service), rotated.secret)) }).toEqual({ service, answer: '200' });
     }
   });
 });

@@ -120,7 +120,7 @@ describe('schemathesis against the edge\'s OpenAPI document', () => {
     python = installed;
     whole = started;
     const keys = new KeysApi(whole.edge.url, whole.admin);
-    const tenantPermissions = ALL_PERMISSIONS.filter((p) => p !== 'projections:operate');
+    const tenantPermissions = ALL_PERMISSIONS;
     secret = (await keys.create({ kind: 'private', name: 'schemathesis', permissions: tenantPermissions })).secret;
     await waitUntilEveryServiceKnows(whole.edge.url, secret);
     configFile = join(reportDir, 'schemathesis.toml');

@@ -3,7 +3,7 @@ import type { EventEnvelope, Permission } from '@keyward/contracts';
 import { SERVICE_NAMES, SERVICES } from '@keyward/contracts';
 import { createIdempotentProducer, ensureTopics, eventTopic } from '@keyward/messaging';
 import type { ServiceProcess, TestKey } from '@keyward/testing';
-import { publishTestKey, startServiceProcess, testKafka, testName, waitFor } from '@keyward/testing';
+import { keyProbe, publishTestKey, startServiceProcess, TEST_OPERATOR_TOKEN, testKafka, testName, waitFor } from '@keyward/testing';
 
 // The session → ticket policy across the two real services, each its own process with its own
 // database, on one topic prefix: sessions learns tickets from tickets.events, tickets learns
@@ -58,7 +58,7 @@ describe('a session opened from a ticket drives the ticket, across the real tick
     } finally {
       await admin_.disconnect();
     }
-    const all: Permission[] = ['tickets:create', 'tickets:read', 'tickets:write', 'sessions:create', 'sessions:read', 'sessions:write', 'sessions:history:read', 'projections:operate'];
+    const all: Permission[] = ['tickets:create', 'tickets:read', 'tickets:write', 'sessions:create', 'sessions:read', 'sessions:write', 'sessions:history:read'];
     admin = await publishTestKey(kafka, prefix, { accountId: ACCOUNT, kind: 'private', permissions: all });
     publicKey = await publishTestKey(kafka, prefix, { accountId: ACCOUNT, kind: 'public', permissions: ['tickets:create', 'sessions:create'] });
 
@@ -82,7 +82,7 @@ describe('a session opened from a ticket drives the ticket, across the real tick
     ]);
     for (const [service, url] of [['tickets', tickets.url], ['sessions', sessions.url]] as const) {
       for (const key of [admin, publicKey]) {
-        await waitFor(`${service} to know key ${key.keyId}`, async () => (await call(url, 'GET', '/admin/projections', key.secret)).code !== 'unknown_key');
+        await waitFor(`${service} to know key ${key.keyId}`, async () => (await call(url, 'GET', keyProbe(service).path, key.secret)).code !== 'unknown_key');
       }
     }
   }, 180_000);
@@ -161,10 +161,10 @@ describe('a session opened from a ticket drives the ticket, across the real tick
 
   it('rebuilds each read model and each mirror of the other service by replay, identical to the live one', async () => {
     const rebuild = async (url: string, name: string): Promise<Record<string, unknown>> => {
-      const started = await call(url, 'POST', `/admin/projections/${name}/rebuild`, admin.secret);
+      const started = await call(url, 'POST', `/admin/projections/${name}/rebuild`, TEST_OPERATOR_TOKEN);
       expect(started.status).toBe(202);
       return waitFor(`the rebuild of ${name} at ${url}`, async () => {
-        const job = await call(url, 'GET', `/admin/projections/${name}/rebuild`, admin.secret);
+        const job = await call(url, 'GET', `/admin/projections/${name}/rebuild`, TEST_OPERATOR_TOKEN);
         return job.body['state'] === 'running' ? false : job.body;
       }, { timeoutMs: 30_000, intervalMs: 100 });
     };

@@ -1,6 +1,6 @@
 import { generateToken } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
-import { waitFor } from '@keyward/testing';
+import { operatorCall, waitFor } from '@keyward/testing';
 import type { DevicesTestApp, Reply } from './testing/devices-test-app.spec-helper';
 import { ACCOUNT, OTHER_ACCOUNT, publishTechnicians, readOwnTopic, startDevicesTestApp } from './testing/devices-test-app.spec-helper';
 
@@ -363,7 +363,7 @@ describe('devices API', () => {
         const reply = await app.call(r.method, r.path, { secret: lacking, body: r.body });
         expectProblem(reply, 403, 'permission_denied');
         expect(reply.body['detail']).toMatch(`devices:${r.permission}`);
-        expectProblem(await app.call(r.method, r.path, { secret: app.keys.operator, body: r.body }), 403, 'permission_denied');
+        expectProblem(await app.call(r.method, r.path, { secret: app.keys.unrelated, body: r.body }), 403, 'permission_denied');
       }
     });
 
@@ -398,10 +398,10 @@ describe('devices API', () => {
     const before = await list();
     const otherBefore = await list(app.keys.other);
 
-    const started = await app.call('POST', '/admin/projections/devices/rebuild', { secret: app.keys.operator });
+    const started = await operatorCall(app.url, 'POST', '/admin/projections/devices/rebuild');
     expect(started.status).toBe(202);
     const job = await waitFor('the rebuild to finish', async () => {
-      const reply = await app.call('GET', '/admin/projections/devices/rebuild', { secret: app.keys.operator });
+      const reply = await operatorCall(app.url, 'GET', '/admin/projections/devices/rebuild');
       return reply.body['state'] !== 'running' ? reply.body : undefined;
     }, { timeoutMs: 30_000 });
     expect(job['state']).toBe('succeeded');

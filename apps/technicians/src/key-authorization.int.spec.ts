@@ -1,13 +1,13 @@
 import mongoose from 'mongoose';
 import { generateToken } from '@keyward/contracts';
 import type { InProcessService, ServiceProcess } from '@keyward/testing';
-import { edgeSignedHeaders, ManualClock, runTsScript, startInProcess, startServiceProcess, testInfra, testName, testServiceConfig, waitFor } from '@keyward/testing';
+import { edgeSignedHeaders, keyProbe, ManualClock, runTsScript, startInProcess, startServiceProcess, testInfra, testName, testServiceConfig, waitFor } from '@keyward/testing';
 import { TechniciansModule } from './technicians.module';
 
 // Every outcome of the per-request key check (DESIGN section 2) on a service that knows the keys
 // only from Kafka: the keys service runs as its own process (real clock) and publishes on a topic
 // prefix shared with two technicians apps run here (a clock this spec moves). The guarded route
-// is GET /admin/projections, which needs `projections:operate`, a private-only permission.
+// is the technicians probe (GET /v1/technicians), which needs `technicians:read`, a private-only permission.
 
 interface Reply {
   status: number;
@@ -28,7 +28,8 @@ interface Created {
 }
 
 const PROPAGATION_MS = 15_000;
-const OPERATOR = { kind: 'private', name: 'operator', permissions: ['projections:operate'] } as const;
+const PROBE = keyProbe('technicians');
+const READER = { kind: 'private', name: 'reader', permissions: [PROBE.permission] } as const;
 
 async function request(url: string, method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<Reply> {
   const res = await fetch(`${url}${path}`, {
@@ -82,10 +83,10 @@ describe('technicians: every authorization outcome, with keys learned only from 
     return which;
   };
   const guarded = (secret: string | undefined, options: { xff?: string; via?: InProcessService; headers?: Record<string, string> } = {}): Promise<Reply> =>
-    request(app(options.via ?? proxied).url, 'GET', '/admin/projections', {
+    request(app(options.via ?? proxied).url, 'GET', PROBE.path, {
       ...(secret !== undefined ? bearer(secret, options.xff) : options.xff !== undefined ? { 'x-forwarded-for': options.xff } : {}),
       ...(options.xff !== undefined && (options.via ?? proxied) === proxied
-        ? edgeSignedHeaders({ method: 'GET', target: '/admin/projections', requestId: `req-${++requests}`, clientIp: options.xff }, clock.now().getTime())
+        ? edgeSignedHeaders({ method: 'GET', target: PROBE.path, requestId: `req-${++requests}`, clientIp: options.xff }, clock.now().getTime())
         : {}),
       ...options.headers,
     });
@@ -94,7 +95,7 @@ describe('technicians: every authorization outcome, with keys learned only from 
     return request(keys.url, method, path, { authorization: `Bearer ${secret}` }, body);
   };
   const createKey = async (body: Record<string, unknown>): Promise<Created> => {
-    const reply = await keysApi('POST', '/v1/keys', { ...OPERATOR, ...body });
+    const reply = await keysApi('POST', '/v1/keys', { ...READER, ...body });
     const secret = reply.body['secret'];
     const key = reply.body['key'] as Record<string, unknown> | undefined;
     if (reply.status !== 201 || typeof secret !== 'string' || !key) throw new Error(`creating a key answered ${reply.status} ${JSON.stringify(reply.body)}`);
@@ -154,9 +155,9 @@ describe('technicians: every authorization outcome, with keys learned only from 
 
   it('answers 200 to a key learned from keys.events, sent as a Bearer token or in X-API-Key', async () => {
     expect(outcome(await guarded(main.secret))).toBe('200');
-    const viaHeader = await request(app(proxied).url, 'GET', '/admin/projections', { 'x-api-key': main.secret });
+    const viaHeader = await request(app(proxied).url, 'GET', PROBE.path, { 'x-api-key': main.secret });
     expect(viaHeader.status).toBe(200);
-    expect(viaHeader.body['service']).toBe('technicians');
+    expect(Array.isArray(viaHeader.body['items'])).toBe(true);
   });
 
   it('answers 401 missing_key when no key is sent', async () => {
@@ -284,10 +285,10 @@ describe('technicians: every authorization outcome, with keys learned only from 
   });
 
   it('answers 403 permission_denied to a private key that does not hold the route\'s permission', async () => {
-    const key = await createKey({ name: 'reader', permissions: ['technicians:read'] });
+    const key = await createKey({ name: 'writer', permissions: ['technicians:write'] });
     const reply = await known(key.secret);
     expectProblem(reply, 403, 'permission_denied');
-    expect(reply.body['detail']).toMatch(/projections:operate/);
+    expect(reply.body['detail']).toMatch(/technicians:read/);
   });
 
   it('answers 403 public_key_not_allowed to a public key on a private operation', async () => {
@@ -295,7 +296,7 @@ describe('technicians: every authorization outcome, with keys learned only from 
     expect(key.secret.startsWith('kw_pk_')).toBe(true);
     const reply = await known(key.secret);
     expectProblem(reply, 403, 'public_key_not_allowed');
-    expect(reply.body['detail']).toMatch(/projections:operate/);
+    expect(reply.body['detail']).toMatch(/technicians:read/);
   });
 
   it('answers 404 key_not_found when another account\'s admin asks for or changes this account\'s key', async () => {

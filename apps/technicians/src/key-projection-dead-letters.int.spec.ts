@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { KEYS_EVENTS_TOPIC } from '@keyward/contracts';
 import { createIdempotentProducer } from '@keyward/messaging';
-import type { AdminCall } from '@keyward/testing';
-import { listDeadLetters, metricsText, projectionStatus, publishTestKey, testKafka, waitFor } from '@keyward/testing';
+import { listDeadLetters, metricsText, operatorCall, projectionStatus, publishTestKey, testKafka, waitFor } from '@keyward/testing';
 import type { TechniciansTestApp } from './testing/technicians-test-app.spec-helper';
 import { ACCOUNT, startTechniciansTestApp } from './testing/technicians-test-app.spec-helper';
 
@@ -15,11 +14,9 @@ describe('technicians: poison on keys.events is dead-lettered and the partition 
   const kafka = testKafka();
   let app: TechniciansTestApp;
   let producer: Producer;
-  let admin: AdminCall;
 
   beforeAll(async () => {
     app = await startTechniciansTestApp();
-    admin = (method, path) => app.call(method, path, { secret: app.keys.operator });
     producer = createIdempotentProducer(kafka);
     await producer.connect();
   }, 120_000);
@@ -51,12 +48,12 @@ describe('technicians: poison on keys.events is dead-lettered and the partition 
       (await app.call('GET', '/v1/technicians', { secret: victim.secret })).code === 'key_disabled', { timeoutMs: 20_000 });
 
     const status = await waitFor('three dead letters counted', async () => {
-      const s = await projectionStatus(admin, 'keys');
+      const s = await projectionStatus(app.url, 'keys');
       return s['deadLetters'] === 3 ? s : false;
     }, { timeoutMs: 20_000 });
     expect({ consumer: status['consumer'], restarts: status['restarts'], lag: status['lag'] }).toEqual({ consumer: 'running', restarts: 0, lag: 0 });
 
-    const letters = await listDeadLetters(admin, 'keys');
+    const letters = await listDeadLetters(app.url, 'keys');
     expect(letters.map((l) => [l['key'], l['offset'] !== undefined, l['projection'], l['topic']]).sort()).toEqual([
       ['key_garbage', true, 'keys', topic],
       ['key_poison', true, 'keys', topic],
@@ -64,10 +61,10 @@ describe('technicians: poison on keys.events is dead-lettered and the partition 
     ].sort());
     expect(letters.find((l) => l['key'] === 'key_garbage')).toMatchObject({ encoding: 'base64', value: Buffer.from([0xff, 0x00, 0x7b]).toString('base64'), error: 'the message is not JSON' });
     expect(letters.find((l) => l['key'] === 'key_poison')).toMatchObject({ error: 'KeyCreated v1: data.kind is required' });
-    expect((await admin('GET', '/admin/dead-letters?projection=nope')).status).toBe(404);
-    expect((await admin('GET', '/admin/dead-letters?limit=0')).status).toBe(400);
+    expect((await operatorCall(app.url, 'GET', '/admin/dead-letters?projection=nope')).status).toBe(404);
+    expect((await operatorCall(app.url, 'GET', '/admin/dead-letters?limit=0')).status).toBe(400);
 
-    const metrics = await metricsText((method, path) => app.call(method, path, { secret: app.keys.operator }));
+    const metrics = await metricsText(app.url);
     expect(metrics).toContain('projection_dead_letters_total{projection="keys"} 3');
     expect(metrics).toContain('projection_consumer_running{projection="keys"} 1');
     expect(metrics).toContain('projection_consumer_restarts_total{projection="keys"} 0');

@@ -1,6 +1,6 @@
 import { generateToken } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
-import { waitFor } from '@keyward/testing';
+import { operatorCall, waitFor } from '@keyward/testing';
 import type { Reply, TechniciansTestApp } from './testing/technicians-test-app.spec-helper';
 import { ACCOUNT, OTHER_ACCOUNT, readOwnTopic, startTechniciansTestApp } from './testing/technicians-test-app.spec-helper';
 
@@ -347,7 +347,7 @@ describe('technicians API', () => {
         const reply = await app.call(r.method, r.path, { secret: lacking, body: r.body });
         expectProblem(reply, 403, 'permission_denied');
         expect(reply.body['detail']).toMatch(`technicians:${r.permission}`);
-        expectProblem(await app.call(r.method, r.path, { secret: app.keys.operator, body: r.body }), 403, 'permission_denied');
+        expectProblem(await app.call(r.method, r.path, { secret: app.keys.unrelated, body: r.body }), 403, 'permission_denied');
       }
     });
 
@@ -383,10 +383,10 @@ describe('technicians API', () => {
     const before = await app.call('GET', '/v1/technicians?limit=100');
     const otherBefore = await app.call('GET', '/v1/technicians?limit=100', { secret: app.keys.other });
 
-    const started = await app.call('POST', '/admin/projections/technicians/rebuild', { secret: app.keys.operator });
+    const started = await operatorCall(app.url, 'POST', '/admin/projections/technicians/rebuild');
     expect(started.status).toBe(202);
     const job = await waitFor('the rebuild to finish', async () => {
-      const reply = await app.call('GET', '/admin/projections/technicians/rebuild', { secret: app.keys.operator });
+      const reply = await operatorCall(app.url, 'GET', '/admin/projections/technicians/rebuild');
       return reply.body['state'] !== 'running' ? reply.body : undefined;
     }, { timeoutMs: 30_000 });
     expect(job['state']).toBe('succeeded');

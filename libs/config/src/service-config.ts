@@ -16,12 +16,20 @@ export interface ServiceConfig {
   /** Largest request body accepted, in bytes. */
   readonly bodyLimitBytes: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How the service bounds its waits and its work (docs/failure-model.md). */
+  readonly limits: RuntimeLimits;
   /** Addresses/CIDRs whose X-Forwarded-For is believed (the edge); empty: none (TRUSTED_PROXIES). */
   readonly trustedProxies: string;
   /** The key projection's consumer group (KEY_PROJECTION_GROUP_ID), default per service. */
   readonly keyProjectionGroupId: string;
   /** Bound on the key projection's staleness in ms, 0 = none (KEY_PROJECTION_MAX_STALENESS_MS, 30000; why: docs/consumers.md). */
   readonly keyProjectionMaxStalenessMs: number;
+  /**
+   * Platform operator tokens (OPERATOR_TOKENS, comma-separated, each at least 32 characters):
+   * `/admin/*` and `/metrics` answer only `Authorization: Bearer <one of them>`. Several, so one
+   * can be replaced without downtime. Empty: those routes answer 404 to everyone.
+   */
+  readonly operatorTokens: readonly string[];
   /** A projection rebuild that has not swapped and persisted by then fails, and the live one keeps serving (REBUILD_TIMEOUT_MS, 1800000). */
   readonly rebuildTimeoutMs: number;
   // Edge-to-service trust and the auth-failure throttle (edge-trust):
@@ -36,12 +44,36 @@ export interface ServiceConfig {
   readonly clientBodyTimeoutMs: number;
 }
 
+/**
+ * Bounds that turn a slow or absent dependency into a fast answer: the database's driver
+ * timeouts, the concurrency limit on database-bound routes, and the shutdown deadline.
+ */
+export interface RuntimeLimits {
+  /** Server selection timeout of the database driver, twice that to connect (DATABASE_TIMEOUT_MS, 800). */
+  readonly databaseTimeoutMs: number;
+  /** A database operation's socket may stay silent this long before it fails (DATABASE_SOCKET_TIMEOUT_MS, 30000). */
+  readonly databaseSocketTimeoutMs: number;
+  /** Database-bound requests handled at once (MAX_CONCURRENT_REQUESTS, 16); 0 = no limit. */
+  readonly maxConcurrentRequests: number;
+  /** Requests waiting for a slot beyond that (MAX_QUEUED_REQUESTS, 32); the rest answer 503 `overloaded`. */
+  readonly maxQueuedRequests: number;
+  /** A queued request that got no slot within this answers 503 `overloaded` (MAX_QUEUE_WAIT_MS, 1000). */
+  readonly maxQueueWaitMs: number;
+  /** SIGTERM/SIGINT: the app closes within this, then exits anyway (SHUTDOWN_TIMEOUT_MS, 8000). */
+  readonly shutdownTimeoutMs: number;
+  /** The edge: requests forwarded to one upstream at once (UPSTREAM_MAX_IN_FLIGHT, 64); beyond, 503 `overloaded`. */
+  readonly upstreamMaxInFlight: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
 }
+
+/** The shortest operator token accepted (32 characters, at least 192 bits from base64). */
+export const OPERATOR_TOKEN_MIN_LENGTH = 32;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -51,7 +83,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
  * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
- * EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
+ * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
  * CLIENT_BODY_TIMEOUT_MS.
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
@@ -67,11 +99,28 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   if (!isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, not "${logLevel}"`);
   const mongodbDatabase = env['MONGODB_DATABASE'] ?? `keyward_${service}`;
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDatabase)) problems.push(`MONGODB_DATABASE "${mongodbDatabase}" is not a valid database name`);
+  const limits: RuntimeLimits = {
+    databaseTimeoutMs: intFrom(env, 'DATABASE_TIMEOUT_MS', 800, 100, 60_000, problems),
+    databaseSocketTimeoutMs: intFrom(env, 'DATABASE_SOCKET_TIMEOUT_MS', 30_000, 1000, 600_000, problems),
+    maxConcurrentRequests: intFrom(env, 'MAX_CONCURRENT_REQUESTS', 16, 0, 10_000, problems),
+    maxQueuedRequests: intFrom(env, 'MAX_QUEUED_REQUESTS', 32, 0, 100_000, problems),
+    maxQueueWaitMs: intFrom(env, 'MAX_QUEUE_WAIT_MS', 1000, 1, 60_000, problems),
+    shutdownTimeoutMs: intFrom(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000, problems),
+    upstreamMaxInFlight: intFrom(env, 'UPSTREAM_MAX_IN_FLIGHT', 64, 0, 100_000, problems),
+  };
   // 30 s: how long a revoked key may keep working when the key projection cannot confirm it is
   // current (healthy propagation is ~150 ms; a supervised restart takes <= 10 s). docs/consumers.md.
   const maxStaleness = intFrom(env, 'KEY_PROJECTION_MAX_STALENESS_MS', 30_000, 0, 24 * 60 * 60 * 1000, problems);
   const topicPrefix = env['KAFKA_TOPIC_PREFIX'] ?? '';
   if (!/^[A-Za-z0-9._-]{0,100}$/.test(topicPrefix)) problems.push(`KAFKA_TOPIC_PREFIX "${topicPrefix}" may hold only letters, digits, '.', '_' and '-'`);
+  // Operator tokens: long enough not to be guessed, and only characters a Bearer header carries
+  // unchanged (no space, no comma: the list separator). The values never appear in a problem.
+  const operatorTokens = (env['OPERATOR_TOKENS'] ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  operatorTokens.forEach((t, i) => {
+    if (t.length < OPERATOR_TOKEN_MIN_LENGTH || !/^[\x21-\x7e]+$/.test(t)) {
+      problems.push(`OPERATOR_TOKENS entry ${i + 1} must be at least ${OPERATOR_TOKEN_MIN_LENGTH} printable ASCII characters without spaces (for example: openssl rand -base64 33)`);
+    }
+  });
   // Rebuilds (docs/rebuilds.md): long enough for a full rebuild of millions of events on a small box.
   const rebuildTimeoutMs = intFrom(env, 'REBUILD_TIMEOUT_MS', 30 * 60 * 1000, 1000, 24 * 60 * 60 * 1000, problems);
   // Edge-to-service trust and the auth-failure throttle (edge-trust).
@@ -95,9 +144,11 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     mongodbDatabase,
     bodyLimitBytes,
     logLevel: logLevel as ServiceConfig['logLevel'],
+    limits: Object.freeze(limits),
     trustedProxies: env['TRUSTED_PROXIES'] ?? '',
     keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
     keyProjectionMaxStalenessMs: maxStaleness,
+    operatorTokens: Object.freeze(operatorTokens),
     rebuildTimeoutMs,
     edgeSigningSecret,
     edgeSignatureWindowMs,

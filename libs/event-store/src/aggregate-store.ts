@@ -47,10 +47,13 @@ export class AggregateStore<S, C, E extends EventEnvelope> {
 
   async execute(id: string, accountId: string, command: C, options: AppendOptions = {}): Promise<Executed<S>> {
     const { state, version } = await this.loadFor(accountId, id);
-    const events = this.definition.decide(command, state, this.now());
+    // One instant for deciding and for the events' occurredAt: what decide derives from `now`
+    // (a new key's expiry one year on) must match the recorded time exactly.
+    const now = this.now();
+    const events = this.definition.decide(command, state, now);
     if (events.length === 0) return { state, version, events: [] };
     // version -1: the id belongs to another account; the append can only conflict.
-    const appended = await this.store.append({ aggregateId: id, aggregateType: this.definition.type, accountId }, Math.max(version, 0), events, options);
+    const appended = await this.store.append({ aggregateId: id, aggregateType: this.definition.type, accountId }, Math.max(version, 0), events, { occurredAt: now, ...options });
     let next = state;
     for (const e of appended.events) next = this.definition.evolve(next, e as unknown as E);
     await this.onChanged?.(id, next);

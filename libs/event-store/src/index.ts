@@ -7,3 +7,4 @@ export * from './aggregate-store';
 export * from './aggregate-views.projection';
 export * from './view-store';
 export * from './nest/aggregate.providers';
+export * from './transient-retry';

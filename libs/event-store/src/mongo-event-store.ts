@@ -4,6 +4,7 @@ import type { DomainEvent, EventEnvelope } from '@keyward/contracts';
 import { ConcurrencyError, isDuplicateKeyError } from './errors';
 import type { StoredEvent, StoredEventDoc } from './stored-event';
 import { toStoredEvent } from './stored-event';
+import { withTransientRetry } from './transient-retry';
 
 export interface StreamRef {
   readonly aggregateId: string;
@@ -14,6 +15,8 @@ export interface StreamRef {
 export interface AppendOptions {
   readonly correlationId?: string;
   readonly causationId?: string;
+  /** The instant the events were decided at (default: now), so what they derive from it matches it. */
+  readonly occurredAt?: Date;
 }
 
 export interface AppendResult {
@@ -58,12 +61,12 @@ export class MongoEventStore {
   }
 
   async init(): Promise<void> {
-    await this.events.createIndex({ aggregateId: 1, version: 1 }, { unique: true, name: 'stream_version' });
-    await this.events.createIndex({ position: 1 }, { unique: true, name: 'position' });
-    await this.events.createIndex({ published: 1, position: 1 }, { name: 'outbox' });
+    await withTransientRetry(() => this.events.createIndex({ aggregateId: 1, version: 1 }, { unique: true, name: 'stream_version' }));
+    await withTransientRetry(() => this.events.createIndex({ position: 1 }, { unique: true, name: 'position' }));
+    await withTransientRetry(() => this.events.createIndex({ published: 1, position: 1 }, { name: 'outbox' }));
     // The counter exists before the first append, so concurrent first appends only increment it.
     try {
-      await this.counters.updateOne({ _id: 'position' }, { $setOnInsert: { seq: 0 } }, { upsert: true });
+      await withTransientRetry(() => this.counters.updateOne({ _id: 'position' }, { $setOnInsert: { seq: 0 } }, { upsert: true }));
     } catch (e) {
       // Another instance created it at the same moment.
       if (!isDuplicateKeyError(e)) throw e;
@@ -78,7 +81,7 @@ export class MongoEventStore {
    */
   async append(stream: StreamRef, expectedVersion: number, events: readonly DomainEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     if (events.length === 0) return { version: expectedVersion, events: [] };
-    const occurredAt = this.options.now();
+    const occurredAt = options.occurredAt ?? this.options.now();
     for (let attempt = 1; ; attempt++) {
       const firstPosition = await this.allocatePositions(events.length);
       const docs: StoredEventDoc[] = events.map((e, i) => ({
@@ -97,7 +100,8 @@ export class MongoEventStore {
         published: false,
       }));
       try {
-        await this.events.insertMany(docs, { ordered: true });
+        // A busy refusal wrote nothing (one insert, one SQLite transaction): safe to repeat.
+        await withTransientRetry(() => this.events.insertMany(docs, { ordered: true }));
         return this.appended(docs, expectedVersion, events.length);
       } catch (e) {
         if (!isDuplicateKeyError(e)) throw e;
@@ -106,9 +110,10 @@ export class MongoEventStore {
         // counter's increment is not atomic under concurrency (FerretDB's is not: concurrent
         // increments can be lost, leaving the counter behind positions in use): move the counter
         // past the highest position and retry; nothing was written.
-        const taken = await this.events.countDocuments({ aggregateId: stream.aggregateId, version: expectedVersion + 1 });
+        const taken = await withTransientRetry(() => this.events.countDocuments({ aggregateId: stream.aggregateId, version: expectedVersion + 1 }));
         if (taken > 0 || attempt >= 20) throw new ConcurrencyError(stream.aggregateId, expectedVersion);
-        await this.counters.updateOne({ _id: 'position' }, { $max: { seq: await this.lastPosition() } }, { upsert: true });
+        const highest = await this.lastPosition();
+        await withTransientRetry(() => this.counters.updateOne({ _id: 'position' }, { $max: { seq: highest } }, { upsert: true }));
       }
     }
   }
@@ -127,7 +132,7 @@ export class MongoEventStore {
 
   /** One stream's events in version order, upcast. */
   async readStream(aggregateId: string, fromVersion = 1): Promise<StoredEvent[]> {
-    const docs = await this.events.find({ aggregateId, version: { $gte: fromVersion } }).sort({ version: 1 }).toArray();
+    const docs = await withTransientRetry(() => this.events.find({ aggregateId, version: { $gte: fromVersion } }).sort({ version: 1 }).toArray());
     return docs.map((d) => this.upcast(toStoredEvent(d)));
   }
 
@@ -141,27 +146,27 @@ export class MongoEventStore {
 
   /** Every stream's events in append order, after a position (0 = from the start). */
   async readAll(afterPosition: number, limit: number): Promise<StoredEvent[]> {
-    const docs = await this.events.find({ position: { $gt: afterPosition } }).sort({ position: 1 }).limit(limit).toArray();
+    const docs = await withTransientRetry(() => this.events.find({ position: { $gt: afterPosition } }).sort({ position: 1 }).limit(limit).toArray());
     return docs.map((d) => this.upcast(toStoredEvent(d)));
   }
 
   /** The oldest events the relay has not published yet, in append order. */
   async unpublished(limit: number): Promise<StoredEvent[]> {
-    const docs = await this.events.find({ published: false }).sort({ position: 1 }).limit(limit).toArray();
+    const docs = await withTransientRetry(() => this.events.find({ published: false }).sort({ position: 1 }).limit(limit).toArray());
     return docs.map((d) => this.upcast(toStoredEvent(d)));
   }
 
   async markPublished(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.events.updateMany({ _id: { $in: [...ids] } }, { $set: { published: true, publishedAt: this.options.now() } });
+    await withTransientRetry(() => this.events.updateMany({ _id: { $in: [...ids] } }, { $set: { published: true, publishedAt: this.options.now() } }));
   }
 
   async countUnpublished(): Promise<number> {
-    return this.events.countDocuments({ published: false });
+    return withTransientRetry(() => this.events.countDocuments({ published: false }));
   }
 
   async lastPosition(): Promise<number> {
-    const last = await this.events.find({}).sort({ position: -1 }).limit(1).toArray();
+    const last = await withTransientRetry(() => this.events.find({}).sort({ position: -1 }).limit(1).toArray());
     return last[0]?.position ?? 0;
   }
 
@@ -174,11 +179,11 @@ export class MongoEventStore {
   private async allocatePositions(count: number): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const res = await this.counters.findOneAndUpdate(
+        const res = await withTransientRetry(() => this.counters.findOneAndUpdate(
           { _id: 'position' },
           { $inc: { seq: count } },
           { upsert: true, returnDocument: 'after' },
-        );
+        ));
         const seq = res?.seq;
         if (typeof seq !== 'number') throw new Error('event store: position counter did not answer');
         return seq - count + 1;

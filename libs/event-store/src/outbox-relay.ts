@@ -47,6 +47,7 @@ export class OutboxRelay {
   private publishedCount = 0;
   private lastPublishedPosition = 0;
   private lastError: string | undefined;
+  private resetProducer = false;
 
   constructor(
     private readonly store: MongoEventStore,
@@ -65,12 +66,20 @@ export class OutboxRelay {
     this.kick();
   }
 
-  async stop(): Promise<void> {
+  /** Stops publishing; waits for the batch under way at most `waitMs` (a send to a dead broker retries for long). */
+  async stop(waitMs = 3000): Promise<void> {
     this.running = false;
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
-    await this.draining;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.draining, new Promise<void>((r) => { timer = setTimeout(r, waitMs); })]);
+    clearTimeout(timer);
     await this.lease.release().catch(() => undefined);
+  }
+
+  /** The producer is connected afresh before the next send (it could not connect at start). */
+  requestProducerReset(): void {
+    this.resetProducer = true;
   }
 
   /** Drains now (or right after the drain under way). */
@@ -116,8 +125,11 @@ export class OutboxRelay {
         await this.drainOnce();
         this.lastError = undefined;
       } catch (e) {
-        this.lastError = e instanceof Error ? e.message : String(e);
-        this.options.log?.(`outbox relay: ${this.lastError} (will retry)`);
+        const message = e instanceof Error ? e.message : String(e);
+        // One line per incident, not one per poll while the broker or the database is away.
+        if (message !== this.lastError) this.options.log?.(`outbox relay: ${message} (will retry)`);
+        this.lastError = message;
+        if (producerNeedsReset(e)) this.resetProducer = true;
         return;
       }
     } while (this.again && this.running);
@@ -126,6 +138,16 @@ export class OutboxRelay {
   private async drainOnce(): Promise<void> {
     const batchSize = this.options.batchSize ?? 500;
     if (!(await this.lease.acquire(this.options.now()))) return;
+    if (this.resetProducer) {
+      // After a broker restart the idempotent producer's id and sequence numbers may no longer be
+      // valid (out of order sequence, unknown producer id, fenced epoch) and kafkajs will not
+      // recover by itself: reconnecting takes a new producer id. The unpublished batch is sent
+      // again from its first event, so order per key holds and nothing is lost.
+      await this.producer.disconnect().catch(() => undefined);
+      await this.producer.connect();
+      this.resetProducer = false;
+      this.options.log?.('outbox relay: producer reconnected');
+    }
     for (;;) {
       const batch = await this.store.unpublished(batchSize);
       if (batch.length === 0) return;
@@ -146,4 +168,17 @@ export class OutboxRelay {
       if (batch.length < batchSize) return;
     }
   }
+}
+
+/**
+ * Errors after which the idempotent producer must be connected afresh: its producer id or
+ * sequence numbers are no longer accepted, or kafkajs gave up on it.
+ */
+export function producerNeedsReset(e: unknown, depth = 0): boolean {
+  if (typeof e !== 'object' || e === null || depth > 6) return false;
+  const { type, name, message, cause } = e as { type?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+  if (typeof type === 'string' && /^(OUT_OF_ORDER_SEQUENCE_NUMBER|UNKNOWN_PRODUCER_ID|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED|INVALID_PRODUCER_ID_MAPPING|DUPLICATE_SEQUENCE_NUMBER)$/.test(type)) return true;
+  if (name === 'KafkaJSNonRetriableError' || name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  if (typeof message === 'string' && /producer is disconnected|out of order sequence|producer id|epoch|fenced/i.test(message)) return true;
+  return producerNeedsReset(cause, depth + 1);
 }

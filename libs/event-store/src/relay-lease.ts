@@ -1,4 +1,5 @@
 import type { Collection, Connection } from 'mongoose';
+import { withTransientRetry } from './transient-retry';
 
 interface LeaseDoc {
   _id: string;
@@ -23,11 +24,11 @@ export class RelayLease {
   async acquire(now: Date): Promise<boolean> {
     const until = new Date(now.getTime() + this.ttlMs);
     try {
-      const res = await this.leases.findOneAndUpdate(
+      const res = await withTransientRetry(() => this.leases.findOneAndUpdate(
         { _id: this.name, $or: [{ owner: this.owner }, { until: { $lte: now } }] },
         { $set: { owner: this.owner, until } },
         { upsert: true, returnDocument: 'after' },
-      );
+      ));
       return res?.owner === this.owner;
     } catch (e) {
       // The upsert raced another instance that holds a live lease: the filter did not match

@@ -1,6 +1,7 @@
 import type { Collection, Connection } from 'mongoose';
 import { decodeCursor, encodeCursor } from '@keyward/service-runtime';
 import { FERRETDB_SAFE_WRITE_BATCH } from '@keyward/projections';
+import { withTransientRetry } from './transient-retry';
 
 /** What every read-model document carries: its aggregate, account and the version it reflects. */
 export interface ViewBase {
@@ -34,7 +35,7 @@ export class MongoViewStore<V extends ViewBase> {
   async save(view: V): Promise<void> {
     const doc = toDoc(view);
     try {
-      await this.collection.replaceOne({ _id: view.id, version: { $lt: view.version } }, doc, { upsert: true });
+      await withTransientRetry(() => this.collection.replaceOne({ _id: view.id, version: { $lt: view.version } }, doc, { upsert: true }));
     } catch (e) {
       // The upsert met a view at this version or newer: nothing to do.
       if ((e as { code?: unknown }).code !== 11000) throw e;
@@ -42,12 +43,12 @@ export class MongoViewStore<V extends ViewBase> {
   }
 
   async get(accountId: string, id: string): Promise<V | undefined> {
-    const doc = await this.collection.findOne({ _id: id, accountId });
+    const doc = await withTransientRetry(() => this.collection.findOne({ _id: id, accountId }));
     return doc ? fromDoc<V>(doc) : undefined;
   }
 
   async find(filter: ViewFilter, sort: Record<string, 1 | -1>, limit: number): Promise<V[]> {
-    return (await this.collection.find(filter).sort(sort).limit(limit).toArray()).map((d) => fromDoc<V>(d));
+    return (await withTransientRetry(() => this.collection.find(filter).sort(sort).limit(limit).toArray())).map((d) => fromDoc<V>(d));
   }
 
   /**
@@ -67,18 +68,18 @@ export class MongoViewStore<V extends ViewBase> {
   }
 
   async all(): Promise<V[]> {
-    return (await this.collection.find({}).toArray()).map((d) => fromDoc<V>(d));
+    return (await withTransientRetry(() => this.collection.find({}).toArray())).map((d) => fromDoc<V>(d));
   }
 
   /** Replaces the whole read model (after a rebuild): upsert every view, then drop the rest. */
   async replaceAll(views: readonly V[]): Promise<void> {
     // Small writes: FerretDB hangs on a bulk write of more than 100 updates of existing documents.
     for (let i = 0; i < views.length; i += FERRETDB_SAFE_WRITE_BATCH) {
-      await this.collection.bulkWrite(views.slice(i, i + FERRETDB_SAFE_WRITE_BATCH).map((v) => ({
-        replaceOne: { filter: { _id: v.id }, replacement: toDoc(v), upsert: true },
-      })), { ordered: false });
+      const ops = views.slice(i, i + FERRETDB_SAFE_WRITE_BATCH).map((v) => ({ replaceOne: { filter: { _id: v.id }, replacement: toDoc(v), upsert: true } }));
+      // Replacing by id is idempotent, so a busy refusal mid-batch is simply repeated.
+      await withTransientRetry(() => this.collection.bulkWrite(ops, { ordered: false }));
     }
-    await this.collection.deleteMany({ _id: { $nin: views.map((v) => v.id) } });
+    await withTransientRetry(() => this.collection.deleteMany({ _id: { $nin: views.map((v) => v.id) } }));
   }
 }
 

@@ -1,2 +1,3 @@
 export * from './operator-api.module';
 export * from './republisher';
+export { bearerOf, isOperatorToken, OperatorGuard } from './operator.guard';

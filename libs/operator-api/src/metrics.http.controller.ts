@@ -1,14 +1,17 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { MongoEventStore } from '@keyward/event-store';
 import { ProjectionRegistry } from '@keyward/projections';
 import { Metrics } from '@keyward/service-runtime';
+import { OperatorGuard } from './operator.guard';
 
 /**
  * Prometheus metrics of the service: requests and authorization outcomes as counted, plus, read
- * at scrape time, every projection's lag and position and the outbox relay's backlog.
+ * at scrape time, every projection's lag and position and the outbox relay's backlog. For the
+ * platform's operators only (a scraper sends an operator token as its bearer credential).
  */
 @Controller()
+@UseGuards(OperatorGuard)
 export class MetricsController {
   constructor(private readonly metrics: Metrics, private readonly registry: ProjectionRegistry, private readonly moduleRef: ModuleRef) {}
 

@@ -18,7 +18,8 @@ class RegisterKeyProjection implements OnModuleInit {
 }
 
 /**
- * /admin on every service: projection status, rebuild, event-store republish. The service's own
+ * /admin and /metrics on every service, for the platform's operators only (OperatorGuard):
+ * projection status, rebuild, event-store republish. The service's own
  * projections register with the exported ProjectionRegistry; the key projection is registered here.
  */
 @Module({})

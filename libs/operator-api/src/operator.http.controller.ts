@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { ModuleRef } from '@nestjs/core';
 import type { Producer } from 'kafkajs';
@@ -6,18 +6,22 @@ import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import { SERVICES } from '@keyward/contracts';
 import { MongoEventStore, OUTBOX_PRODUCER } from '@keyward/event-store';
-import { RequirePermission } from '@keyward/key-auth';
 import { ProblemError } from '@keyward/problem';
 import type { DeadLetterPage, ProjectionStatus, RebuildJobStatus } from '@keyward/projections';
 import { DeadLetters, ProjectionRegistry } from '@keyward/projections';
 import { SERVICE_CONFIG } from '@keyward/service-runtime';
 import { DeadLettersQueryDto } from './dead-letters.dto';
+import { OperatorGuard } from './operator.guard';
 import { RepublishDto } from './rebuild.dto';
 import type { RepublishStatus } from './republisher';
 import { Republisher } from './republisher';
 
-/** Operator endpoints, on every service, for a private key holding `projections:operate`. */
+/**
+ * Operator endpoints, on every service and the edge, for the platform's operators only: a request
+ * needs one of the OPERATOR_TOKENS (OperatorGuard); to anyone else, API keys included, they do not exist.
+ */
 @Controller('admin')
+@UseGuards(OperatorGuard)
 export class OperatorController {
   constructor(
     private readonly registry: ProjectionRegistry,
@@ -28,14 +32,12 @@ export class OperatorController {
   ) {}
 
   @Get('projections')
-  @RequirePermission('projections:operate')
   async projections(): Promise<{ service: string; projections: ProjectionStatus[] }> {
     return { service: this.config.service, projections: await this.registry.statuses() };
   }
 
   /** Messages a projection could not parse or apply (see docs/consumers.md), oldest first by position. */
   @Get('dead-letters')
-  @RequirePermission('projections:operate')
   async listDeadLetters(@Query() query: DeadLettersQueryDto): Promise<DeadLetterPage> {
     if (query.projection !== undefined) this.assertProjection(query.projection);
     return this.deadLetters.list({
@@ -48,7 +50,6 @@ export class OperatorController {
   /** Starts rebuilding a projection from the start of its topic; poll the GET for progress. */
   @Post('projections/:name/rebuild')
   @HttpCode(202)
-  @RequirePermission('projections:operate')
   rebuild(@Param('name') name: string): RebuildJobStatus {
     this.assertProjection(name);
     const { started, job } = this.registry.startRebuild(name);
@@ -57,7 +58,6 @@ export class OperatorController {
   }
 
   @Get('projections/:name/rebuild')
-  @RequirePermission('projections:operate')
   rebuildStatus(@Param('name') name: string): RebuildJobStatus {
     this.assertProjection(name);
     const job = this.registry.job(name);
@@ -70,7 +70,6 @@ export class OperatorController {
    * with the job once it has stopped (state `cancelled`), 202 while it is still stopping.
    */
   @Delete('projections/:name/rebuild')
-  @RequirePermission('projections:operate')
   async cancelRebuild(@Param('name') name: string, @Res({ passthrough: true }) res: Response): Promise<RebuildJobStatus> {
     this.assertProjection(name);
     const r = await this.registry.cancelRebuild(name);
@@ -90,7 +89,6 @@ export class OperatorController {
   /** Republishes this service's own event store to its topic from a position; poll the GET for progress. */
   @Post('event-store/republish')
   @HttpCode(202)
-  @RequirePermission('projections:operate')
   republish(@Body() body: RepublishDto): RepublishStatus {
     const { store, producer, topic } = this.eventStore();
     const { started, status } = this.republisher.start(store, producer, topic, body.fromPosition ?? 0);
@@ -99,7 +97,6 @@ export class OperatorController {
   }
 
   @Get('event-store/republish')
-  @RequirePermission('projections:operate')
   republishStatus(): RepublishStatus {
     this.eventStore();
     const status = this.republisher.status();

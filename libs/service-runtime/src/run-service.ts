@@ -1,20 +1,25 @@
 import 'reflect-metadata';
 import type { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { ServiceConfig } from '@keyward/config';
-import { ConfigError } from '@keyward/config';
+import { ConfigError, loadServiceConfig } from '@keyward/config';
+import { isServiceName } from '@keyward/contracts';
 import { createValidationPipe, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemFilter } from '@keyward/problem';
 import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { refuseNonCanonicalPaths, strictExpress } from './http/canonical-path';
 import { useJsonBodies } from './http/json-body';
 import { hostUrls, listenOnHosts } from './http/listen-hosts';
 import { countRequests } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics';
+import { ConcurrencyLimitInterceptor } from './overload/concurrency-limit.interceptor';
+import { ConcurrencyLimiter } from './overload/concurrency-limiter';
 import { serveOpenApi } from './openapi/serve-openapi';
+import { InfraStatus } from './infra/infra-status';
 import { SERVICE_CONFIG } from './tokens';
 
 /**
@@ -56,38 +61,121 @@ export function configureHttp(app: NestExpressApplication, config: ServiceConfig
   answerClientErrorsAsProblems(app.getHttpServer() as Server);
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(createValidationPipe());
+  // Overload is shed, not queued: database-bound work beyond the limit answers 503 `overloaded`.
+  const limiter = new ConcurrencyLimiter({
+    maxConcurrent: config.limits.maxConcurrentRequests,
+    maxQueued: config.limits.maxQueuedRequests,
+    maxQueueWaitMs: config.limits.maxQueueWaitMs,
+  });
+  app.useGlobalInterceptors(new ConcurrencyLimitInterceptor(limiter, app.get(Reflector)));
   app.disable('x-powered-by');
-  app.enableShutdownHooks();
 }
 
 /** Creates a service's Nest application with the shared HTTP set-up, without listening. */
 export type RootModule = Type<unknown> | DynamicModule;
 
 export async function createServiceApp(rootModule: RootModule, options: HttpOptions = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, new ExpressAdapter(strictExpress()), {
-    bodyParser: false,
-    bufferLogs: true,
-    logger: LEVELS[(process.env['LOG_LEVEL'] as ServiceConfig['logLevel']) ?? 'info'] ?? LEVELS.info,
-  });
+  const levels = LEVELS[(process.env['LOG_LEVEL'] as ServiceConfig['logLevel']) ?? 'info'] ?? LEVELS.info;
+  // Not buffered: while the app waits for its database or Kafka at start, its log says so.
+  Logger.overrideLogger(levels);
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, new ExpressAdapter(strictExpress()), { bodyParser: false, logger: levels });
   configureHttp(app, app.get<ServiceConfig>(SERVICE_CONFIG), options);
   return app;
 }
 
 /**
- * The main() of every service: create, listen, log where, stop cleanly on SIGINT/SIGTERM.
- * A configuration or start-up failure is printed as one clear line and exits with status 1.
+ * Answers while the application is being built (waiting for its database and Kafka): /health 200
+ * `starting`, everything else 503 `not_ready` with Retry-After and what is awaited, so a load
+ * balancer or the edge sees an honest "not yet" instead of a refused connection or a crash loop.
+ */
+function startupListener(name: string, config: ServiceConfig): Promise<Server> {
+  const startedAt = Date.now();
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'starting', service: name, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }));
+      return;
+    }
+    const detail = `starting: ${InfraStatus.latest?.describe() ?? 'loading'}`;
+    const body = JSON.stringify({ type: PROBLEM_TYPE_BASE + 'not_ready', title: 'Service not ready', status: 503, code: 'not_ready', detail, service: name, instance: path });
+    res.writeHead(503, { 'content-type': PROBLEM_CONTENT_TYPE, 'retry-after': '2', connection: 'close' });
+    res.end(body);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    // The first host of HOST is enough to say "not yet"; the app listens on all of them.
+    server.listen(config.port, config.host.split(',')[0]?.trim() || '127.0.0.1', () => resolve(server));
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+const message = (e: unknown): string => (e instanceof ConfigError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+/**
+ * The main() of every service: listen at once (503 not ready while the database and Kafka are
+ * awaited), then build the app and hand the port over to it; stop on SIGINT/SIGTERM within the
+ * shutdown deadline whatever state the app is in. A configuration failure is printed as one
+ * clear line and exits with status 1; an absent dependency is waited for, not fatal.
  */
 export async function runService(name: string, rootModuleFactory: () => RootModule, options: HttpOptions = {}): Promise<INestApplication> {
   const logger = new Logger(name);
+  let app: NestExpressApplication | undefined;
+  let starting: Server | undefined;
+  let stopping = false;
+  let shutdownTimeoutMs = 8000;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received, stopping (at most ${shutdownTimeoutMs} ms)`);
+    InfraStatus.latest?.stop();
+    const deadline = setTimeout(() => {
+      logger.warn(`${name} did not stop within ${shutdownTimeoutMs} ms; exiting anyway`);
+      process.exit(1);
+    }, shutdownTimeoutMs);
+    deadline.unref();
+    void (async () => {
+      try {
+        if (starting) await closeServer(starting);
+        if (app) await app.close();
+        logger.log(`${name} stopped`);
+        process.exit(0);
+      } catch (e) {
+        logger.error(`${name} failed to stop cleanly: ${message(e)}`);
+        process.exit(1);
+      }
+    })();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
   try {
-    const app = await createServiceApp(rootModuleFactory(), options);
-    const config = app.get<ServiceConfig>(SERVICE_CONFIG);
-    await listenOnHosts(app, config.host, config.port, answerClientErrorsAsProblems);
-    logger.log(`${name} listening on ${hostUrls(config.host, config.port).join(', ')}`);
+    const rootModule = rootModuleFactory();
+    const config = isServiceName(name) ? loadServiceConfig(name) : undefined;
+    if (config) {
+      shutdownTimeoutMs = config.limits.shutdownTimeoutMs;
+      starting = await startupListener(name, config);
+    }
+    app = await createServiceApp(rootModule, options);
+    const appConfig = app.get<ServiceConfig>(SERVICE_CONFIG);
+    shutdownTimeoutMs = appConfig.limits.shutdownTimeoutMs;
+    await app.init();
+    if (stopping) return app;
+    // Hand the port over: the few milliseconds between the two are a refused connection, which
+    // every client treats like "not started yet".
+    if (starting) await closeServer(starting);
+    starting = undefined;
+    await listenOnHosts(app, appConfig.host, appConfig.port, answerClientErrorsAsProblems);
+    logger.log(`${name} listening on ${hostUrls(appConfig.host, appConfig.port).join(', ')}`);
     return app;
   } catch (e) {
-    const message = e instanceof ConfigError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    logger.error(`${name} failed to start: ${message}`);
+    if (stopping) return new Promise<never>(() => undefined);
+    logger.error(`${name} failed to start: ${message(e)}`);
     process.exit(1);
   }
 }

@@ -1,17 +1,16 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Global, Module } from '@nestjs/common';
-import mongoose from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
 import { loadServiceConfig } from '@keyward/config';
 import type { ServiceName } from '@keyward/contracts';
-import { createKafka } from '@keyward/messaging';
 import { CLOCK, systemClock } from './clock/clock';
 import type { Clock } from './clock/clock';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
 import { InfraConnections } from './infra/infra-connections';
+import { connectDatabase, connectKafka, InfraStatus } from './infra/infra-status';
 import { Metrics } from './metrics/metrics';
-import { KAFKA, MONGO_CONNECTION, SERVICE_CONFIG } from './tokens';
+import { INFRA_STATUS, KAFKA, MONGO_CONNECTION, SERVICE_CONFIG } from './tokens';
 
 export interface ServiceRuntimeOptions {
   readonly service: ServiceName;
@@ -29,28 +28,23 @@ export interface ServiceRuntimeOptions {
 export class ServiceRuntimeModule {
   static forRoot(options: ServiceRuntimeOptions): DynamicModule {
     const config = options.config ?? loadServiceConfig(options.service);
+    const status = new InfraStatus();
     return {
       module: ServiceRuntimeModule,
       controllers: [HealthController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
-        {
-          provide: MONGO_CONNECTION,
-          useFactory: () => mongoose.createConnection(config.mongodbUri, {
-            dbName: config.mongodbDatabase,
-            serverSelectionTimeoutMS: 5000,
-            // FerretDB has no sessions or transactions; the drivers' implicit sessions are fine,
-            // but nothing here may depend on multi-document transactions.
-            autoIndex: true,
-          }),
-        },
-        { provide: KAFKA, useFactory: () => createKafka(config) },
+        { provide: INFRA_STATUS, useValue: status },
+        // Both resolve only once their dependency answers (retrying meanwhile), so nothing built
+        // on them starts against a database or broker that is not there yet.
+        { provide: MONGO_CONNECTION, inject: [INFRA_STATUS], useFactory: (status: InfraStatus) => connectDatabase(config, status) },
+        { provide: KAFKA, inject: [INFRA_STATUS], useFactory: (status: InfraStatus) => connectKafka(config, status) },
         ReadinessService,
         InfraConnections,
         Metrics,
       ],
-      exports: [SERVICE_CONFIG, CLOCK, MONGO_CONNECTION, KAFKA, ReadinessService, Metrics],
+      exports: [SERVICE_CONFIG, CLOCK, MONGO_CONNECTION, KAFKA, INFRA_STATUS, ReadinessService, Metrics],
     };
   }
 }

@@ -4,6 +4,7 @@ import { loadServiceConfig } from '@keyward/config';
 import type { ServiceName } from '@keyward/contracts';
 import type { RootModule } from '@keyward/service-runtime';
 import { createServiceApp } from '@keyward/service-runtime';
+import { TEST_OPERATOR_TOKEN } from './operator-token';
 import { TEST_AUTH_FAILURE_LIMIT, TEST_EDGE_SIGNING_SECRET } from './edge-signing';
 import { testInfra, testName } from './test-infra';
 
@@ -21,6 +22,7 @@ export function testServiceConfig(service: ServiceName, env: Record<string, stri
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    OPERATOR_TOKENS: TEST_OPERATOR_TOKEN,
     EDGE_SIGNING_SECRET: TEST_EDGE_SIGNING_SECRET,
     AUTH_FAILURE_LIMIT: TEST_AUTH_FAILURE_LIMIT,
     ...env,

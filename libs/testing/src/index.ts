@@ -7,6 +7,8 @@ export * from './test-keys';
 export * from './platform';
 export * from './service-test-app';
 export * from './operator-admin';
+export * from './operator-token';
+export * from './key-probe';
 export * from './edge-signing';
 export * from './whole-platform';
 export * from './faults-infra';

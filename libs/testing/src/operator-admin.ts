@@ -1,24 +1,22 @@
 import { SERVICE_NAMES, SERVICES } from '@keyward/contracts';
 import { ensureTopics, eventTopic } from '@keyward/messaging';
+import { operatorCall } from './platform';
 import { testKafka } from './test-infra';
 import { waitFor } from './wait-for';
 
-/** A call to a service with an operator key (projections:operate), answered as status and body. */
-export type AdminCall = (method: string, path: string) => Promise<{ readonly status: number; readonly body: Record<string, unknown> }>;
-
-/** POST /admin/projections/<name>/rebuild, then polls until the job ends; returns the job. */
-export async function rebuildProjection(call: AdminCall, name: string): Promise<Record<string, unknown>> {
-  const started = await call('POST', `/admin/projections/${name}/rebuild`);
+/** POST /admin/projections/<name>/rebuild on a service (as the platform operator), then polls until the job ends; returns the job. */
+export async function rebuildProjection(baseUrl: string, name: string): Promise<Record<string, unknown>> {
+  const started = await operatorCall(baseUrl, 'POST', `/admin/projections/${name}/rebuild`);
   if (started.status !== 202) throw new Error(`rebuild ${name}: ${started.status} ${JSON.stringify(started.body)}`);
   return waitFor(`the rebuild of ${name} to finish`, async () => {
-    const job = await call('GET', `/admin/projections/${name}/rebuild`);
+    const job = await operatorCall(baseUrl, 'GET', `/admin/projections/${name}/rebuild`);
     return job.body['state'] === 'running' ? false : job.body;
   }, { timeoutMs: 30_000, intervalMs: 100 });
 }
 
-/** A projection's counters as GET /admin/projections shows them. */
-export async function projectionStatus(call: AdminCall, name: string): Promise<Record<string, unknown>> {
-  const reply = await call('GET', '/admin/projections');
+/** A projection's counters as GET /admin/projections shows them (asked as the platform operator). */
+export async function projectionStatus(baseUrl: string, name: string): Promise<Record<string, unknown>> {
+  const reply = await operatorCall(baseUrl, 'GET', '/admin/projections');
   const all = reply.body['projections'];
   const found = Array.isArray(all) ? (all as Record<string, unknown>[]).find((p) => p['name'] === name) : undefined;
   if (!found) throw new Error(`no projection ${name}: ${JSON.stringify(reply.body)}`);
@@ -44,13 +42,13 @@ export async function createEventTopics(topicPrefix: string): Promise<void> {
   }
 }
 
-/** GET /admin/dead-letters, following pages: every dead letter of the service (or of one projection). */
-export async function listDeadLetters(call: AdminCall, projection?: string): Promise<Record<string, unknown>[]> {
+/** GET /admin/dead-letters (as the platform operator), following pages: every dead letter of the service (or of one projection). */
+export async function listDeadLetters(baseUrl: string, projection?: string): Promise<Record<string, unknown>[]> {
   const letters: Record<string, unknown>[] = [];
   let cursor: string | undefined;
   for (;;) {
     const q = new URLSearchParams({ limit: '100', ...(projection ? { projection } : {}), ...(cursor ? { cursor } : {}) });
-    const reply = await call('GET', `/admin/dead-letters?${q.toString()}`);
+    const reply = await operatorCall(baseUrl, 'GET', `/admin/dead-letters?${q.toString()}`);
     const items = reply.body['items'];
     if (reply.status !== 200 || !Array.isArray(items)) throw new Error(`GET /admin/dead-letters answered ${reply.status} ${JSON.stringify(reply.body)}`);
     letters.push(...(items as Record<string, unknown>[]));
@@ -60,9 +58,9 @@ export async function listDeadLetters(call: AdminCall, projection?: string): Pro
   }
 }
 
-/** GET /metrics (an operator route) as Prometheus text. */
-export async function metricsText(call: (method: string, path: string) => Promise<{ readonly status: number; readonly text: string }>): Promise<string> {
-  const reply = await call('GET', '/metrics');
+/** GET /metrics (an operator route, asked as the platform operator) as Prometheus text. */
+export async function metricsText(baseUrl: string): Promise<string> {
+  const reply = await operatorCall(baseUrl, 'GET', '/metrics');
   if (reply.status !== 200) throw new Error(`GET /metrics answered ${reply.status}`);
   return reply.text;
 }

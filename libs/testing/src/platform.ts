@@ -1,5 +1,7 @@
 import mongoose from 'mongoose';
 import type { ServiceName } from '@keyward/contracts';
+import { keyProbe, PROBE_PERMISSIONS } from './key-probe';
+import { TEST_OPERATOR_TOKEN } from './operator-token';
 import type { ServiceProcess } from './service-process';
 import { runTsScript, startServiceProcess } from './service-process';
 import { TEST_AUTH_FAILURE_LIMIT, TEST_EDGE_SIGNING_SECRET } from './edge-signing';
@@ -10,7 +12,7 @@ import { waitFor } from './wait-for';
  * The platform as separate processes for end-to-end specs: one topic prefix
  * shared by every service (the keys service publishes `<prefix>keys.events`, the others consume
  * it), one database per service, the first admin key made by the bootstrap CLI, and small clients
- * for the keys API and for the guarded operator route every service has.
+ * for the keys API, for a key-guarded route of each service and for the operator routes.
  */
 
 export interface Reply {
@@ -62,9 +64,20 @@ export function outcome(reply: Reply): string {
   return reply.code === undefined ? String(reply.status) : `${reply.status} ${reply.code}`;
 }
 
-/** GET /admin/projections: the operator route of every service, guarded by `projections:operate`. */
-export function guarded(baseUrl: string, secret?: string, headers?: Readonly<Record<string, string>>): Promise<Reply> {
-  return call(baseUrl, 'GET', '/admin/projections', { ...(secret !== undefined ? { secret } : {}), ...(headers ? { headers } : {}) });
+/** A service to probe: its name picks the route, its URL where to send it (a ServiceProcess is one). */
+export interface ProbeTarget {
+  readonly service: ServiceName;
+  readonly url: string;
+}
+
+/** The key-guarded probe of the target's service (keyProbe) with the key: what its guard answers. */
+export function guarded(target: ProbeTarget, secret?: string, headers?: Readonly<Record<string, string>>): Promise<Reply> {
+  return call(target.url, 'GET', keyProbe(target.service).path, { ...(secret !== undefined ? { secret } : {}), ...(headers ? { headers } : {}) });
+}
+
+/** A call with the test operator token (the platform's credential for /admin and /metrics). */
+export function operatorCall(baseUrl: string, method: string, path: string, options: Omit<CallOptions, 'secret'> = {}): Promise<Reply> {
+  return call(baseUrl, method, path, { ...options, secret: TEST_OPERATOR_TOKEN });
 }
 
 /** The key projection's counters as GET /admin/projections shows them. */
@@ -84,8 +97,8 @@ export interface KeyProjectionStatus {
   readonly deadLetters: number;
 }
 
-export async function keyProjectionStatus(baseUrl: string, secret: string): Promise<KeyProjectionStatus> {
-  const reply = await guarded(baseUrl, secret);
+export async function keyProjectionStatus(baseUrl: string): Promise<KeyProjectionStatus> {
+  const reply = await operatorCall(baseUrl, 'GET', '/admin/projections');
   const projections = reply.body['projections'];
   if (reply.status !== 200 || !Array.isArray(projections)) throw new Error(`GET /admin/projections answered ${reply.status} ${JSON.stringify(reply.body)}`);
   const keys = (projections as KeyProjectionStatus[]).find((p) => p.name === 'keys');
@@ -94,22 +107,22 @@ export async function keyProjectionStatus(baseUrl: string, secret: string): Prom
 }
 
 /**
- * Waits until a service knows a key (it stops answering 401 unknown_key, and 503 while its key
- * projection is still catching up) and returns what it answers then.
+ * Waits until a service knows a key (its probe stops answering 401 unknown_key, and 503 while its
+ * key projection is still catching up) and returns what it answers then.
  */
-export async function waitUntilKnown(baseUrl: string, secret: string, what: string, timeoutMs = 15_000): Promise<Reply> {
-  return waitFor(`${what} to reach ${baseUrl}`, async () => {
-    const reply = await guarded(baseUrl, secret);
+export async function waitUntilKnown(target: ProbeTarget, secret: string, what: string, timeoutMs = 15_000): Promise<Reply> {
+  return waitFor(`${what} to reach ${target.service} at ${target.url}`, async () => {
+    const reply = await guarded(target, secret);
     return reply.code === 'unknown_key' || reply.code === 'authorization_unavailable' ? false : reply;
   }, { timeoutMs });
 }
 
-/** Waits until a service answers the guarded route with `expected` (`200`, `401 key_revoked`, ...). */
-export async function waitForOutcome(baseUrl: string, secret: string, expected: string, timeoutMs = 15_000): Promise<Reply> {
+/** Waits until a service answers its probe with `expected` (`200`, `401 key_revoked`, ...). */
+export async function waitForOutcome(target: ProbeTarget, secret: string, expected: string, timeoutMs = 15_000): Promise<Reply> {
   let last = '';
   try {
-    return await waitFor(`${baseUrl} to answer ${expected}`, async () => {
-      const reply = await guarded(baseUrl, secret);
+    return await waitFor(`${target.service} at ${target.url} to answer ${expected}`, async () => {
+      const reply = await guarded(target, secret);
       last = outcome(reply);
       return last === expected ? reply : false;
     }, { timeoutMs, intervalMs: 20 });
@@ -138,9 +151,9 @@ export class KeysApi {
     return call(this.url, method, path, { secret, ...(body !== undefined ? { body } : {}) });
   }
 
-  /** POST /v1/keys; a private key for the operator route unless told otherwise. */
+  /** POST /v1/keys; unless told otherwise a private key that passes every service's probe (PROBE_PERMISSIONS). */
   async create(body: Record<string, unknown> = {}): Promise<CreatedKey> {
-    const reply = await this.call('POST', '/v1/keys', { kind: 'private', name: 'e2e key', permissions: ['projections:operate'], ...body });
+    const reply = await this.call('POST', '/v1/keys', { kind: 'private', name: 'e2e key', permissions: PROBE_PERMISSIONS, ...body });
     const key = reply.body['key'];
     const secret = reply.body['secret'];
     if (reply.status !== 201 || typeof secret !== 'string' || typeof key !== 'object' || key === null) {
@@ -213,7 +226,9 @@ export class Platform {
 
   async start(service: ServiceName, extraEnv: Readonly<Record<string, string>> = {}, readyTimeoutMs = 120_000): Promise<ServiceProcess> {
     if (this.running.has(service)) throw new Error(`${service} is already running`);
-    const proc = await startServiceProcess(service, { env: this.env(service, extraEnv), database: this.database(service), readyTimeoutMs });
+    // The edge forwards to the services of this platform already running (unless told otherwise).
+    const upstreams = service === 'edge' ? Object.fromEntries([...this.running].map(([name, p]) => [`${name.toUpperCase()}_URL`, p.url])) : {};
+    const proc = await startServiceProcess(service, { env: this.env(service, { ...upstreams, ...extraEnv }), database: this.database(service), readyTimeoutMs });
     this.running.set(service, proc);
     return proc;
   }

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { resolve } from 'node:path';
 import type { ServiceName } from '@keyward/contracts';
+import { TEST_OPERATOR_TOKEN } from './operator-token';
 import { TEST_AUTH_FAILURE_LIMIT, TEST_EDGE_SIGNING_SECRET } from './edge-signing';
 import { testInfra, testName } from './test-infra';
 import { waitFor } from './wait-for';
@@ -36,7 +37,7 @@ export function freePort(): Promise<number> {
  */
 export async function startServiceProcess(
   service: ServiceName,
-  { env = {}, database = testName(service), readyTimeoutMs = 60_000 }: { env?: Record<string, string>; database?: string; readyTimeoutMs?: number } = {},
+  { env = {}, database = testName(service), readyTimeoutMs = 60_000, waitUntilReady = true }: { env?: Record<string, string>; database?: string; readyTimeoutMs?: number; waitUntilReady?: boolean } = {},
 ): Promise<ServiceProcess> {
   const infra = testInfra();
   const port = await freePort();
@@ -52,6 +53,7 @@ export async function startServiceProcess(
       PORT: String(port),
       HOST: '127.0.0.1',
       NO_COLOR: '1',
+      OPERATOR_TOKENS: TEST_OPERATOR_TOKEN,
       EDGE_SIGNING_SECRET: TEST_EDGE_SIGNING_SECRET,
       // Specs poll with unknown keys while a key propagates; a spec of the throttle sets its own limit.
       AUTH_FAILURE_LIMIT: TEST_AUTH_FAILURE_LIMIT,
@@ -76,6 +78,8 @@ export async function startServiceProcess(
       return code;
     },
   };
+  // A test of start-up itself (dependencies not up yet) watches the process on its own.
+  if (!waitUntilReady) return proc;
   try {
     await waitFor(`${service} to report ready`, async () => {
       if (hasExited) throw new Error(`${service} exited:\n${out}`);

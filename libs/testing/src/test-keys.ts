@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { KeyCreatedData, KeyEventEnvelope, KeyKind, Permission } from '@keyward/contracts';
 import { displayPrefix, generateToken, hashToken, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
-import { createIdempotentProducer } from '@keyward/messaging';
+import { createIdempotentProducer, ensureTopics, eventTopic } from '@keyward/messaging';
 import { testName } from './test-infra';
 
 export interface TestKey {
@@ -33,6 +33,14 @@ export async function publishTestKey(
     id: randomUUID(), type: 'KeyCreated', schemaVersion: 1, aggregateId: keyId, accountId: key.accountId, version: 1,
     occurredAt: new Date().toISOString(), data,
   };
+  // The topic first, with its leaders: a send that auto-creates it meets "does not host this topic-partition".
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [eventTopic(`${topicPrefix}${KEYS_EVENTS_TOPIC}`)]);
+  } finally {
+    await admin.disconnect();
+  }
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   try {

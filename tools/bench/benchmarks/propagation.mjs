@@ -2,7 +2,7 @@
 // services enforces it, against a bare kafkajs produce-to-consume round trip on the same broker.
 import { performance } from 'node:perf_hooks';
 import { bearer, request } from '../lib/http.mjs';
-import { eventTopicConfig, kafkaClient, mongoose, Partitioners, SERVICES } from '../lib/platform.mjs';
+import { eventTopicConfig, kafkaClient, mongoose, Partitioners, PROBE_PATHS, SERVICES } from '../lib/platform.mjs';
 import { sleep, waitFor } from '../lib/proc.mjs';
 import { median, percentileCurve, ratio, summarize } from '../lib/stats.mjs';
 import { percentileChart } from '../lib/svg.mjs';
@@ -14,10 +14,14 @@ export const needsPlatform = true;
 const POLL_MS = 2;
 const BOUND_MS = 10_000;
 
-/** GET /admin/projections with the key; the guard's answer status. */
+/** The service's probe route (PROBE_PATHS) with the key; the guard's answer status. */
 async function answer(url, secret) {
-  return (await request(`${url}/admin/projections`, { headers: bearer(secret) })).status;
+  const service = SERVICE_OF_URL.get(url);
+  return (await request(`${url}${PROBE_PATHS[service]}`, { headers: bearer(secret) })).status;
 }
+
+/** Which service a base URL is (filled by run()). */
+const SERVICE_OF_URL = new Map();
 
 /** Polls one service every POLL_MS until it answers `status`; ms since `since`. */
 async function until(url, secret, status, since) {
@@ -140,11 +144,12 @@ export async function run(ctx) {
   const { platform } = ctx;
   const changes = ctx.quick ? 10 : 200;
   const keysUrl = platform.url('keys');
+  for (const s of SERVICES) SERVICE_OF_URL.set(platform.url(s), s);
   const admin = bearer(platform.admin.secret);
   const create = async (nameOf) => {
-    // Without projections:operate, the guarded route answers a cheap 403 from the guard while the key
-    // works, and 401 once the change is enforced: no Kafka admin call per poll slows the polling down.
-    const res = await request(`${keysUrl}/v1/keys`, { method: 'POST', headers: admin, body: { kind: 'private', name: nameOf, permissions: ['devices:read'] } });
+    // Without any probe's permission, the probe answers a cheap 403 from the guard while the key works,
+    // and 401 once the change is enforced: no database read per poll slows the polling down.
+    const res = await request(`${keysUrl}/v1/keys`, { method: 'POST', headers: admin, body: { kind: 'private', name: nameOf, permissions: ['sessions:create'] } });
     if (res.status !== 201) throw new Error(`creating a key answered ${res.status} ${res.body}`);
     const b = res.json();
     return { id: b.key.id, secret: b.secret };
@@ -252,10 +257,10 @@ export async function run(ctx) {
   return {
     description: `The six apps as their own processes on one topic prefix (each with its own database). For each of ${changes} disables ` +
       `(each followed by an enable, not measured) and ${changes} rotations (grace 0), the clock starts when the keys API's answer has been read, ` +
-      `and every service's guarded \`GET /admin/projections\` is polled in parallel every ${POLL_MS} ms (keep-alive) with the changed key until ` +
+      `and a key-guarded list route of every service (\`GET /v1/<its resource>?limit=1\`; the edge's is the keys one) is polled in parallel every ${POLL_MS} ms (keep-alive) with the changed key until ` +
       'it answers 401. The figure per change is the time until **all six** enforce it (the slowest service); the per-service table follows. ' +
-      'The polled keys hold `devices:read` only, so before the change the guard answers 403 at once (no Kafka admin round trip ' +
-      'that `/admin/projections` makes for an authorized caller), and after it 401 (`key_disabled`, or `unknown_key` for a rotated-out secret). ' +
+      'The polled keys hold `sessions:create` only, which none of these routes needs, so before the change the guard answers 403 at once (no ' +
+      'database read), and after it 401 (`key_disabled`, or `unknown_key` for a rotated-out secret). ' +
       'Polling resolution is one HTTP round trip plus the 2 ms pause.',
     baseline: 'a bare kafkajs round trip on the same broker: one message produced with an idempotent producer and acks=all (as the outbox relay ' +
       'sends) until a consumer with the key projection\'s settings (`maxWaitTimeInMs` 500, `eachMessage`) receives it; one round trip ' +

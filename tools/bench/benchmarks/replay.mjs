@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { analyseProfile } from '../lib/cpu-profile.mjs';
 import { bearer, request } from '../lib/http.mjs';
-import { benchName, cleanUp, eventTopicConfig, kafkaClient, Partitioners, Platform } from '../lib/platform.mjs';
+import { benchName, cleanUp, eventTopicConfig, kafkaClient, Partitioners, Platform, PROBE_PATHS } from '../lib/platform.mjs';
 import { runWorker, sleep } from '../lib/proc.mjs';
 import { median, ratio } from '../lib/stats.mjs';
 import { barChart } from '../lib/svg.mjs';
@@ -19,7 +19,7 @@ const label = (n) => (n >= 1_000_000 ? `${n / 1_000_000}M` : `${n / 1000}k`);
 /** ms from `since` until the service answers 401 to the token on its guarded route. */
 async function until401(url, token, since, boundMs = 120_000) {
   for (;;) {
-    const res = await request(`${url}/admin/projections`, { headers: bearer(token) });
+    const res = await request(`${url}${PROBE_PATHS[SERVICE]}`, { headers: bearer(token) });
     if (res.status === 401) return performance.now() - since;
     if (performance.now() - since > boundMs) throw new Error(`no 401 within ${boundMs} ms (last ${res.status})`);
     await sleep(2);
@@ -63,7 +63,7 @@ export async function run(ctx) {
     platform.databases.set(SERVICE, fullDb);
     const fullRestart = await platform.start(SERVICE, { extraEnv: { NODE_OPTIONS: '--max-old-space-size=8192' }, readyTimeoutMs: 45 * 60_000 });
     const url = platform.url(SERVICE);
-    const status = await request(`${url}/admin/projections`, { headers: bearer(produced.operator.token) });
+    const status = await request(`${url}/admin/projections`, { headers: bearer(platform.operatorToken) });
     if (status.status !== 200) throw new Error(`the restarted service answered ${status.status} ${status.body.slice(0, 300)}`);
     const keysProjection = status.json().projections.find((p) => p.name === 'keys');
     if (keysProjection?.items !== events) throw new Error(`the restarted service holds ${keysProjection?.items} keys, expected ${events}`);

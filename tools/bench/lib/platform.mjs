@@ -3,6 +3,7 @@
 // apps as their own processes on one topic prefix, each with its own database.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,16 @@ export async function waitReady(proc, url, timeoutMs = 180_000) {
   exited.catch(() => undefined);
 }
 
+/**
+ * A route of each service its key guard protects (the edge authorizes and forwards the keys one):
+ * asked with a key lacking its permission it is a cheap 403 from the guard while the key works,
+ * and 401 once a change to the key is enforced.
+ */
+export const PROBE_PATHS = {
+  edge: '/v1/keys?limit=1', keys: '/v1/keys?limit=1', sessions: '/v1/sessions/history?limit=1', tickets: '/v1/tickets?limit=1',
+  technicians: '/v1/technicians?limit=1', devices: '/v1/devices?limit=1',
+};
+
 /** The six apps on one topic prefix, one database each, started and stopped by name. */
 export class Platform {
   constructor(env, log) {
@@ -117,6 +128,8 @@ export class Platform {
     this.databases = new Map();
     this.ports = new Map();
     this.running = new Map();
+    /** The platform operator token of this run (OPERATOR_TOKENS of every app): /admin and /metrics. */
+    this.operatorToken = randomBytes(32).toString('base64url');
   }
 
   database(service) {
@@ -137,6 +150,7 @@ export class Platform {
       PORT: String(this.ports.get(service) ?? 0),
       LOG_LEVEL: 'warn',
       TRUSTED_PROXIES: '',
+      OPERATOR_TOKENS: this.operatorToken,
       // The edge signs its assertions to the services with it (one per bench platform).
       EDGE_SIGNING_SECRET: this.signingSecret,
       // The benchmarks poll with keys still propagating (401 unknown_key); no throttle in the way.
@@ -181,7 +195,7 @@ export class Platform {
     await Promise.all(SERVICES.filter((s) => s !== 'keys').map((s) => this.start(s, this.profileOptions(s))));
     // Every service must know the admin key before anything is measured.
     for (const s of SERVICES) {
-      await waitFor(`${s} to know the admin key`, async () => (await request(`${this.url(s)}/admin/projections`, { headers: bearer(this.admin.secret) })).status === 200, { timeoutMs: 60_000 });
+      await waitFor(`${s} to know the admin key`, async () => (await request(`${this.url(s)}${PROBE_PATHS[s]}`, { headers: bearer(this.admin.secret) })).status === 200, { timeoutMs: 60_000 });
     }
     this.log(`[platform] six apps ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }

@@ -1,6 +1,6 @@
 // Replay of the key topic. Two modes (BENCH_INPUT.mode):
 // - produce: puts N KeyCreated envelopes (keyed by key id) straight onto the topic in big batches,
-//   plus an operator key and probe keys whose tokens it returns;
+//   plus probe keys whose tokens it returns;
 // - read: reads the whole topic with a bare kafkajs consumer that does nothing (the baseline) and
 //   with what a rebuild does (TopicReader from @keyward/projections, parseKeyEvent and a fresh
 //   KeyIndex from @keyward/key-auth), interleaved; then persists the last rebuilt index into a
@@ -13,7 +13,6 @@ import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import type { Kafka } from 'kafkajs';
 import mongoose from 'mongoose';
-import type { Permission } from '@keyward/contracts';
 import { KeyIndex, parseKeyEvent } from '@keyward/key-auth';
 import { createKafka } from '@keyward/messaging';
 import { TopicReader } from '@keyward/projections';
@@ -67,17 +66,15 @@ async function produce(i: ProduceInput): Promise<object> {
   // Seeding only: each key has one event, so order across sends does not matter and sends overlap.
   const producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
-  const operatorPermissions: Permission[] = ['projections:operate'];
-  const operator = benchKey(999_999_991, { permissions: operatorPermissions });
   const probes = [benchKey(999_999_992, { permissions: ['devices:read'] }), benchKey(999_999_993, { permissions: ['devices:read'] })];
   const started = performance.now();
   const batch = 1000;
   const inFlight: Promise<unknown>[] = [];
-  const specials = [operator, ...probes];
+  const specials = probes;
   for (let start = 0; start < i.events; start += batch) {
     const messages = [];
     for (let k = start; k < Math.min(i.events, start + batch); k++) {
-      const key = k < specials.length ? (specials[k] as typeof operator) : benchKey(k);
+      const key = k < specials.length ? (specials[k] as (typeof probes)[number]) : benchKey(k);
       messages.push({ key: key.envelope.aggregateId, value: JSON.stringify(key.envelope), headers: { type: 'KeyCreated', schemaVersion: '1' } });
     }
     inFlight.push(producer.send({ topic: i.topic, acks: -1, messages }));
@@ -89,7 +86,6 @@ async function produce(i: ProduceInput): Promise<object> {
   await producer.disconnect();
   return {
     events: i.events, ms,
-    operator: { id: operator.envelope.aggregateId, token: operator.token },
     probes: probes.map((p) => ({ id: p.envelope.aggregateId, accountId: p.envelope.accountId, token: p.token })),
   };
 }

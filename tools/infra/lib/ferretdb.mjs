@@ -48,7 +48,8 @@ export function provisionFerretDb(log = console.log) {
   if (existsSync(bin)) return { bin, version, patches: patches.map((p) => basename(p)), fresh: false };
 
   requireTool('go', ['version'], 'install Go 1.24 or newer and put go on PATH: it builds FerretDB from its Go module');
-  if (patches.length > 0) requireTool('patch', ['--version'], 'install GNU patch (apt-get install patch): it applies tools/infra/ferretdb/patches');
+  // git applies the patches (it is there wherever this repository was cloned; GNU patch is not on every machine).
+  if (patches.length > 0) requireTool('git', ['--version'], 'install git: it applies tools/infra/ferretdb/patches');
   mkdirSync(CACHE_DIR, { recursive: true });
   const fresh = withBuildLock(`${home}.lock`, () => existsSync(bin), log, () => {
     log(`[infra] building FerretDB ${version} (SQLite backend, ${patches.length} patch(es)) from its Go module into ${home} ...`);
@@ -77,7 +78,9 @@ function buildInto(home, version, patches) {
     cpSync(info.Dir, src, { recursive: true });
     makeWritable(src); // the module cache's files are read-only, and cpSync keeps their modes
     for (const p of patches) {
-      run('patch', ['-p1', '--forward', '--batch', '--no-backup-if-mismatch', '-d', src, '-i', p], {
+      // Outside any repository (the ceiling stops git's search at the build directory) git apply works as patch -p1.
+      run('git', ['apply', '-p1', '--whitespace=nowarn', p], {
+        cwd: src, env: { GIT_CEILING_DIRECTORIES: tmp },
         what: `applying ${basename(p)} to FerretDB ${version} (does the patch still match this FerretDB version?)`,
       });
     }

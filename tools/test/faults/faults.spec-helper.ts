@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICE_NAMES, SERVICES } from '@keyward/contracts';
 import type { AdminKey, CreatedKey, LoadResult, Reply } from '@keyward/testing';
-import { FaultInfra, FaultPlatform, guarded, KeysApi, outcome, waitFor } from '@keyward/testing';
+import { FaultInfra, FaultPlatform, guarded, KeysApi, operatorCall, outcome, waitFor } from '@keyward/testing';
 
 /**
  * What the fault specs share: a platform of six processes on the spec's own infrastructure, the
@@ -113,8 +113,8 @@ export function faultRun(
 }
 
 /** What a service answers to a key on a route its key guard protects (`200`, `401 key_revoked`, ...). */
-export async function keyAnswer(url: string, secret: string): Promise<string> {
-  return outcome(await guarded(url, secret));
+export async function keyAnswer(service: ServiceName, url: string, secret: string): Promise<string> {
+  return outcome(await guarded({ service, url }, secret));
 }
 
 /** Waits until every service knows a key: no longer 401 unknown_key, nor 503 while catching up. */
@@ -132,7 +132,7 @@ export async function answeredEverywhere(
   const last = new Map<ServiceName, string>();
   const results = await Promise.allSettled(setup.services.map(async (service) => {
     const ms = await waitFor(`${service} to ${what}`, async () => {
-      const answer = await keyAnswer(setup.url(service), secret);
+      const answer = await keyAnswer(service, setup.url(service), secret);
       last.set(service, answer);
       return ok(answer) ? Date.now() - since : false;
     }, { timeoutMs, intervalMs: 50 });
@@ -145,9 +145,9 @@ export async function answeredEverywhere(
   return Object.fromEntries(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))) as Record<ServiceName, number>;
 }
 
-/** GET /admin/projections of a service, by an operator. */
+/** GET /admin/projections of a service, by the platform operator. */
 export async function projections(setup: FaultSetup, service: ServiceName): Promise<Reply> {
-  return guarded(setup.url(service), setup.admin.secret);
+  return operatorCall(setup.url(service), 'GET', '/admin/projections');
 }
 
 /** One answer of a service's /ready and how long it took. */
@@ -351,7 +351,7 @@ export function watchKey(setup: FaultSetup, secret: string, intervalMs = 250): {
   const loops = setup.services.map(async (service) => {
     while (!stopped) {
       const started = Date.now();
-      const answer = await Promise.resolve().then(() => keyAnswer(setup.url(service), secret)).catch((e: unknown) => `no answer (${e instanceof Error ? e.message : String(e)})`);
+      const answer = await Promise.resolve().then(() => keyAnswer(service, setup.url(service), secret)).catch((e: unknown) => `no answer (${e instanceof Error ? e.message : String(e)})`);
       seen.push({ service, at: started, answer });
       const wait = intervalMs - (Date.now() - started);
       if (wait > 0 && !stopped) await new Promise((r) => setTimeout(r, wait));

@@ -20,7 +20,8 @@ const KEY_SPECS = {
   /** A public key: refused on every private route. */
   publicKey: { accountId: ACCOUNT, kind: 'public', permissions: ['sessions:create', 'tickets:create'] },
   other: { accountId: OTHER_ACCOUNT, permissions: ['devices:read', 'devices:write'] },
-  operator: { accountId: ACCOUNT, permissions: ['projections:operate'] },
+  /** Holds a permission, but none of this API's. */
+  unrelated: { accountId: ACCOUNT, permissions: ['keys:read'] },
 } as const satisfies Record<string, TestKeySpec>;
 
 export type TestKeys = Readonly<Record<keyof typeof KEY_SPECS, string>>;
@@ -78,7 +79,7 @@ export async function publishTechnicians(app: DevicesTestApp, technicians: reado
     await producer.disconnect();
   }
   await waitFor('the technicians mirror of devices to read the technicians', async () => {
-    const status = await projectionStatus((method, path) => app.call(method, path, { secret: app.keys.operator }), 'technicians');
+    const status = await projectionStatus(app.url, 'technicians');
     const positions = status['positions'] as Record<string, string> | undefined;
     return [...last].every(([partition, offset]) => positions?.[String(partition)] !== undefined && BigInt(positions[String(partition)] ?? '0') > offset);
   }, { timeoutMs: 30_000 });

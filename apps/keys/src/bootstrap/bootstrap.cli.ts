@@ -2,12 +2,11 @@
 // admin key, printing its secret once; running it again reports the existing key, never a secret.
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import mongoose from 'mongoose';
 import { loadServiceConfig, topicName } from '@keyward/config';
 import { KEYS_EVENTS_TOPIC } from '@keyward/contracts';
 import { MongoEventStore, OutboxRelay } from '@keyward/event-store';
-import { createIdempotentProducer, createKafka, ensureTopics, eventTopic } from '@keyward/messaging';
-import { systemClock } from '@keyward/service-runtime';
+import { createIdempotentProducer } from '@keyward/messaging';
+import { connectDatabase, connectKafka, InfraStatus, systemClock } from '@keyward/service-runtime';
 import { KeyCommandsService } from '../application/key-commands.service';
 import { KeyViewsRepository } from '../application/key-views.repository';
 import { bootstrapAdminKey } from './bootstrap';
@@ -27,8 +26,12 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadServiceConfig('keys');
-  const connection = await mongoose.createConnection(config.mongodbUri, { dbName: config.mongodbDatabase }).asPromise();
-  const kafka = createKafka(config);
+  // Started with the platform, it may run before the database or Kafka is up: wait for both
+  // (retrying, as the services do), for at most two minutes.
+  const status = new InfraStatus();
+  setTimeout(() => status.stop(), 120_000).unref();
+  const connection = await connectDatabase(config, status);
+  const kafka = await connectKafka(config, status);
   const producer = createIdempotentProducer(kafka);
   const store = new MongoEventStore(connection, { now: () => systemClock.now() });
   const views = new KeyViewsRepository(connection);
@@ -37,10 +40,6 @@ async function main(): Promise<void> {
   try {
     await store.init();
     await views.init();
-    const admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [eventTopic(topic)]);
-    await admin.disconnect();
     await producer.connect();
     const result = await bootstrapAdminKey(new KeyCommandsService(store, views, systemClock), values.account, values.name);
     relay.start();
@@ -59,6 +58,7 @@ async function main(): Promise<void> {
   } finally {
     await relay.stop();
     await producer.disconnect().catch(() => undefined);
+    await status.admin?.disconnect().catch(() => undefined);
     await connection.close();
   }
 }

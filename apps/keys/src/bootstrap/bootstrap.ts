@@ -28,6 +28,8 @@ export async function bootstrapAdminKey(commands: KeyCommandsService, accountId:
       type: 'CreateKey',
       data: {
         keyId, accountId, kind: 'private', name, permissions: ALL_PERMISSIONS, allowedIps: [], by: 'bootstrap',
+        // The platform itself creates the first key: it may grant the whole catalog.
+        callerPermissions: ALL_PERMISSIONS,
         secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret),
       },
     }, { accountId });

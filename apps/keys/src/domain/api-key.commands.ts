@@ -1,10 +1,14 @@
-import type { Actor, KeyKind } from '@keyward/contracts';
+import type { Actor, KeyKind, Permission } from '@keyward/contracts';
 
 /**
  * Commands of the ApiKey aggregate, imperative and string-discriminated. Values arrive as the
  * caller sent them (untrusted strings for permissions, addresses and instants): `decide`
  * validates and normalises them. No command carries a secret: the handler generates the token
  * and passes only its SHA-256 (`secretHash`) and display prefix.
+ *
+ * Every command a key manager sends names what the sending key holds (`callerPermissions`, from
+ * the key that authorized the request; the bootstrap holds the whole catalog), so `decide` can
+ * refuse a manager reaching above itself (api-key.authority.ts) without any lookup.
  */
 interface KeyCommand<TType extends string, TData> {
   readonly type: TType;
@@ -21,35 +25,39 @@ export type CreateKey = KeyCommand<'CreateKey', {
   /** ISO-8601 with a zone; defaults to one year from now. */
   readonly expiresAt?: string;
   readonly by: Actor;
+  readonly callerPermissions: readonly Permission[];
   readonly secretHash: string;
   readonly tokenPrefix: string;
 }>;
 
-export type DisableKey = KeyCommand<'DisableKey', { readonly by: Actor; readonly reason?: string }>;
-
-export type EnableKey = KeyCommand<'EnableKey', { readonly by: Actor; readonly expiresAt?: string }>;
-
-export type ChangeExpiry = KeyCommand<'ChangeExpiry', { readonly by: Actor; readonly expiresAt: string }>;
-
-export type ChangePermissions = KeyCommand<'ChangePermissions', {
+/** Who sends a command on an existing key: recorded as `by`, judged by what it holds. */
+interface Caller {
   readonly by: Actor;
+  readonly callerPermissions: readonly Permission[];
+}
+
+export type DisableKey = KeyCommand<'DisableKey', Caller & { readonly reason?: string }>;
+
+export type EnableKey = KeyCommand<'EnableKey', Caller & { readonly expiresAt?: string }>;
+
+export type ChangeExpiry = KeyCommand<'ChangeExpiry', Caller & { readonly expiresAt: string }>;
+
+export type ChangePermissions = KeyCommand<'ChangePermissions', Caller & {
   readonly permissions: readonly string[];
 }>;
 
-export type ChangeAllowedIps = KeyCommand<'ChangeAllowedIps', {
-  readonly by: Actor;
+export type ChangeAllowedIps = KeyCommand<'ChangeAllowedIps', Caller & {
   readonly allowedIps: readonly string[];
 }>;
 
-export type RotateKey = KeyCommand<'RotateKey', {
-  readonly by: Actor;
+export type RotateKey = KeyCommand<'RotateKey', Caller & {
   readonly secretHash: string;
   readonly tokenPrefix: string;
   /** How long the replaced token keeps working: an integer from 0 to 604800 (7 days). */
   readonly gracePeriodSeconds: number;
 }>;
 
-export type RevokeKey = KeyCommand<'RevokeKey', { readonly by: Actor; readonly reason?: string }>;
+export type RevokeKey = KeyCommand<'RevokeKey', Caller & { readonly reason?: string }>;
 
 /** Sent by the expiry scheduler; records `KeyExpired` once the key's expiry has passed. */
 export type ExpireKey = KeyCommand<'ExpireKey', Readonly<Record<string, never>>>;

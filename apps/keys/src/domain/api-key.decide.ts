@@ -11,6 +11,7 @@ import type {
   RevokeKey,
   RotateKey,
 } from './api-key.commands';
+import { assertCanGrant, assertCanReach } from './api-key.authority';
 import type { ApiKeyAggregate, ApiKeyState } from './api-key.state';
 import {
   assertKind,
@@ -27,7 +28,9 @@ import { KeyRuleViolation } from './key-rule-violation';
 
 /**
  * Decides what a command means for a key: the events to record (`[]` when it changes nothing),
- * or a `KeyRuleViolation`. Pure: the clock is `now`, the secret stays with the caller.
+ * or a `KeyRuleViolation`. Pure: the clock is `now`, the secret stays with the caller. A command
+ * on an existing key from a caller weaker than the key is refused before anything else
+ * (`permission_escalation`), even one that would change nothing.
  */
 export function decide(command: ApiKeyCommand, state: ApiKeyAggregate, now: Date): KeyEvent[] {
   if (Number.isNaN(now.getTime())) throw new Error('decide needs a valid `now`');
@@ -35,6 +38,7 @@ export function decide(command: ApiKeyCommand, state: ApiKeyAggregate, now: Date
   if (state === null) {
     throw new KeyRuleViolation('key_not_found', 'no such key');
   }
+  if (command.type !== 'ExpireKey') assertCanReach(command.data.callerPermissions, state);
   switch (command.type) {
     case 'DisableKey':
       return disableKey(command, state);
@@ -73,6 +77,7 @@ function refuseIfRevoked(state: ApiKeyState): void {
 function createKey(command: CreateKey, state: ApiKeyAggregate, now: Date): KeyEvent[] {
   const c = command.data;
   if (state !== null) throw new KeyRuleViolation('key_exists', `key ${c.keyId} already exists`);
+  assertCanGrant(c.callerPermissions, c.permissions);
   assertKind(c.kind);
   const name = normaliseName(c.name);
   const permissions = normalisePermissions(c.kind, c.permissions);
@@ -143,6 +148,7 @@ function changeExpiry(command: ChangeExpiry, state: ApiKeyState, now: Date): Key
 
 function changePermissions(command: ChangePermissions, state: ApiKeyState): KeyEvent[] {
   refuseIfRevoked(state);
+  assertCanGrant(command.data.callerPermissions, command.data.permissions);
   const permissions = normalisePermissions(state.kind, command.data.permissions);
   if (sameSet(permissions, state.permissions)) return [];
   return [{ type: 'KeyPermissionsChanged', schemaVersion: 1, data: { by: command.data.by, permissions } }];

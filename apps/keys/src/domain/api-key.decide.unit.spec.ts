@@ -1,4 +1,4 @@
-import { addOneYear, generateToken, hashToken, displayPrefix } from '@keyward/contracts';
+import { addOneYear, ALL_PERMISSIONS, generateToken, hashToken, displayPrefix } from '@keyward/contracts';
 import type { KeyEvent, KeyEventEnvelope, KeyKind } from '@keyward/contracts';
 import type { ApiKeyCommand, CreateKey } from './api-key.commands';
 import { decide } from './api-key.decide';
@@ -31,6 +31,7 @@ function createKey(overrides: Partial<CreateKey['data']> = {}): CreateKey {
       permissions: ['devices:read'],
       allowedIps: [],
       by: 'bootstrap',
+      callerPermissions: ALL_PERMISSIONS,
       secretHash: HASH_1,
       tokenPrefix: kind === 'public' ? 'kw_pk_abc123' : 'kw_sk_abc123',
       ...overrides,
@@ -84,25 +85,28 @@ function violation(fn: () => unknown): KeyRuleViolation {
   throw new Error('expected a KeyRuleViolation, but nothing was thrown');
 }
 
-const disable: ApiKeyCommand = { type: 'DisableKey', data: { by: 'key_admin' } };
-const revoke: ApiKeyCommand = { type: 'RevokeKey', data: { by: 'key_admin' } };
+/** The calling key: here one holding the whole catalog (escalation has its own specs). */
+const ADMIN = { by: 'key_admin', callerPermissions: ALL_PERMISSIONS } as const;
+
+const disable: ApiKeyCommand = { type: 'DisableKey', data: { ...ADMIN } };
+const revoke: ApiKeyCommand = { type: 'RevokeKey', data: { ...ADMIN } };
 const expire: ApiKeyCommand = { type: 'ExpireKey', data: {} };
 const enable = (expiresAt?: string): ApiKeyCommand => ({
   type: 'EnableKey',
-  data: expiresAt === undefined ? { by: 'key_admin' } : { by: 'key_admin', expiresAt },
+  data: expiresAt === undefined ? { ...ADMIN } : { ...ADMIN, expiresAt },
 });
-const changeExpiry = (expiresAt: string): ApiKeyCommand => ({ type: 'ChangeExpiry', data: { by: 'key_admin', expiresAt } });
+const changeExpiry = (expiresAt: string): ApiKeyCommand => ({ type: 'ChangeExpiry', data: { ...ADMIN, expiresAt } });
 const changePermissions = (permissions: readonly string[]): ApiKeyCommand => ({
   type: 'ChangePermissions',
-  data: { by: 'key_admin', permissions },
+  data: { ...ADMIN, permissions },
 });
 const changeAllowedIps = (allowedIps: readonly string[]): ApiKeyCommand => ({
   type: 'ChangeAllowedIps',
-  data: { by: 'key_admin', allowedIps },
+  data: { ...ADMIN, allowedIps },
 });
 const rotate = (gracePeriodSeconds: number, secretHash = HASH_2, tokenPrefix = 'kw_sk_def456'): ApiKeyCommand => ({
   type: 'RotateKey',
-  data: { by: 'key_admin', secretHash, tokenPrefix, gracePeriodSeconds },
+  data: { ...ADMIN, secretHash, tokenPrefix, gracePeriodSeconds },
 });
 
 /** A key created at NOW with a short expiry, observed after that expiry. */
@@ -233,8 +237,8 @@ describe('CreateKey', () => {
     });
 
     it('lets a private key hold any permission of the catalog', () => {
-      const state = given([], createKey({ permissions: ['keys:manage', 'sessions:create', 'projections:operate'] }));
-      expect(state.permissions).toEqual(['keys:manage', 'projections:operate', 'sessions:create']);
+      const state = given([], createKey({ permissions: ['keys:manage', 'sessions:create', 'devices:write'] }));
+      expect(state.permissions).toEqual(['devices:write', 'keys:manage', 'sessions:create']);
     });
   });
 
@@ -356,7 +360,7 @@ describe('every command but CreateKey', () => {
 
 describe('DisableKey', () => {
   it('disables an active key, keeping a trimmed reason', () => {
-    const events = decide({ type: 'DisableKey', data: { by: 'key_admin', reason: ' leaked in a log ' } }, given(), NOW);
+    const events = decide({ type: 'DisableKey', data: { ...ADMIN, reason: ' leaked in a log ' } }, given(), NOW);
     expect(events).toEqual([
       { type: 'KeyDisabled', schemaVersion: 1, data: { by: 'key_admin', reason: 'leaked in a log' } },
     ]);
@@ -364,12 +368,12 @@ describe('DisableKey', () => {
   });
 
   it('leaves out a blank reason', () => {
-    const events = decide({ type: 'DisableKey', data: { by: 'key_admin', reason: '  ' } }, given(), NOW);
+    const events = decide({ type: 'DisableKey', data: { ...ADMIN, reason: '  ' } }, given(), NOW);
     expect(events).toEqual([{ type: 'KeyDisabled', schemaVersion: 1, data: { by: 'key_admin' } }]);
   });
 
   it('refuses a reason over 500 characters', () => {
-    const command: ApiKeyCommand = { type: 'DisableKey', data: { by: 'key_admin', reason: 'r'.repeat(501) } };
+    const command: ApiKeyCommand = { type: 'DisableKey', data: { ...ADMIN, reason: 'r'.repeat(501) } };
     expect(violation(() => decide(command, given(), NOW))).toMatchObject({ code: 'invalid_reason', kind: 'invalid' });
   });
 
@@ -674,7 +678,7 @@ describe('RevokeKey', () => {
   });
 
   it('revokes an expired key, keeping the reason', () => {
-    const command: ApiKeyCommand = { type: 'RevokeKey', data: { by: 'key_admin', reason: 'customer left' } };
+    const command: ApiKeyCommand = { type: 'RevokeKey', data: { ...ADMIN, reason: 'customer left' } };
     expect(decide(command, expiredKey(), AFTER_EXPIRY)).toEqual([
       { type: 'KeyRevoked', schemaVersion: 1, data: { by: 'key_admin', reason: 'customer left' } },
     ]);
@@ -771,5 +775,53 @@ describe('a key through its life', () => {
       version: 10,
     });
     expect(run(state, revoke, day(121))?.status).toBe('revoked');
+  });
+});
+
+describe('decide: a caller cannot reach above itself', () => {
+  const stronger = (): ApiKeyState => given([], createKey({ permissions: ['devices:read', 'devices:write'] }));
+  const weak = { by: 'key_manager', callerPermissions: ['devices:read', 'keys:manage'] } as const;
+  const commands: readonly ApiKeyCommand[] = [
+    { type: 'RotateKey', data: { ...weak, secretHash: HASH_2, tokenPrefix: 'kw_sk_def456', gracePeriodSeconds: 604_800 } },
+    { type: 'DisableKey', data: weak },
+    { type: 'EnableKey', data: { ...weak, expiresAt: at(NOW, DAY).toISOString() } },
+    { type: 'ChangeExpiry', data: { ...weak, expiresAt: at(NOW, DAY).toISOString() } },
+    { type: 'ChangePermissions', data: { ...weak, permissions: ['devices:read'] } },
+    { type: 'ChangeAllowedIps', data: { ...weak, allowedIps: ['10.0.0.0/8'] } },
+    { type: 'RevokeKey', data: weak },
+  ];
+
+  it.each(commands.map((c) => [c.type, c]))('refuses %s on a key holding a permission the caller lacks, naming it', (_type, command) => {
+    const refused = violation(() => decide(command, stronger(), NOW));
+    expect({ code: refused.code, kind: refused.kind, details: refused.details }).toEqual({
+      code: 'permission_escalation', kind: 'forbidden', details: { keyId: KEY_ID, permissions: ['devices:write'] },
+    });
+    expect(KEY_RULE_CODES.permission_escalation).toBe('forbidden');
+  });
+
+  it.each(commands.map((c) => [c.type, c]))('allows %s on a key holding only what the caller holds', (_type, command) => {
+    const equal = createKey({ permissions: ['devices:read', 'keys:manage'] });
+    const target = command.type === 'EnableKey' ? given([disable], equal) : given([], equal);
+    expect(() => decide(command, target, NOW)).not.toThrow();
+    const weaker = createKey({ permissions: ['devices:read'] });
+    expect(() => decide(command, command.type === 'EnableKey' ? given([disable], weaker) : given([], weaker), NOW)).not.toThrow();
+  });
+
+  it('refuses granting a permission the caller lacks, also to its own key', () => {
+    const self = given([], createKey({ permissions: ['devices:read', 'keys:manage'] }));
+    const refused = violation(() => decide({ type: 'ChangePermissions', data: { ...weak, permissions: ['devices:read', 'keys:manage', 'keys:read'] } }, self, NOW));
+    expect({ code: refused.code, details: refused.details }).toEqual({ code: 'permission_escalation', details: { permissions: ['keys:read'] } });
+    const create = violation(() => decide(createKey({ permissions: ['technicians:write', 'devices:read'], callerPermissions: weak.callerPermissions }), null, NOW));
+    expect(create.details).toEqual({ permissions: ['technicians:write'] });
+  });
+
+  it('is checked before the key\'s state, so a refusal does not depend on it', () => {
+    const revoked = given([revoke], createKey({ permissions: ['devices:read', 'devices:write'] }));
+    expect(violation(() => decide({ type: 'RevokeKey', data: weak }, revoked, NOW)).code).toBe('permission_escalation');
+  });
+
+  it('leaves the expiry sweep alone: ExpireKey has no caller', () => {
+    const state = given([], createKey({ expiresAt: at(NOW, DAY).toISOString(), permissions: ['devices:write'] }));
+    expect(decide(expire, state, at(NOW, 2 * DAY)).map((e) => e.type)).toEqual(['KeyExpired']);
   });
 });

@@ -1,3 +1,4 @@
+import { knownPermissions } from '@keyward/contracts';
 import type { Actor, KeyEventEnvelope, KeyKind, KeyStatus, Permission } from '@keyward/contracts';
 
 /** The ApiKey aggregate as folded from its events. `null` until `KeyCreated`. */
@@ -51,7 +52,8 @@ export function evolve(state: ApiKeyAggregate, event: KeyEventEnvelope): ApiKeyS
       accountId: event.accountId,
       kind: data.kind,
       name: data.name,
-      permissions: data.permissions,
+      // Permissions the catalog has retired since the event was written are dropped.
+      permissions: knownPermissions(data.permissions),
       allowedIps: data.allowedIps,
       expiresAt: data.expiresAt,
       status: 'active',
@@ -78,7 +80,7 @@ export function evolve(state: ApiKeyAggregate, event: KeyEventEnvelope): ApiKeyS
     case 'KeyExpiryChanged':
       return { ...state, expiresAt: event.data.expiresAt, version };
     case 'KeyPermissionsChanged':
-      return { ...state, permissions: event.data.permissions, version };
+      return { ...state, permissions: knownPermissions(event.data.permissions), version };
     case 'KeyAllowedIpsChanged':
       return { ...state, allowedIps: event.data.allowedIps, version };
     case 'KeyRotated':

@@ -1,4 +1,4 @@
-import type { KeyEventEnvelope } from '@keyward/contracts';
+import type { KeyEventEnvelope, Permission } from '@keyward/contracts';
 import { evolve, foldKeyEvents, initialState } from './api-key.state';
 
 const HASH_1 = '1'.repeat(64);
@@ -100,6 +100,18 @@ describe('evolve', () => {
   ])('applies %s and counts it in the version', (_type, event, expected) => {
     const state = evolve(evolve(null, created()), event());
     expect(state).toMatchObject({ ...expected, version: 2 });
+  });
+
+  it('folds an old stream naming the retired projections:operate into a key that does not hold it', () => {
+    // The bootstrap gave every admin key projections:operate before operators got their own token.
+    const retired = 'projections:operate' as unknown as Permission;
+    const old = created();
+    const state = foldKeyEvents([
+      { ...old, data: { ...old.data, permissions: ['devices:read', retired] } } as KeyEventEnvelope,
+      envelope('KeyPermissionsChanged', { by: 'key_admin', permissions: [retired, 'keys:manage', 'keys:read'] }),
+    ]);
+    expect(state?.permissions).toEqual(['keys:manage', 'keys:read']);
+    expect(state?.version).toBe(2);
   });
 
   it('applies KeyEnabled as active with the given expiry', () => {

@@ -3,7 +3,8 @@ import { RuleViolation } from '@keyward/contracts';
 /**
  * Every way a key command can be refused, each with a stable code and the class of answer it
  * gets: `conflict` (409: the key's current state forbids it), `invalid` (422: the command's own
- * values are wrong) or `not_found` (404). The HTTP layer maps the kind; clients match the code.
+ * values are wrong), `not_found` (404) or `forbidden` (403: the calling key may not do it, see
+ * api-key.authority.ts). The HTTP layer maps the kind; clients match the code.
  */
 export const KEY_RULE_CODES = {
   key_exists: 'conflict',
@@ -24,9 +25,10 @@ export const KEY_RULE_CODES = {
   expiry_too_far: 'invalid',
   expiry_required: 'invalid',
   grace_period_out_of_range: 'invalid',
+  permission_escalation: 'forbidden',
 } as const satisfies Record<string, KeyRuleViolationKind>;
 
-export type KeyRuleViolationKind = 'conflict' | 'invalid' | 'not_found';
+export type KeyRuleViolationKind = 'conflict' | 'invalid' | 'not_found' | 'forbidden';
 
 export type KeyRuleCode = keyof typeof KEY_RULE_CODES;
 

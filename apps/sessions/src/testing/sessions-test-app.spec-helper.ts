@@ -16,7 +16,7 @@ import { generateToken, SERVICES } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
 import { createIdempotentProducer } from '@keyward/messaging';
 import type { CallOptions, InProcessService, ManualClock, Reply, TestKey } from '@keyward/testing';
-import { call, createEventTopics, projectionStatus, publishTestKey, rebuildProjection, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
+import { call, createEventTopics, keyProbe, projectionStatus, publishTestKey, rebuildProjection, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
 import { SessionsModule } from '../sessions.module';
 
 export type { CallOptions, Reply } from '@keyward/testing';
@@ -32,7 +32,7 @@ export interface Published {
 
 /** The keys every sessions spec uses, published onto `<prefix>keys.events` as the keys service would. */
 export interface SessionsTestKeys {
-  /** Private, account A: every sessions permission and projections:operate. */
+  /** Private, account A: every sessions permission. */
   readonly admin: TestKey;
   /** Private, account A: sessions:read only. */
   readonly reader: TestKey;
@@ -70,7 +70,7 @@ export class SessionsTestApp {
     const publish = (accountId: string, kind: KeyKind, permissions: readonly Permission[]): Promise<TestKey> =>
       publishTestKey(testKafka(), config.topicPrefix, { accountId, kind, permissions });
     const keys: SessionsTestKeys = {
-      admin: await publish(ACCOUNT, 'private', [...ALL_SESSIONS, 'projections:operate']),
+      admin: await publish(ACCOUNT, 'private', ALL_SESSIONS),
       reader: await publish(ACCOUNT, 'private', ['sessions:read']),
       operator: await publish(ACCOUNT, 'private', ['sessions:create', 'sessions:read', 'sessions:write']),
       creator: await publish(ACCOUNT, 'private', ['sessions:create']),
@@ -80,7 +80,7 @@ export class SessionsTestApp {
     const app = new SessionsTestApp(service, config, keys, producer);
     for (const key of Object.values(keys)) {
       await waitFor(`key ${key.keyId} to reach the sessions key projection`, async () =>
-        (await app.call('GET', '/admin/projections', { secret: key.secret })).code !== 'unknown_key');
+        (await app.call('GET', keyProbe('sessions').path, { secret: key.secret })).code !== 'unknown_key');
     }
     return app;
   }
@@ -172,12 +172,12 @@ export class SessionsTestApp {
 
   /** POST /admin/projections/<name>/rebuild, then polls until the job ends; returns the job. */
   rebuild(name: string): Promise<Record<string, unknown>> {
-    return rebuildProjection((method, path) => this.call(method, path), name);
+    return rebuildProjection(this.url, name);
   }
 
   /** A projection's counters as GET /admin/projections shows them. */
   projection(name: string): Promise<Record<string, unknown>> {
-    return projectionStatus((method, path) => this.call(method, path), name);
+    return projectionStatus(this.url, name);
   }
 }
 

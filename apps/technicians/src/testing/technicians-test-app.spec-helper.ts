@@ -17,7 +17,8 @@ const KEY_SPECS = {
   /** A public key: refused on every private route. */
   publicKey: { accountId: ACCOUNT, kind: 'public', permissions: ['sessions:create', 'tickets:create'] },
   other: { accountId: OTHER_ACCOUNT, permissions: ['technicians:read', 'technicians:write'] },
-  operator: { accountId: ACCOUNT, permissions: ['projections:operate'] },
+  /** Holds a permission, but none of this API's. */
+  unrelated: { accountId: ACCOUNT, permissions: ['keys:read'] },
 } as const satisfies Record<string, TestKeySpec>;
 
 export type TestKeys = Readonly<Record<keyof typeof KEY_SPECS, string>>;

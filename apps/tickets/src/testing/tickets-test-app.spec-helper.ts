@@ -14,7 +14,7 @@ import { generateToken, SERVICES } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
 import { createIdempotentProducer } from '@keyward/messaging';
 import type { CallOptions, InProcessService, ManualClock, Reply, TestKey } from '@keyward/testing';
-import { call, createEventTopics, projectionStatus, publishTestKey, rebuildProjection, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
+import { call, createEventTopics, keyProbe, projectionStatus, publishTestKey, rebuildProjection, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
 import type { DevicesMirror, TechniciansMirror } from '../application/tickets.tokens';
 import { DEVICES_MIRROR, TECHNICIANS_MIRROR } from '../application/tickets.tokens';
 import { SessionTicketProcessManager } from '../process/session-ticket.process-manager';
@@ -33,7 +33,7 @@ export interface Published {
 
 /** The keys every tickets spec uses, published onto `<prefix>keys.events` as the keys service would. */
 export interface TicketsTestKeys {
-  /** Private, account A: every tickets permission and projections:operate. */
+  /** Private, account A: every tickets permission. */
   readonly admin: TestKey;
   /** Private, account A: tickets:read only. */
   readonly reader: TestKey;
@@ -69,7 +69,7 @@ export class TicketsTestApp {
     const publish = (accountId: string, kind: KeyKind, permissions: readonly Permission[]): Promise<TestKey> =>
       publishTestKey(testKafka(), config.topicPrefix, { accountId, kind, permissions });
     const keys: TicketsTestKeys = {
-      admin: await publish(ACCOUNT, 'private', [...ALL_TICKETS, 'projections:operate']),
+      admin: await publish(ACCOUNT, 'private', ALL_TICKETS),
       reader: await publish(ACCOUNT, 'private', ['tickets:read']),
       creator: await publish(ACCOUNT, 'private', ['tickets:create']),
       public: await publish(ACCOUNT, 'public', ['tickets:create']),
@@ -78,7 +78,7 @@ export class TicketsTestApp {
     const app = new TicketsTestApp(service, config, keys, producer);
     for (const key of Object.values(keys)) {
       await waitFor(`key ${key.keyId} to reach the tickets key projection`, async () =>
-        (await app.call('GET', '/admin/projections', { secret: key.secret })).code !== 'unknown_key');
+        (await app.call('GET', keyProbe('tickets').path, { secret: key.secret })).code !== 'unknown_key');
     }
     return app;
   }
@@ -99,7 +99,7 @@ export class TicketsTestApp {
     await this.current.close();
     await whileDown();
     this.current = await startInProcess(TicketsModule.forRoot({ config: this.config, ...(clock ? { clock } : {}) }));
-    await waitFor('the restarted service to know the admin key', async () => (await this.call('GET', '/admin/projections')).status === 200);
+    await waitFor('the restarted service to know the admin key', async () => (await this.call('GET', keyProbe('tickets').path)).status === 200);
   }
 
   /** tickets' mirror of devices.events. */
@@ -173,12 +173,12 @@ export class TicketsTestApp {
 
   /** POST /admin/projections/<name>/rebuild, then polls until the job ends; returns the job. */
   rebuild(name: string): Promise<Record<string, unknown>> {
-    return rebuildProjection((method, path) => this.call(method, path), name);
+    return rebuildProjection(this.url, name);
   }
 
   /** A projection's counters as GET /admin/projections shows them. */
   projection(name: string): Promise<Record<string, unknown>> {
-    return projectionStatus((method, path) => this.call(method, path), name);
+    return projectionStatus(this.url, name);
   }
 }
 

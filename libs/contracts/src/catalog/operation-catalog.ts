@@ -17,7 +17,6 @@ export const OPERATION_CATALOG = {
   'devices:write': { api: 'devices', description: 'Device API: register, update, remove', publicSafe: false },
   'keys:read': { api: 'keys', description: 'Key management: list and read keys and their history', publicSafe: false },
   'keys:manage': { api: 'keys', description: 'Key management: create, change, rotate, disable, revoke keys', publicSafe: false },
-  'projections:operate': { api: 'operations', description: 'Operator: rebuild projections, republish event stores', publicSafe: false },
 } as const satisfies Record<string, { api: string; description: string; publicSafe: boolean }>;
 
 export type Permission = keyof typeof OPERATION_CATALOG;
@@ -32,4 +31,14 @@ export function isPermission(value: unknown): value is Permission {
 
 export function isPublicSafe(permission: Permission): boolean {
   return OPERATION_CATALOG[permission].publicSafe;
+}
+
+/**
+ * The catalog permissions of a list read from a stored or published event, in order. Events are
+ * never rewritten, so an old one may name a permission the catalog has since retired (such as
+ * `projections:operate`, which became the platform's operator token): it is dropped on reading,
+ * so it grants nothing and a key holding it is judged by what it still holds.
+ */
+export function knownPermissions(permissions: readonly unknown[]): Permission[] {
+  return permissions.filter(isPermission);
 }

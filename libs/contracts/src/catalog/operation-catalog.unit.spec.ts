@@ -2,6 +2,7 @@ import {
   ALL_PERMISSIONS,
   isPermission,
   isPublicSafe,
+  knownPermissions,
   OPERATION_CATALOG,
   PUBLIC_SAFE_PERMISSIONS,
 } from './operation-catalog';
@@ -27,6 +28,12 @@ describe('operation catalog', () => {
         'keys:read', 'keys:manage',
       ]),
     );
+  });
+
+  it('holds no operator power: /admin and /metrics take the platform operator token, which no key can hold', () => {
+    expect(isPermission('projections:operate')).toBe(false);
+    expect(ALL_PERMISSIONS.filter((p) => !/^(sessions|tickets|technicians|devices|keys):/.test(p))).toEqual([]);
+    expect(knownPermissions(['keys:read', 'projections:operate', 'devices:read'])).toEqual(['keys:read', 'devices:read']);
   });
 
   it('recognises catalog permissions and nothing else', () => {

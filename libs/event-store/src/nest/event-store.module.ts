@@ -5,7 +5,7 @@ import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import { eventRegistryOf, SERVICES } from '@keyward/contracts';
-import { createIdempotentProducer } from '@keyward/messaging';
+import { createIdempotentProducer, withDeadline } from '@keyward/messaging';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { MongoEventStore } from '../mongo-event-store';
@@ -31,6 +31,8 @@ export const OUTBOX_PRODUCER = Symbol('OutboxProducer');
 
 @Injectable()
 class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('EventStore');
+
   constructor(
     private readonly store: MongoEventStore,
     private readonly relay: OutboxRelay,
@@ -40,7 +42,13 @@ class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.store.init();
-    await this.producer.connect();
+    // Kafka answered a moment ago (the runtime waited for it), but a broker can go away at any
+    // time: a producer that cannot connect now is connected by the relay when it next publishes,
+    // and appends keep being accepted meanwhile (the store is the outbox).
+    await this.producer.connect().catch((e: unknown) => {
+      this.logger.warn(`outbox producer not connected yet, the relay will retry: ${e instanceof Error ? e.message : String(e)}`);
+      this.relay.requestProducerReset();
+    });
     this.relay.start();
     this.readiness.register({
       name: 'outbox',
@@ -53,7 +61,8 @@ class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.relay.stop();
-    await this.producer.disconnect().catch(() => undefined);
+    // Bounded: a producer talking to a dead broker may not return from disconnect for long.
+    await withDeadline(this.producer.disconnect(), 2000, 'producer disconnect timed out').catch(() => undefined);
   }
 }
 

@@ -1,3 +1,4 @@
+import { knownPermissions } from '@keyward/contracts';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import type { KeyView } from './key-view';
 
@@ -19,7 +20,8 @@ export function evolveKeyView(view: KeyView | undefined, event: KeyEventEnvelope
       accountId: event.accountId,
       kind: d.kind,
       name: d.name,
-      permissions: [...d.permissions],
+      // A permission the catalog has retired since (projections:operate) is dropped: it grants nothing.
+      permissions: knownPermissions(d.permissions),
       allowedIps: [...d.allowedIps],
       expiresAt: d.expiresAt,
       status: 'active',
@@ -51,7 +53,7 @@ export function evolveKeyView(view: KeyView | undefined, event: KeyEventEnvelope
     case 'KeyExpiryChanged':
       return { ...view, expiresAt: event.data.expiresAt, ...stamp };
     case 'KeyPermissionsChanged':
-      return { ...view, permissions: [...event.data.permissions], ...stamp };
+      return { ...view, permissions: knownPermissions(event.data.permissions), ...stamp };
     case 'KeyAllowedIpsChanged':
       return { ...view, allowedIps: [...event.data.allowedIps], ...stamp };
     case 'KeyRevoked':

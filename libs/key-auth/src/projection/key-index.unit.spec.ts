@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { KeyEventDataByType, KeyEventEnvelope, KeyEventType } from '@keyward/contracts';
+import type { KeyEventDataByType, KeyEventEnvelope, KeyEventType, Permission } from '@keyward/contracts';
 import { generateToken, hashToken } from '@keyward/contracts';
 import type { ApplyResult } from './key-index';
 import { KeyIndex } from './key-index';
@@ -92,6 +92,21 @@ describe('KeyIndex', () => {
     });
     expect(index.findByTokenHash(HASH, T0)?.view.id).toBe(KEY_ID);
     expect(index.findByTokenHash(hashToken(generateToken('private')), T0)).toBeUndefined();
+  });
+
+  it('applies an old event naming the retired projections:operate, and the key does not hold it', () => {
+    // Written before the permission left the catalog: events are never rewritten.
+    const retired = 'projections:operate' as unknown as Permission;
+    const old = created();
+    expect(index.apply({ ...old, data: { ...old.data, permissions: ['devices:read', retired] } } as KeyEventEnvelope)).toBe('applied');
+    expect(index.get(KEY_ID)?.permissions).toEqual(['devices:read']);
+    expect([...index.entry(KEY_ID)!.permissions]).toEqual(['devices:read']);
+    expect(index.apply(event(2, 'KeyPermissionsChanged', { by: 'admin', permissions: [retired, 'devices:write'] }))).toBe('applied');
+    expect(index.get(KEY_ID)?.permissions).toEqual(['devices:write']);
+    // A view persisted before the change still names it: loading it grants nothing either.
+    const loaded = new KeyIndex();
+    loaded.load([{ ...index.get(KEY_ID)!, permissions: ['devices:write', retired] }]);
+    expect([...loaded.entry(KEY_ID)!.permissions]).toEqual(['devices:write']);
   });
 
   it('precomputes the permission set, IP list and times when an event is applied', () => {

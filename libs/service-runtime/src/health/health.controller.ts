@@ -2,10 +2,12 @@ import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import type { ServiceConfig } from '@keyward/config';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE } from '@keyward/problem';
+import { Unlimited } from '../overload/concurrency-limit.interceptor';
 import { SERVICE_CONFIG } from '../tokens';
 import { ReadinessService } from './readiness.service';
 
 @Controller()
+@Unlimited()
 export class HealthController {
   private readonly startedAt = Date.now();
 

@@ -1,37 +1,28 @@
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Admin, Kafka } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
-import { topicName } from '@keyward/config';
-import { SERVICES } from '@keyward/contracts';
-import { ensureTopics, eventTopic, kafkaReachable } from '@keyward/messaging';
+import { kafkaReachable } from '@keyward/messaging';
 import { ReadinessService } from '../health/readiness.service';
-import { KAFKA, MONGO_CONNECTION, SERVICE_CONFIG } from '../tokens';
+import { INFRA_STATUS, MONGO_CONNECTION, SERVICE_CONFIG } from '../tokens';
+import type { InfraStatus } from './infra-status';
 
 /**
- * Connects the service to Kafka and its own database at start-up, creates the topic it publishes,
- * registers both with readiness, and closes them on shutdown.
+ * Registers the database and Kafka with readiness (each probe bounded, see ReadinessService) and
+ * closes both on shutdown. The connections themselves are made by their providers (infra-status).
  */
 @Injectable()
 export class InfraConnections implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Infra');
-  private admin: Admin | undefined;
 
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
-    @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(MONGO_CONNECTION) private readonly mongo: Connection,
+    @Inject(INFRA_STATUS) private readonly status: InfraStatus,
     private readonly readiness: ReadinessService,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    await this.mongo.asPromise();
-    const admin = this.kafka.admin();
-    await admin.connect();
-    this.admin = admin;
-    const own = SERVICES[this.config.service].topic;
-    if (own) await ensureTopics(admin, [eventTopic(topicName(this.config, own))]);
+  onModuleInit(): void {
     this.readiness.register({
       name: 'database',
       check: async () => {
@@ -44,6 +35,8 @@ export class InfraConnections implements OnModuleInit, OnApplicationShutdown {
     this.readiness.register({
       name: 'kafka',
       check: async () => {
+        const admin = this.status.admin;
+        if (!admin) return { ready: false, detail: this.status.kafka.detail ?? 'not connected' };
         await kafkaReachable(admin);
         return { ready: true };
       },
@@ -52,7 +45,8 @@ export class InfraConnections implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.admin?.disconnect().catch(() => undefined);
+    this.status.stop();
+    await this.status.admin?.disconnect().catch(() => undefined);
     await this.mongo.close().catch(() => undefined);
   }
 }

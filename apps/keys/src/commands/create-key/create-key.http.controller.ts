@@ -1,12 +1,12 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { displayPrefix, generateToken, hashToken, isPermission } from '@keyward/contracts';
+import { displayPrefix, generateToken, hashToken } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
-import { ProblemError } from '@keyward/problem';
 import { DocumentProblems, newId } from '@keyward/service-runtime';
 import { KeyCommandsService } from '../../application/key-commands.service';
 import { KeyQueries } from '../../application/key-queries';
 import type { KeyDto } from '../../application/key-view.dto';
+import { by } from '../../http/command-caller';
 import { NoStore } from '../../http/no-store';
 import { CreateKeyDto } from './create-key.dto';
 
@@ -21,7 +21,6 @@ export class CreateKeyController {
   @NoStore()
   @RequirePermission('keys:manage')
   async create(@Body() body: CreateKeyDto, @Caller() caller: AuthorizedKey): Promise<{ key: KeyDto; secret: string }> {
-    assertNoEscalation(caller, body.permissions);
     const secret = generateToken(body.kind);
     const keyId = newId('key');
     const state = await this.commands.execute(keyId, {
@@ -34,23 +33,11 @@ export class CreateKeyController {
         permissions: body.permissions,
         allowedIps: body.allowedIps ?? [],
         ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}),
-        by: caller.keyId,
+        ...by(caller),
         secretHash: hashToken(secret),
         tokenPrefix: displayPrefix(secret),
       },
     }, { accountId: caller.accountId });
     return { key: this.queries.dtoOf(state), secret };
-  }
-}
-
-/**
- * A key manager cannot hand out more than it holds: granting a permission the calling key lacks
- * would let a narrow admin key mint a broader one.
- */
-export function assertNoEscalation(caller: AuthorizedKey, permissions: readonly string[]): void {
-  const beyond = permissions.filter((p) => isPermission(p) && !caller.permissions.has(p));
-  if (beyond.length > 0) {
-    throw new ProblemError(403, 'permission_escalation', 'Permission escalation',
-      `the calling key cannot grant permissions it does not hold: ${[...new Set(beyond)].join(', ')}`, { permissions: beyond });
   }
 }

@@ -21,6 +21,7 @@ export class ExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
   private stopped = false;
+  private failing = false;
 
   constructor(
     private readonly views: KeyViewsRepository,
@@ -64,10 +65,14 @@ export class ExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
       this.sweeping = this.sweep()
         .then((n) => {
           if (n > 0) this.logger.log(`recorded KeyExpired for ${n} key(s)`);
+          if (this.failing) this.logger.log('expiry sweep works again');
+          this.failing = false;
           return n;
         })
         .catch((e: unknown) => {
-          this.logger.warn(`expiry sweep failed, will retry: ${e instanceof Error ? e.message : String(e)}`);
+          // One line per outage, not one per second while the database is away.
+          if (!this.failing) this.logger.warn(`expiry sweep failed, will retry every ${EXPIRY_SWEEP_INTERVAL_MS} ms: ${e instanceof Error ? e.message : String(e)}`);
+          this.failing = true;
           return 0;
         })
         .finally(() => this.schedule());

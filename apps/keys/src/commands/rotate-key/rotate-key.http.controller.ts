@@ -6,6 +6,7 @@ import { DocumentProblems } from '@keyward/service-runtime';
 import { KeyCommandsService, keyNotFound } from '../../application/key-commands.service';
 import { KeyQueries } from '../../application/key-queries';
 import type { KeyDto } from '../../application/key-view.dto';
+import { by } from '../../http/command-caller';
 import { keyIdPipe } from '../../http/key-id.pipe';
 import { NoStore } from '../../http/no-store';
 import { RotateKeyDto } from '../change-key/change-key.dto';
@@ -26,7 +27,7 @@ export class RotateKeyController {
     const secret = generateToken(state.kind);
     const next = await this.commands.execute(keyId, {
       type: 'RotateKey',
-      data: { by: caller.keyId, secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret), gracePeriodSeconds: body.gracePeriodSeconds ?? 0 },
+      data: { ...by(caller), secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret), gracePeriodSeconds: body.gracePeriodSeconds ?? 0 },
     }, { accountId: caller.accountId });
     return { key: this.queries.dtoOf(next), secret };
   }
