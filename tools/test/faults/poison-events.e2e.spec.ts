@@ -3,7 +3,7 @@ import type { ServiceName } from '@keyward/contracts';
 import { EVENT_TOPIC_PARTITIONS, SERVICE_NAMES } from '@keyward/contracts';
 import { createIdempotentProducer } from '@keyward/messaging';
 import type { Reply } from '@keyward/testing';
-import { call, outcome } from '@keyward/testing';
+import { operatorCall, outcome } from '@keyward/testing';
 import type { FaultSetup } from './faults.spec-helper';
 import { answeredEverywhere, knownEverywhere, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, topicOf } from './faults.spec-helper';
 
@@ -98,14 +98,14 @@ describe('poison events on keys.events', () => {
   }, 240_000);
 });
 
-/** GET /admin/dead-letters of a service, by an operator. */
+/** GET /admin/dead-letters of a service, by the platform operator. */
 function deadLetters(setup: FaultSetup, service: ServiceName): Promise<Reply> {
-  return call(setup.url(service), 'GET', '/admin/dead-letters?limit=100', { secret: setup.admin.secret });
+  return operatorCall(setup.url(service), 'GET', '/admin/dead-letters?limit=100');
 }
 
 /** The key projection's dead-letter count as /admin/projections shows it. */
 async function deadLetterCount(setup: FaultSetup, service: ServiceName): Promise<number> {
-  const reply = await call(setup.url(service), 'GET', '/admin/projections', { secret: setup.admin.secret });
+  const reply = await operatorCall(setup.url(service), 'GET', '/admin/projections');
   const list = Array.isArray(reply.body['projections']) ? (reply.body['projections'] as Record<string, unknown>[]) : [];
   const keys = list.find((p) => p['name'] === 'keys');
   return Number(keys?.['deadLetters'] ?? -1);
