@@ -188,7 +188,7 @@ function sleepSync(ms) {
 }
 
 /** Starts FerretDB on 127.0.0.1:port with its SQLite files in dataDir; resolves once it answers ping. */
-export async function startFerretDb({ dataDir, port, readyTimeoutMs = 30_000, log = console.log }) {
+export async function startFerretDb({ dataDir, port, readyTimeoutMs = 120_000, log = console.log }) {
   const { bin, version } = provisionFerretDb(log);
   mkdirSync(dataDir, { recursive: true });
   const pidFile = join(dataDir, 'ferretdb.pid');

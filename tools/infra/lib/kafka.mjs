@@ -101,7 +101,7 @@ function log4jConfig(logFile) {
  * Starts a single-node KRaft Kafka on 127.0.0.1:port with its data in dataDir and waits until a
  * client can talk to it. Returns { brokers, stop }.
  */
-export async function startKafka({ dataDir, port, controllerPort, readyTimeoutMs = 90_000, log = console.log }) {
+export async function startKafka({ dataDir, port, controllerPort, readyTimeoutMs = 180_000, log = console.log }) {
   const { libs, version } = provisionKafka(log);
   mkdirSync(dataDir, { recursive: true });
   const pidFile = join(dataDir, 'kafka.pid');
