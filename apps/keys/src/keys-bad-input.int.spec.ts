@@ -311,9 +311,11 @@ describe('keys API: bad input', () => {
       ['a JSON operator', '%7B%22%24ne%22%3A1%7D'],
     ];
     it.each(badIds.flatMap(([what, id]) => KEY_ROUTES.map(([method, suffix, body]) => [what, method, suffix, id, body] as const)))(
-      'refuses a key id that is %s on %s /v1/keys/<id>%s with 400 invalid_key_id',
+      'refuses a key id that is %s on %s /v1/keys/<id>%s (400 invalid_key_id, or 404 route_not_found when percent-encoded)',
       async (_what, method, suffix, id, body) => {
-        await expectRefused({ method, path: `/v1/keys/${id}${suffix}`, ...(body !== undefined ? { body } : {}) }, { status: 400, code: 'invalid_key_id' });
+        // A percent-encoded path is never canonical (libs/contracts canonical-path): no route, as at the edge.
+        const expected = id.includes('%') ? { status: 404, code: 'route_not_found' } : { status: 400, code: 'invalid_key_id' };
+        await expectRefused({ method, path: `/v1/keys/${id}${suffix}`, ...(body !== undefined ? { body } : {}) }, expected);
       },
     );
 
@@ -321,8 +323,8 @@ describe('keys API: bad input', () => {
       ['GET', '/v1/keys/key_%E0%A4%A'],
       ['GET', '/v1/keys/key_%ZZabcd/events'],
       ['POST', '/v1/keys/key_%E0%A4%A/disable'],
-    ])('refuses a malformed percent-encoding in the key id on %s %s with a 400', async (method, path) => {
-      await expectRefused({ method, path, ...(method === 'POST' ? { body: {} } : {}) }, { status: 400 });
+    ])('refuses a malformed percent-encoding in the key id on %s %s with 404 route_not_found', async (method, path) => {
+      await expectRefused({ method, path, ...(method === 'POST' ? { body: {} } : {}) }, { status: 404, code: 'route_not_found' });
     });
 
     it('answers a well-formed id of no key with 404 key_not_found, not 400', async () => {

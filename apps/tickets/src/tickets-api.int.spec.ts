@@ -338,7 +338,7 @@ describe('tickets API', () => {
     it.each([
       ['GET', '/v1/tickets/not-a-ticket'],
       ['GET', '/v1/tickets/dev_abcdef'],
-      ['POST', '/v1/tickets/tkt_%20x/close'],
+      ['POST', '/v1/tickets/tkt_x!y/close'],
       ['POST', '/v1/tickets/tkt_a/assign'],
     ])('%s %s refuses the malformed ticket id with 400 invalid_ticket_id', async (method, path) => {
       await expectRefused(method, path, method === 'POST' ? {} : undefined, 400, 'invalid_ticket_id');
