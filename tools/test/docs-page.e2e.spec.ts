@@ -78,7 +78,7 @@ describe('the API reference page', () => {
   });
 
   it('shows every operation in a browser, with its method, path and summary', async () => {
-    const dom = await node([CHROMIUM, 'dump-dom', `${edge.url}/docs/`, '15000'], 180_000);
+    const dom = await node([CHROMIUM, 'dump-dom', `${edge.url}/docs`, '15000'], 180_000);
 
     expect(dom).toContain('Keyward API');
     // Swagger UI renders one `opblock` per operation: the keys API from the keys service's

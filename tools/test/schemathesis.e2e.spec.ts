@@ -141,7 +141,9 @@ describe('schemathesis against the edge\'s OpenAPI document', () => {
       '--phases', 'examples,coverage,fuzzing',
       '--max-examples', String(MAX_EXAMPLES),
       '--max-time', String(MAX_TIME_S),
-      '--workers', '2',
+      // One worker: with two threads Hypothesis' lambda-source cache raced ("AST constructor recursion
+      // depth mismatch", a tool error, not a finding) in one CI run.
+      '--workers', '1',
       '--seed', '1',
       '--request-timeout', '15',
       '--suppress-health-check', 'all',

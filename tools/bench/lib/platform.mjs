@@ -3,7 +3,6 @@
 // apps as their own processes on one topic prefix, each with its own database.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
