@@ -139,9 +139,16 @@ export async function startKafka({ dataDir, port, controllerPort, readyTimeoutMs
   return { brokers, version, logFile, stop: () => server.stop() };
 }
 
-/** A KRaft cluster id: 16 random bytes in URL-safe base64 without padding. */
+/**
+ * A KRaft cluster id: 16 random bytes in URL-safe base64 without padding. Never one that starts with
+ * '-': the storage tool would read it as an option and refuse to format (1 start in 64 failed so);
+ * Kafka's own Uuid.randomUuid() avoids the same prefix.
+ */
 function clusterId() {
-  return Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+  for (;;) {
+    const id = Buffer.from(randomUUID().replace(/-/g, ''), 'hex').toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 async function kafkaAnswers(brokers) {

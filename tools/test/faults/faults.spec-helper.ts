@@ -191,6 +191,8 @@ export async function allConsumersRunning(setup: FaultSetup): Promise<Record<Ser
 }
 
 function consumerRunning(p: Record<string, unknown>): boolean {
+  // A read model of the service's own aggregates follows its event store, not Kafka: it has no consumer.
+  if (p['consumer'] === undefined) return p['caughtUp'] === true;
   return p['consumer'] === 'running' && p['caughtUp'] === true;
 }
 
