@@ -2,7 +2,7 @@
 // services enforces it, against a bare kafkajs produce-to-consume round trip on the same broker.
 import { performance } from 'node:perf_hooks';
 import { bearer, request } from '../lib/http.mjs';
-import { eventTopicConfig, kafkaClient, mongoose, Partitioners, PROBE_PATHS, SERVICES } from '../lib/platform.mjs';
+import { createEventTopic, kafkaClient, mongoose, Partitioners, PROBE_PATHS, SERVICES } from '../lib/platform.mjs';
 import { sleep, waitFor } from '../lib/proc.mjs';
 import { median, percentileCurve, ratio, summarize } from '../lib/stats.mjs';
 import { percentileChart } from '../lib/svg.mjs';
@@ -113,10 +113,7 @@ async function relayRoundTrips(env, database) {
 async function roundTripper(env, prefix) {
   const kafka = kafkaClient(env);
   const topic = `${prefix}bench.roundtrip`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [eventTopicConfig(topic)], waitForLeaders: true });
-  await admin.disconnect();
+  await createEventTopic(kafka, topic);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
   // The same consumer settings as the key projection's live consumer.
   const consumer = kafka.consumer({ groupId: `${prefix}bench-roundtrip`, sessionTimeout: 10_000, heartbeatInterval: 1000, maxWaitTimeInMs: 500 });

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { analyseProfile } from '../lib/cpu-profile.mjs';
 import { bearer, request } from '../lib/http.mjs';
-import { benchName, cleanUp, eventTopicConfig, kafkaClient, Partitioners, Platform, PROBE_PATHS } from '../lib/platform.mjs';
+import { benchName, cleanUp, createEventTopic, kafkaClient, Partitioners, Platform, PROBE_PATHS } from '../lib/platform.mjs';
 import { runWorker, sleep } from '../lib/proc.mjs';
 import { median, ratio } from '../lib/stats.mjs';
 import { barChart } from '../lib/svg.mjs';
@@ -36,10 +36,7 @@ export async function run(ctx) {
   const fullDb = benchName(`${SERVICE}_full`);
   const kafka = kafkaClient(ctx.env);
   try {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [eventTopicConfig(topic)], waitForLeaders: true });
-    await admin.disconnect();
+    await createEventTopic(kafka, topic);
 
     // Baseline for the restart: the same service restarted with an empty key topic (the first start
     // is a warm-up in a full run; a quick run takes the first start as the baseline).

@@ -52,6 +52,32 @@ export function eventTopicConfig(topic) {
   };
 }
 
+/**
+ * Creates an event topic and returns once every partition's leader answers (the bench's counterpart of
+ * @keyward/messaging's ensureTopics): a topic used right after createTopics can still answer "This server
+ * does not host this topic-partition" on a loaded machine. Bounded: 60 s, then the last error.
+ */
+export async function createEventTopic(kafka, topic) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [eventTopicConfig(topic)], waitForLeaders: true });
+    const deadline = Date.now() + 60_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        if (offsets.length === 3) return;
+        throw new Error(`${topic} has ${offsets.length} of 3 partitions so far`);
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * attempt)));
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Versions for the report: Kafka from the broker-provisioning pom, FerretDB as the server says. */
 export async function infraVersions(env) {
   let ferretdb = `${ferretDbVersion()} (tools/infra)`;
