@@ -11,10 +11,10 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import mongoose from 'mongoose';
 import { KeyIndex, parseKeyEvent } from '@keyward/key-auth';
-import { createKafka } from '@keyward/messaging';
+import { createKafka, withKafkaRetry } from '@keyward/messaging';
 import { TopicReader } from '@keyward/projections';
 import { benchKey } from './bench-keys';
 
@@ -72,12 +72,13 @@ async function produce(i: ProduceInput): Promise<object> {
   const inFlight: Promise<unknown>[] = [];
   const specials = probes;
   for (let start = 0; start < i.events; start += batch) {
-    const messages = [];
+    const messages: Message[] = [];
     for (let k = start; k < Math.min(i.events, start + batch); k++) {
       const key = k < specials.length ? (specials[k] as (typeof probes)[number]) : benchKey(k);
       messages.push({ key: key.envelope.aggregateId, value: JSON.stringify(key.envelope), headers: { type: 'KeyCreated', schemaVersion: '1' } });
     }
-    inFlight.push(producer.send({ topic: i.topic, acks: -1, messages }));
+    // A topic a moment old can still answer 'does not host this topic-partition' on a loaded machine.
+    inFlight.push(withKafkaRetry('seed the key topic', () => producer.send({ topic: i.topic, acks: -1, messages })));
     if (inFlight.length >= 4) await inFlight.shift();
     if (start % 100_000 === 0 && start > 0) log(`produced ${start}`);
   }
@@ -145,10 +146,10 @@ async function read(i: ReadInput): Promise<object> {
   const rebuild: ReadRun[] = [];
   let kept: { index: KeyIndex; reader: TopicReader } | undefined;
   for (let r = 0; r < i.runs; r++) {
-    bare.push(await bareRead(kafka, i.topic, i.events));
+    bare.push(await withKafkaRetry('bare read', () => bareRead(kafka, i.topic, i.events)));
     log(`bare read ${r + 1}: ${Math.round(bare[r]?.totalMs ?? 0)} ms`);
     kept = undefined;
-    const got = await rebuildRead(kafka, i.topic);
+    const got = await withKafkaRetry('rebuild read', () => rebuildRead(kafka, i.topic));
     rebuild.push(got.run);
     log(`rebuild read ${r + 1}: ${Math.round(got.run.totalMs)} ms, ${got.index.size} keys`);
     if (r === i.runs - 1) kept = got;
