@@ -37,10 +37,14 @@ export function freePort(): Promise<number> {
  */
 export async function startServiceProcess(
   service: ServiceName,
-  { env = {}, database = testName(service), readyTimeoutMs = 60_000, waitUntilReady = true }: { env?: Record<string, string>; database?: string; readyTimeoutMs?: number; waitUntilReady?: boolean } = {},
+  { env = {}, database = testName(service), readyTimeoutMs = 60_000, waitUntilReady = true, port: fixedPort }: {
+    env?: Record<string, string>; database?: string; readyTimeoutMs?: number; waitUntilReady?: boolean;
+    /** Listen on this port (an instance restarted where its edge expects it); default a free one. */
+    port?: number;
+  } = {},
 ): Promise<ServiceProcess> {
   const infra = testInfra();
-  const port = await freePort();
+  const port = fixedPort ?? await freePort();
   let out = '';
   const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${service}/src/main.ts`], {
     cwd: REPO_ROOT,
