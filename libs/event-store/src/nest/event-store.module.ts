@@ -10,6 +10,7 @@ import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { MongoEventStore } from '../mongo-event-store';
 import { OutboxRelay } from '../outbox-relay';
+import { publishedIdsInTail } from '../published-tail';
 import type { StoredEvent } from '../stored-event';
 
 /** Local handlers the relay runs on each batch once published, before marking it (the service's own read models). */
@@ -88,8 +89,8 @@ export class EventStoreModule {
         { provide: OUTBOX_PRODUCER, inject: [KAFKA], useFactory: (kafka: Kafka) => createIdempotentProducer(kafka) },
         {
           provide: OutboxRelay,
-          inject: [MongoEventStore, OUTBOX_PRODUCER, MONGO_CONNECTION, SERVICE_CONFIG, CLOCK, OutboxHooks],
-          useFactory: (store: MongoEventStore, producer: Producer, connection: Connection, config: ServiceConfig, clock: Clock, hooks: OutboxHooks) => {
+          inject: [MongoEventStore, OUTBOX_PRODUCER, MONGO_CONNECTION, SERVICE_CONFIG, CLOCK, OutboxHooks, KAFKA],
+          useFactory: (store: MongoEventStore, producer: Producer, connection: Connection, config: ServiceConfig, clock: Clock, hooks: OutboxHooks, kafka: Kafka) => {
             const topic = SERVICES[config.service].topic;
             if (!topic) throw new Error(`${config.service} publishes no topic, so it has no event store`);
             const logger = new Logger('OutboxRelay');
@@ -100,6 +101,10 @@ export class EventStoreModule {
               // read is a collection scan: ~60 ms with a few hundred events, measured by tools/bench).
               afterPublish: (events) => hooks.run(events),
               log: (m) => logger.warn(m),
+              // Several instances: one publishes at a time, under a fenced lease (docs/scaling.md).
+              instanceId: config.instanceId,
+              leaseTtlMs: config.relayLeaseTtlMs,
+              publishedTail: (perPartition) => publishedIdsInTail(kafka, topicName(config, topic), perPartition),
             });
           },
         },

@@ -37,6 +37,8 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
       parse: (value) => KEY_EVENTS.parse(value),
       maxStalenessMs: options.maxStalenessMs,
       itemNoun: 'keys',
+      // Every instance sees every key: its own group, checkpoint and views (docs/scaling.md).
+      instanceId: config.instanceId,
       log: { log: (m) => logger.log(m), warn: (m) => logger.warn(m) },
     });
   }
