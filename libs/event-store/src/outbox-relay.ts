@@ -21,6 +21,13 @@ export interface OutboxRelayOptions {
    * propagation; a crash before the mark republishes the batch and runs them again.
    */
   readonly afterPublish?: (events: readonly StoredEvent[]) => Promise<void>;
+  /**
+   * Runs, under the relay lease, after a drain whose last read of the outbox found nothing beyond
+   * what the drain published: everything appended before `coveredUntilMs` (real time, the read's
+   * start) is on the topic. The freshness watermark consumers check against (relay-watermarks.ts).
+   * A failure counts as a failed drain (logged, retried, may reset the producer).
+   */
+  readonly onDrained?: (coveredUntilMs: number) => Promise<void>;
   readonly log?: (message: string) => void;
 }
 
@@ -149,8 +156,10 @@ export class OutboxRelay {
       this.options.log?.('outbox relay: producer reconnected');
     }
     for (;;) {
+      // Real time, not the service's clock: consumers compare it with their own real clock.
+      const readAtMs = Date.now();
       const batch = await this.store.unpublished(batchSize);
-      if (batch.length === 0) return;
+      if (batch.length === 0) return this.drained(readAtMs);
       await this.options.beforePublish?.(batch);
       await this.producer.send({
         topic: this.options.topic,
@@ -165,8 +174,13 @@ export class OutboxRelay {
       await this.store.markPublished(batch.map((e) => e.id));
       this.publishedCount += batch.length;
       this.lastPublishedPosition = batch[batch.length - 1]?.position ?? this.lastPublishedPosition;
-      if (batch.length < batchSize) return;
+      if (batch.length < batchSize) return this.drained(readAtMs);
     }
+  }
+
+  /** The read at `readAtMs` saw the whole outbox and all of it is published now. */
+  private async drained(readAtMs: number): Promise<void> {
+    await this.options.onDrained?.(readAtMs);
   }
 }
 
