@@ -21,6 +21,13 @@ export interface OutboxRelayOptions {
    * propagation; a crash before the mark republishes the batch and runs them again.
    */
   readonly afterPublish?: (events: readonly StoredEvent[]) => Promise<void>;
+  /**
+   * Runs, under the relay lease, after a drain whose last read of the outbox found nothing beyond
+   * what the drain published: everything appended before `coveredUntilMs` (real time, the read's
+   * start) is on the topic. The freshness watermark consumers check against (relay-watermarks.ts).
+   * A failure counts as a failed drain (logged, retried, may reset the producer).
+   */
+  readonly onDrained?: (coveredUntilMs: number) => Promise<void>;
   readonly log?: (message: string) => void;
   /** This instance (ServiceConfig.instanceId): named as the lease's holder. */
   readonly instanceId?: string;
@@ -177,8 +184,10 @@ export class OutboxRelay {
       this.options.log?.('outbox relay: producer reconnected');
     }
     for (;;) {
+      // Real time, not the service's clock: consumers compare it with their own real clock.
+      const readAtMs = Date.now();
       const batch = await this.store.unpublished(batchSize);
-      if (batch.length === 0) return;
+      if (batch.length === 0) return this.drained(readAtMs);
       await this.options.beforePublish?.(batch);
       const toSend = await this.withoutPublishedTail(batch, batchSize);
       // Fencing: nothing is sent under a lease term that another instance may have taken over.
@@ -196,8 +205,13 @@ export class OutboxRelay {
       await this.store.markPublished(batch.map((e) => e.id));
       this.publishedCount += batch.length;
       this.lastPublishedPosition = batch[batch.length - 1]?.position ?? this.lastPublishedPosition;
-      if (batch.length < batchSize) return;
+      if (batch.length < batchSize) return this.drained(readAtMs);
     }
+  }
+
+  /** The read at `readAtMs` saw the whole outbox and all of it is published now. */
+  private async drained(readAtMs: number): Promise<void> {
+    await this.options.onDrained?.(readAtMs);
   }
 }
 
