@@ -211,7 +211,10 @@ export class OutboxRelay {
 
   /** The read at `readAtMs` saw the whole outbox and all of it is published now. */
   private async drained(readAtMs: number): Promise<void> {
-    await this.options.onDrained?.(readAtMs);
+    if (!this.options.onDrained) return;
+    // Fenced like a send: an instance resumed past its lease claims no freshness.
+    await this.lease.assertHeld();
+    await this.options.onDrained(readAtMs);
   }
 }
 
