@@ -1,6 +1,6 @@
 import type { ServiceName } from '@keyward/contracts';
 import type { AdminKey, CreatedKey, ServiceProcess } from '@keyward/testing';
-import { keyProjectionStatus, KeysApi, ScaledPlatform, waitForOutcome, waitUntilKnown } from '@keyward/testing';
+import { keyProjectionStatus, KeysApi, runTsScript, ScaledPlatform, TEST_OPERATOR_TOKEN, waitForOutcome, waitUntilKnown } from '@keyward/testing';
 
 // Two instances of every service and two edges, every instance its own process, all with the same
 // configuration (issue 13): each instance projects keys.events whole, so a key created through
@@ -53,4 +53,16 @@ describe('two instances of every service, two edges', () => {
     const other = created[1];
     if (other) for (const p of everyone) await waitForOutcome(p, other.secret, '200', BOUND_MS);
   }, 300_000);
+
+  it('lists every instance of every service in `replay status`, given their URL lists', async () => {
+    const urls = Object.fromEntries([...UPSTREAMS, 'edge' as const].map((s) => [`KEYWARD_${s.toUpperCase()}_URL`, run.all(s).map((p) => p.url).join(',')]));
+    const { code, stdout, stderr } = await runTsScript('tools/replay/cli.mjs', ['status'], { ...urls, KEYWARD_OPERATOR_TOKEN: TEST_OPERATOR_TOKEN });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    // One key-projection row per instance, each naming its own instance id and URL.
+    const keyRows = stdout.split('\n').filter((l) => /^\S+\s+keys\s/.test(l));
+    expect(keyRows).toHaveLength(everyone.length);
+    for (const p of everyone) expect(keyRows.filter((l) => l.includes(` ${p.url}`))).toHaveLength(1);
+    const ids = keyRows.map((l) => l.trim().split(/\s+/).slice(-2)[0]);
+    expect(new Set(ids).size).toBe(everyone.length);
+  }, 60_000);
 });
