@@ -9,3 +9,5 @@ export * from './view-store';
 export * from './nest/aggregate.providers';
 export * from './transient-retry';
 export * from './relay-watermarks';
+export * from './relay-lease';
+export * from './published-tail';

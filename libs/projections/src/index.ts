@@ -11,3 +11,4 @@ export * from './view-writes';
 export * from './dead-letters';
 export * from './consumer-faults';
 export * from './source-watermarks';
+export * from './per-instance';

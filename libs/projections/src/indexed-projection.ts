@@ -10,6 +10,7 @@ import type { ProjectionStatus, RebuildableProjection, RebuildPhase, RebuildProg
 import { rebuildIndexedProjection, writeViewsById } from './projection-rebuild';
 import type { FreshnessSource, WatermarkStatus } from './source-watermarks';
 import { FERRETDB_SAFE_WRITE_BATCH } from './view-writes';
+import { instanceCheckpointId, instanceCollection, instanceGroupId } from './per-instance';
 
 /** An in-memory projection state that applies each aggregate's events once, by version. */
 export interface ProjectionIndex<V extends { readonly id: string }> {
@@ -44,9 +45,14 @@ export interface IndexedProjectionOptions<V extends { readonly id: string }, I e
   /** What the items are called in log lines (`keys`, `technicians`). */
   readonly itemNoun?: string;
   readonly log: { log(message: string): void; warn(message: string): void };
+  /**
+   * This instance of the service (ServiceConfig.instanceId): when set, the consumer group, the
+   * checkpoint and the views are this instance's own (per-instance.ts, docs/scaling.md).
+   */
+  readonly instanceId?: string;
 }
 
-interface CheckpointDoc { _id: string; topic: string; partition: number; offset: string }
+interface CheckpointDoc { _id: string; topic: string; partition: number; offset: string; instanceId?: string }
 /** A persisted view: the view's own fields plus its id. */
 interface ViewDoc { _id: string; [field: string]: unknown }
 
@@ -138,11 +144,14 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private runningSinceMs = 0;
   private lastError: { message: string; at: string } | null = null;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** The consumer group this instance reads with (`<groupId>.<instanceId>`, see per-instance.ts). */
+  private readonly groupId: string;
 
   constructor(private readonly kafka: Kafka, connection: Connection, private readonly options: IndexedProjectionOptions<V, I>) {
     this.name = options.name;
     this.current = options.createIndex();
-    this.views = connection.collection<ViewDoc>(options.collection);
+    this.groupId = instanceGroupId(options.groupId, options.instanceId);
+    this.views = connection.collection<ViewDoc>(instanceCollection(options.collection, options.instanceId));
     this.checkpoints = connection.collection<CheckpointDoc>('projection_checkpoints');
     this.deadLetters = new DeadLetters(connection);
   }
@@ -231,7 +240,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     };
   }
 
-  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & ConsumerStatus & { groupId: string; malformed: number; lastFetchAt: string | null; watermarks?: WatermarkStatus }> {
+  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & ConsumerStatus & { groupId: string; instanceId?: string; malformed: number; lastFetchAt: string | null; watermarks?: WatermarkStatus }> {
     let lag = 0;
     const positions: Record<string, string> = {};
     // Readable when Kafka is not: the lag then comes from the last high watermarks seen.
@@ -247,7 +256,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     return {
       name: this.name,
       topic: this.options.topic,
-      groupId: this.options.groupId,
+      groupId: this.groupId,
+      ...(this.options.instanceId !== undefined ? { instanceId: this.options.instanceId } : {}),
       positions,
       lag,
       lastEventAt: this.lastEventAt,
@@ -311,7 +321,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       const { _id: _ignored, ...view } = d;
       return view as unknown as V;
     }));
-    for (const c of await this.checkpoints.find({ topic: this.options.topic }).toArray()) this.positions.set(c.partition, BigInt(c.offset));
+    const mine = this.options.instanceId !== undefined ? { instanceId: this.options.instanceId } : { instanceId: { $exists: false } };
+    for (const c of await this.checkpoints.find({ topic: this.options.topic, ...mine }).toArray()) this.positions.set(c.partition, BigInt(c.offset));
     if (docs.length > 0) this.options.log.log(`${this.name}: loaded ${docs.length} ${this.options.itemNoun ?? 'items'} and the checkpoint from the database`);
   }
 
@@ -322,10 +333,10 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private async alignGroupOffsets(admin: Admin): Promise<void> {
     try {
       if (this.positions.size === 0) {
-        await admin.resetOffsets({ groupId: this.options.groupId, topic: this.options.topic, earliest: true });
+        await admin.resetOffsets({ groupId: this.groupId, topic: this.options.topic, earliest: true });
       } else {
         await admin.setOffsets({
-          groupId: this.options.groupId,
+          groupId: this.groupId,
           topic: this.options.topic,
           partitions: [...this.positions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
         });
@@ -337,8 +348,9 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   }
 
   private async saveCheckpoint(partition: number, offset: bigint): Promise<void> {
-    await this.checkpoints.replaceOne({ _id: `${this.options.topic}:${partition}` },
-      { topic: this.options.topic, partition, offset: offset.toString() }, { upsert: true });
+    const instance = this.options.instanceId;
+    await this.checkpoints.replaceOne({ _id: instanceCheckpointId(this.options.topic, partition, instance) },
+      { topic: this.options.topic, partition, offset: offset.toString(), ...(instance !== undefined ? { instanceId: instance } : {}) }, { upsert: true });
   }
 
   /**
@@ -371,7 +383,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   }
 
   private async startConsumer(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.options.groupId, ...CONSUMER_CONFIG });
+    const consumer = this.kafka.consumer({ groupId: this.groupId, ...CONSUMER_CONFIG });
     this.consumer = consumer;
     consumer.on(consumer.events.FETCH, () => {
       // A fetch of this consumer while it runs, even an empty one, confirms the projection is current;

@@ -11,6 +11,7 @@ import { CLOCK, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from
 import { MongoEventStore } from '../mongo-event-store';
 import { OutboxRelay } from '../outbox-relay';
 import { RelayWatermarks } from '../relay-watermarks';
+import { publishedIdsInTail } from '../published-tail';
 import type { StoredEvent } from '../stored-event';
 
 /** Local handlers the relay runs on each batch once published, before marking it (the service's own read models). */
@@ -123,8 +124,8 @@ export class EventStoreModule {
         },
         {
           provide: OutboxRelay,
-          inject: [MongoEventStore, OUTBOX_PRODUCER, MONGO_CONNECTION, SERVICE_CONFIG, CLOCK, OutboxHooks, RELAY_WATERMARKS],
-          useFactory: (store: MongoEventStore, producer: Producer, connection: Connection, config: ServiceConfig, clock: Clock, hooks: OutboxHooks, watermarks: RelayWatermarks | null) => {
+          inject: [MongoEventStore, OUTBOX_PRODUCER, MONGO_CONNECTION, SERVICE_CONFIG, CLOCK, OutboxHooks, KAFKA, RELAY_WATERMARKS],
+          useFactory: (store: MongoEventStore, producer: Producer, connection: Connection, config: ServiceConfig, clock: Clock, hooks: OutboxHooks, kafka: Kafka, watermarks: RelayWatermarks | null) => {
             const topic = SERVICES[config.service].topic;
             if (!topic) throw new Error(`${config.service} publishes no topic, so it has no event store`);
             const logger = new Logger('OutboxRelay');
@@ -136,6 +137,10 @@ export class EventStoreModule {
               afterPublish: (events) => hooks.run(events),
               ...(watermarks ? { onDrained: (coveredUntilMs: number) => watermarks.drained(coveredUntilMs) } : {}),
               log: (m) => logger.warn(m),
+              // Several instances: one publishes at a time, under a fenced lease (docs/scaling.md).
+              instanceId: config.instanceId,
+              leaseTtlMs: config.relayLeaseTtlMs,
+              publishedTail: (perPartition) => publishedIdsInTail(kafka, topicName(config, topic), perPartition),
             });
           },
         },

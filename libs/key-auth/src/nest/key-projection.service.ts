@@ -6,7 +6,7 @@ import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { KEY_EVENTS, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
-import { IndexedProjection, WatermarkFreshness } from '@keyward/projections';
+import { IndexedProjection, instanceGroupId, WatermarkFreshness } from '@keyward/projections';
 import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { KeyIndex } from '../projection/key-index';
 import type { KeyView } from '../projection/key-view';
@@ -40,9 +40,12 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
       createIndex: () => new KeyIndex(),
       parse: (value) => KEY_EVENTS.parse(value),
       maxStalenessMs: options.maxStalenessMs,
-      // Current only as far as the keys relay's watermarks say it has applied (docs/consumers.md).
-      freshness: new WatermarkFreshness(kafka, { topic, groupId: `${options.groupId}.watermarks`, log }),
+      // Current only as far as the keys relay's watermarks say it has applied (docs/consumers.md);
+      // read by each instance on its own, like the keys themselves.
+      freshness: new WatermarkFreshness(kafka, { topic, groupId: `${instanceGroupId(options.groupId, config.instanceId)}.watermarks`, log }),
       itemNoun: 'keys',
+      // Every instance sees every key: its own group, checkpoint and views (docs/scaling.md).
+      instanceId: config.instanceId,
       log,
     });
   }
