@@ -8,6 +8,7 @@ import type { DeadLetter } from './dead-letters';
 import { DeadLetters } from './dead-letters';
 import type { ProjectionStatus, RebuildableProjection, RebuildPhase, RebuildProgress, RebuildResult } from './projection';
 import { rebuildIndexedProjection, writeViewsById } from './projection-rebuild';
+import type { FreshnessSource, WatermarkStatus } from './source-watermarks';
 import { FERRETDB_SAFE_WRITE_BATCH } from './view-writes';
 import { instanceCheckpointId, instanceCollection, instanceGroupId } from './per-instance';
 
@@ -35,6 +36,12 @@ export interface IndexedProjectionOptions<V extends { readonly id: string }, I e
   readonly parse: (value: Buffer | null) => ParsedEvent<EventEnvelope>;
   /** 0: no bound. See DESIGN section 5. */
   readonly maxStalenessMs: number;
+  /**
+   * What confirms the projection is current (source-watermarks.ts: the source relay's watermarks,
+   * for the key projection). Without one, or while its source publishes none, a fetch of the
+   * running consumer does.
+   */
+  readonly freshness?: FreshnessSource;
   /** What the items are called in log lines (`keys`, `technicians`). */
   readonly itemNoun?: string;
   readonly log: { log(message: string): void; warn(message: string): void };
@@ -167,6 +174,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.stopping = false;
     this.startedAtMs = Date.now();
     this.state = 'restarting';
+    this.options.freshness?.start();
     try {
       await this.bootstrap();
     } catch (e) {
@@ -187,6 +195,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => undefined);
+    await this.options.freshness?.stop();
   }
 
   /** False while catching up after start, or when the broker has not been heard from for too long. */
@@ -196,8 +205,13 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     if (bound > 0) {
       // Real time since the broker last answered, not business time: Date.now(), not an injected clock.
       // Only a running consumer's fetches count (see startConsumer), so a dead one stops confirming.
+      // With a freshness source, only what the source confirmed counts (source-watermarks.ts).
+      const confirmed = this.options.freshness?.confirmedUntilMs(() => this.appliedPositions());
+      if (confirmed !== undefined && nowMs - confirmed > bound) {
+        return { ok: false, reason: `the newest watermark of ${this.options.topic} applied is ${confirmed > 0 ? `${Math.round((nowMs - confirmed) / 1000)} s old` : 'none yet'} (bound ${Math.round(bound / 1000)} s)` };
+      }
       const last = this.lastFetchAtMs ?? this.startedAtMs;
-      if (nowMs - last > bound) {
+      if (confirmed === undefined && nowMs - last > bound) {
         return { ok: false, reason: `no confirmed read of ${this.options.topic} for ${Math.round((nowMs - last) / 1000)} s (bound ${Math.round(bound / 1000)} s)` };
       }
     }
@@ -226,7 +240,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     };
   }
 
-  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & ConsumerStatus & { groupId: string; instanceId?: string; malformed: number; lastFetchAt: string | null }> {
+  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & ConsumerStatus & { groupId: string; instanceId?: string; malformed: number; lastFetchAt: string | null; watermarks?: WatermarkStatus }> {
     let lag = 0;
     const positions: Record<string, string> = {};
     // Readable when Kafka is not: the lag then comes from the last high watermarks seen.
@@ -255,6 +269,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       malformed: this.counts.malformed,
       lastFetchAt: this.lastFetchAtMs !== undefined ? new Date(this.lastFetchAtMs).toISOString() : null,
       ...this.consumerStatus(),
+      ...(this.options.freshness ? { watermarks: this.options.freshness.status() } : {}),
     };
   }
 
@@ -270,11 +285,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
         return parsed.ok ? parsed.event : undefined;
       },
       live: () => this.current,
-      appliedPositions: () => {
-        const at = new Map(this.positions);
-        for (const [p, o] of this.appliedThrough) if (o > (at.get(p) ?? 0n)) at.set(p, o);
-        return at;
-      },
+      appliedPositions: () => this.appliedPositions(),
       swapIndex: (fresh) => {
         this.current = fresh;
       },
@@ -295,6 +306,13 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
         return { written, deleted };
       },
     }, onProgress, signal, onPhase);
+  }
+
+  /** Offset after the last message applied in memory, per partition (persisted or not). */
+  private appliedPositions(): Map<number, bigint> {
+    const at = new Map(this.positions);
+    for (const [p, o] of this.appliedThrough) if (o > (at.get(p) ?? 0n)) at.set(p, o);
+    return at;
   }
 
   private async loadPersisted(): Promise<void> {
