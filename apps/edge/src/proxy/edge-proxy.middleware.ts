@@ -151,6 +151,9 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     if (hasBody) {
       let bytes = 0;
       body = new Readable({ read: () => { req.resume(); } });
+      // Its only error is the edge's own stop (Stopped), and that may come while the request still
+      // waits for a slot, before undici listens: without a listener it would crash the process.
+      body.on('error', () => undefined);
       req.on('data', (chunk: Buffer) => {
         if (stopped) return;
         bytes += chunk.length;
