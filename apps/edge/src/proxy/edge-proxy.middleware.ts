@@ -185,8 +185,10 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
       instance.limiter.acquire().then((release) => {
         if (stopped) return release();
         let answered = false;
+        const sentAt = this.clock.now().getTime();
         instance.pool.stream({ path: url, method, headers, body: body ?? null, opaque: null }, ({ statusCode, headers: upHeaders }) => {
           answered = true;
+          balancer.answerTimed(instance, sentAt, false);
           const out: Record<string, string | string[]> = {};
           copyHeaders(upHeaders, out, NOT_RETURNED);
           out['x-request-id'] = requestId;
@@ -209,6 +211,7 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
           if (res.headersSent) {
             res.destroy();
           } else if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+            balancer.answerTimed(instance, sentAt, true);
             sendProblem(res, new ProblemError(504, 'upstream_timeout', 'Gateway timeout', `${service} did not answer within ${this.config.edgeUpstreams.timeoutMs} ms`), pathname);
           } else {
             sendProblem(res, new ProblemError(502, 'upstream_unavailable', 'Bad gateway', `${service} could not be reached (${code})`), pathname);

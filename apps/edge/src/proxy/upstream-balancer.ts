@@ -75,6 +75,14 @@ export class UpstreamBalancer {
     this.report(instance, 'ejected', `${why}; left out for at least ${backoff} ms`);
   }
 
+  /** How long the answer head took (or that none came in time): the instance's limit adapts (UpstreamInstance.answerTimed). */
+  answerTimed(instance: UpstreamInstance, sentAtMs: number, timedOut: boolean): void {
+    const limit = instance.answerTimed(sentAtMs, this.deps.clock.now().getTime(), timedOut);
+    if (limit !== undefined) {
+      this.deps.metrics.set('edge_upstream_limit', 'Requests the edge sends to an upstream instance at once now (adapts to its answer times, up to UPSTREAM_MAX_IN_FLIGHT)', { service: this.service, instance: instance.origin }, limit);
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);

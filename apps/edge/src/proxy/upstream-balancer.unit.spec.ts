@@ -78,4 +78,35 @@ describe('UpstreamBalancer: which instance gets the next request', () => {
     expect(single.pick(only)).toBeUndefined();
     return single.close();
   });
+
+  it('sends fewer requests at once to an instance whose answers slow down, and more again as they get fast', () => {
+    // timeoutMs 1000: slower than 250 ms shrinks by a quarter, faster than 125 ms counts towards growing.
+    const limited = new UpstreamBalancer('tickets', [target(4020)], { ...OPTIONS, limits: { maxConcurrent: 16, maxQueued: 0, maxQueueWaitMs: 1 } }, {
+      clock, metrics: new Metrics(), log: () => undefined, resolve: () => Promise.resolve([]),
+    });
+    const [i] = limited.list();
+    if (!i) throw new Error('one instance expected');
+    const now = (): number => clock.now().getTime();
+    expect(i.limiter.limit()).toBe(16);
+    const sent = now();
+    clock.advance(400);
+    expect(i.answerTimed(sent, now(), false)).toBe(12);
+    // Other slow answers to requests sent before that shrink do not shrink it again.
+    expect(i.answerTimed(sent + 1, now(), false)).toBeUndefined();
+    const slowly = (ms: number, timedOut = false): number | undefined => {
+      const sentAt = now();
+      clock.advance(ms);
+      return i.answerTimed(sentAt, now(), timedOut);
+    };
+    expect(slowly(300)).toBe(9);
+    expect(slowly(1, true)).toBe(6);
+    // Twelve fast answers in a row: 6 -> 7 after six, 7 -> 8 after seven more.
+    const grown: (number | undefined)[] = [];
+    for (let k = 0; k < 13; k++) grown.push(i.answerTimed(now(), now() + 10, false));
+    expect(grown.filter((g) => g !== undefined)).toEqual([7, 8]);
+    // Never below one.
+    for (let k = 0; k < 20; k++) slowly(2000);
+    expect(i.limiter.limit()).toBe(1);
+    return limited.close();
+  });
 });

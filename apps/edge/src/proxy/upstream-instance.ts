@@ -29,6 +29,8 @@ export class UpstreamInstance {
   private failedAt = Number.NEGATIVE_INFINITY;
   private lastProblem: string | undefined;
   private current: InstanceState = 'unchecked';
+  private fastInRow = 0;
+  private lastShrinkAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly service: string, readonly origin: string, private readonly options: InstanceOptions) {
     const { maxConcurrent } = options.limits;
@@ -73,6 +75,34 @@ export class UpstreamInstance {
     this.ejectedUntil = nowMs + backoff;
     this.current = 'ejected';
     return backoff;
+  }
+
+  /**
+   * The in-flight limit adapts to how fast the instance answers (additive increase, multiplicative
+   * decrease): an answer head slower than a quarter of the upstream timeout, or none at all in
+   * time, shrinks it by a quarter (once per slow period: answers to requests sent before the last
+   * shrink do not count again); a run of `limit` fast answers (under an eighth) grows it by one,
+   * up to UPSTREAM_MAX_IN_FLIGHT. So an instance whose database work slows down under contention
+   * (SQLite serialises writes) gets fewer requests at once, each answered well before the timeout,
+   * and the rest are refused fast here rather than answered 504 after ten seconds.
+   * Answers: the new limit when it changed.
+   */
+  answerTimed(sentAtMs: number, nowMs: number, timedOut: boolean): number | undefined {
+    const max = this.options.limits.maxConcurrent;
+    if (max <= 0) return undefined;
+    const took = nowMs - sentAtMs;
+    const before = this.limiter.limit();
+    if (timedOut || took > this.options.timeoutMs / 4) {
+      this.fastInRow = 0;
+      if (sentAtMs < this.lastShrinkAt) return undefined;
+      this.lastShrinkAt = nowMs;
+      this.limiter.resize(Math.floor(before * 0.75));
+    } else if (took <= this.options.timeoutMs / 8 && before < max && ++this.fastInRow >= before) {
+      this.fastInRow = 0;
+      this.limiter.resize(before + 1);
+    }
+    const after = this.limiter.limit();
+    return after === before ? undefined : after;
   }
 
   /** A forward got an answer while up: the backoff of a later failure starts short again. */

@@ -30,19 +30,43 @@ export class ConcurrencyLimiter {
   private active = 0;
   private readonly queue: Waiter[] = [];
   private refused = 0;
+  /** The limit now: the configured one unless resize() moved it (an adaptive caller, the edge). */
+  private max: number;
 
-  constructor(private readonly limits: ConcurrencyLimits, private readonly what = 'requests') {}
+  constructor(private readonly limits: ConcurrencyLimits, private readonly what = 'requests') {
+    this.max = limits.maxConcurrent;
+  }
+
+  /**
+   * Moves the limit (at least 1; a limiter made without a limit stays without one). Growing admits
+   * waiters at once; shrinking takes effect as slots are released (nothing in progress is cut).
+   */
+  resize(maxConcurrent: number): void {
+    if (this.limits.maxConcurrent <= 0) return;
+    this.max = Math.max(1, maxConcurrent);
+    while (this.active < this.max) {
+      const next = this.queue.shift();
+      if (!next) break;
+      clearTimeout(next.timer);
+      this.active++;
+      next.resolve(this.releaser());
+    }
+  }
+
+  limit(): number {
+    return this.max;
+  }
 
   /** Resolves with the slot's release function, or rejects with 503 `overloaded`. */
   acquire(): Promise<() => void> {
     if (this.limits.maxConcurrent <= 0) return Promise.resolve(() => undefined);
-    if (this.active < this.limits.maxConcurrent) {
+    if (this.active < this.max) {
       this.active++;
       return Promise.resolve(this.releaser());
     }
     if (this.queue.length >= this.limits.maxQueued) {
       this.refused++;
-      return Promise.reject(overloaded(`${this.limits.maxConcurrent} ${this.what} in progress and ${this.queue.length} waiting; retry shortly`));
+      return Promise.reject(overloaded(`${this.max} ${this.what} in progress and ${this.queue.length} waiting; retry shortly`));
     }
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, timer: undefined };
@@ -75,7 +99,8 @@ export class ConcurrencyLimiter {
     return () => {
       if (released) return;
       released = true;
-      const next = this.queue.shift();
+      // Shrunk below what is in progress: this slot is given up, not handed on.
+      const next = this.active > this.max ? undefined : this.queue.shift();
       if (next) {
         clearTimeout(next.timer);
         next.resolve(this.releaser());

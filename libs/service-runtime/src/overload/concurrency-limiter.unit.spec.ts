@@ -46,3 +46,27 @@ describe('ConcurrencyLimiter', () => {
     expect(limiter.stats().refused).toBe(0);
   });
 });
+
+describe('ConcurrencyLimiter.resize', () => {
+  it('admits waiters at once when it grows, and gives up released slots rather than hand them on when it shrank', async () => {
+    const limiter = new ConcurrencyLimiter({ maxConcurrent: 2, maxQueued: 5, maxQueueWaitMs: 10_000 });
+    const first = [await limiter.acquire(), await limiter.acquire()];
+    const [nextOne, lastOne] = [limiter.acquire(), limiter.acquire()];
+    limiter.resize(3);
+    const third = await nextOne;
+    expect(limiter.stats()).toMatchObject({ active: 3, queued: 1 });
+    limiter.resize(1);
+    expect(limiter.limit()).toBe(1);
+    for (const r of first) r();
+    third();
+    // Three released, the limit is 1: only now does the last waiter get the one slot.
+    const last = await lastOne;
+    expect(limiter.stats()).toMatchObject({ active: 1, queued: 0 });
+    last();
+    limiter.resize(0);
+    expect(limiter.limit()).toBe(1);
+    const unlimited = new ConcurrencyLimiter({ maxConcurrent: 0, maxQueued: 0, maxQueueWaitMs: 1 });
+    unlimited.resize(1);
+    await Promise.all([unlimited.acquire(), unlimited.acquire()]);
+  });
+});
