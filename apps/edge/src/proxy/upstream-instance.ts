@@ -30,6 +30,7 @@ export class UpstreamInstance {
   private lastProblem: string | undefined;
   private current: InstanceState = 'unchecked';
   private fastInRow = 0;
+  private failedChecksInRow = 0;
   private lastShrinkAt = Number.NEGATIVE_INFINITY;
 
   constructor(readonly service: string, readonly origin: string, private readonly options: InstanceOptions) {
@@ -113,10 +114,13 @@ export class UpstreamInstance {
   /** The active check's result (`startedMs`: when it was sent); answers the new state when it changed. */
   checked(nowMs: number, startedMs: number, ok: boolean, why?: string): InstanceState | undefined {
     const before = this.current;
+    this.failedChecksInRow = ok ? 0 : this.failedChecksInRow + 1;
     if (!ok) {
       this.lastProblem = why;
-      // An ejected instance stays ejected until a good check after its backoff; otherwise it is down.
-      if (this.current !== 'ejected') this.current = 'down';
+      // An ejected instance stays ejected until a good check after its backoff; otherwise it is
+      // down, an instance that was up only at its second failed check in a row (one slow answer
+      // of a busy machine is not a dead instance; a dead one is ejected by its first failed forward).
+      if (this.current !== 'ejected' && (this.current !== 'up' || this.failedChecksInRow >= 2)) this.current = 'down';
     } else if (this.current !== 'ejected' || (nowMs >= this.ejectedUntil && startedMs >= this.failedAt)) {
       // A check sent before the last failed forward says nothing about the connection since.
       this.current = 'up';
