@@ -131,10 +131,11 @@ describe('the edge', () => {
       const body = (await res.json()) as Record<string, unknown>;
       return { status: res.status, code: body['code'], retryAfter: res.headers.get('retry-after'), ms: Date.now() - started };
     };
-    // Four in flight to the hanging tickets instance: its bound (UPSTREAM_MAX_IN_FLIGHT=4).
+    // In flight to the hanging tickets instance up to its bound: UPSTREAM_MAX_IN_FLIGHT=4, or 3 once
+    // the 504 of the test above shrank the adaptive limit by a quarter.
     const postsBefore = ticketPosts;
     const held = Array.from({ length: 4 }, () => send('POST'));
-    await waitFor('four tickets requests held by the hanging service', () => ticketPosts - postsBefore >= 4, { timeoutMs: 10_000 });
+    await waitFor('tickets requests held by the hanging service', () => ticketPosts - postsBefore >= 3, { timeoutMs: 10_000 });
     const refusals = await Promise.all(Array.from({ length: 10 }, (_, i) => send(i % 2 === 0 ? 'POST' : 'GET')));
     // Another service is not held back by the hanging one.
     const other = await call(edge.url, 'GET', '/v1/technicians', { secret: writer.secret });
@@ -142,10 +143,12 @@ describe('the edge', () => {
     console.log(`past the bound: ${JSON.stringify(refusals)}; the held ones: ${JSON.stringify(answers)}`);
     for (const r of refusals) expect(r).toMatchObject({ status: 503, code: 'overloaded', retryAfter: '1' });
     expect(Math.max(...refusals.map((r) => r.ms))).toBeLessThan(1_000);
-    expect(ticketPosts - postsBefore).toBe(4);
+    const reached = ticketPosts - postsBefore;
+    expect(reached === 3 || reached === 4).toBe(true);
     expect(other.status).toBe(200);
-    // The ones it took waited for the service, as before: 504 after UPSTREAM_TIMEOUT_MS.
-    expect(answers.map((r) => r.code)).toEqual(['upstream_timeout', 'upstream_timeout', 'upstream_timeout', 'upstream_timeout']);
+    // The ones it took waited for the service, as before: 504 after UPSTREAM_TIMEOUT_MS; one past a limit of 3 was refused.
+    expect(answers.filter((r) => r.code === 'upstream_timeout')).toHaveLength(reached);
+    expect(answers.filter((r) => r.code !== 'upstream_timeout').map((r) => r.code)).toEqual(reached === 4 ? [] : ['overloaded']);
   }, 60_000);
 
   it('answers 502 for a service stopped while the edge runs', async () => {
