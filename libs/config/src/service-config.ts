@@ -42,6 +42,11 @@ export interface ServiceConfig {
   readonly authFailureWindowMs: number;
   /** The time a client may take to send a request body, in ms, then 408 (CLIENT_BODY_TIMEOUT_MS, 10000). */
   readonly clientBodyTimeoutMs: number;
+  // Browser keys and per-key rate limits (browser-keys, docs/browser-keys.md):
+  /** The edge: how many edges share the traffic; each enforces 1/N of every key's rate limit (RATE_LIMIT_EDGES, 1). */
+  readonly rateLimitEdges: number;
+  /** The edge: answer CORS preflights for private routes too, not only the public-key ones (CORS_PRIVATE_ROUTES, false). */
+  readonly corsPrivateRoutes: boolean;
 }
 
 /**
@@ -84,7 +89,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
  * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
- * CLIENT_BODY_TIMEOUT_MS.
+ * CLIENT_BODY_TIMEOUT_MS, RATE_LIMIT_EDGES, CORS_PRIVATE_ROUTES.
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
   const problems: string[] = [];
@@ -132,6 +137,10 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   const authFailureLimit = intFrom(env, 'AUTH_FAILURE_LIMIT', 20, 1, 1_000_000, problems);
   const authFailureWindowMs = intFrom(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1, 24 * 60 * 60 * 1000, problems);
   const clientBodyTimeoutMs = intFrom(env, 'CLIENT_BODY_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems);
+  // Browser keys and per-key rate limits (browser-keys).
+  const rateLimitEdges = intFrom(env, 'RATE_LIMIT_EDGES', 1, 1, 1000, problems);
+  const corsPrivate = (env['CORS_PRIVATE_ROUTES'] ?? 'false').toLowerCase();
+  if (corsPrivate !== 'true' && corsPrivate !== 'false') problems.push(`CORS_PRIVATE_ROUTES must be true or false, not "${corsPrivate}"`);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -155,6 +164,8 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     authFailureLimit,
     authFailureWindowMs,
     clientBodyTimeoutMs,
+    rateLimitEdges,
+    corsPrivateRoutes: corsPrivate === 'true',
   });
 }
 
