@@ -63,13 +63,34 @@ export function compileOriginList(entries: readonly string[]): OriginAllowList {
     if (rule.wildcard) wildcards.push(rule);
     else exact.add(rule.text);
   }
+  // On every request of a restricted key: a Set lookup, then a suffix test per wildcard; no regex,
+  // no allocation (the bench holds it to a fraction of the whole check).
   return {
     any: false,
-    allows: (origin) => exact.has(origin) || wildcards.some((w) => matchesWildcard(w, origin)),
+    allows: (origin) => {
+      if (exact.has(origin)) return true;
+      for (let i = 0; i < wildcards.length; i++) {
+        const w = wildcards[i] as OriginRule;
+        if (origin.length > w.prefix.length + w.suffix.length && origin.endsWith(w.suffix) && origin.startsWith(w.prefix) &&
+          isSubdomainPart(origin, w.prefix.length, origin.length - w.suffix.length)) return true;
+      }
+      return false;
+    },
   };
 }
 
-function matchesWildcard(w: OriginRule, origin: string): boolean {
-  if (origin.length <= w.prefix.length + w.suffix.length || !origin.startsWith(w.prefix) || !origin.endsWith(w.suffix)) return false;
-  return SUBDOMAINS.test(origin.slice(w.prefix.length, origin.length - w.suffix.length));
+/** Whether origin[from, to) is one or more DNS labels (lowercase letters, digits, inner hyphens), as SUBDOMAINS says. */
+function isSubdomainPart(origin: string, from: number, to: number): boolean {
+  let labelStart = from;
+  for (let i = from; i <= to; i++) {
+    const c = i === to ? 46 : origin.charCodeAt(i);
+    if (c === 46) {
+      // '.': the label just ended must be non-empty and neither start nor end with '-'.
+      if (i === labelStart || origin.charCodeAt(labelStart) === 45 || origin.charCodeAt(i - 1) === 45) return false;
+      labelStart = i + 1;
+    } else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45)) {
+      return false;
+    }
+  }
+  return true;
 }
