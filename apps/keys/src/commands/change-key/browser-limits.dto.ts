@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsOptional, IsString, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsInt, IsObject, IsOptional, IsString, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 
 /** A key's rate limit: `requests` per `windowSeconds`, at most `burst` at once (default: `requests`). */
@@ -34,12 +34,20 @@ export class ChangeAllowedOriginsDto {
   allowedOrigins!: string[];
 }
 
+/**
+ * The schema of a nullable RateLimitDto, replacing what the converters made of @ValidateNested
+ * (a reference to `Object`). OpenAPI 3.0 ignores siblings of `$ref`: a nullable reference is an allOf of one.
+ */
+export const nullableRateLimitSchema: Parameters<typeof JSONSchema>[0] = () => ({ allOf: [{ $ref: '#/components/schemas/RateLimitDto' }], nullable: true });
+
+// Required but nullable: ValidateIf lets null through (no limit) and IsObject refuses absence.
+@JSONSchema({ required: ['rateLimit'] })
 export class ChangeRateLimitDto {
   /** The new limit, or null for none (private keys only). */
   @ValidateIf((_dto: ChangeRateLimitDto, value: unknown) => value !== null)
-  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => RateLimitDto)
-  @JSONSchema({ nullable: true, $ref: '#/components/schemas/RateLimitDto' })
+  @JSONSchema(nullableRateLimitSchema)
   rateLimit!: RateLimitDto | null;
 }

@@ -4,7 +4,7 @@ import { IsSafeText } from '@keyward/problem';
 import type { KeyKind } from '@keyward/contracts';
 import { ALL_PERMISSIONS, KEY_KINDS } from '@keyward/contracts';
 import { JSONSchema } from 'class-validator-jsonschema';
-import { ALLOWED_ORIGINS_SCHEMA, RateLimitDto } from '../change-key/browser-limits.dto';
+import { ALLOWED_ORIGINS_SCHEMA, nullableRateLimitSchema, RateLimitDto } from '../change-key/browser-limits.dto';
 
 /** Shapes only; the key rules (catalog, public-safe, IP syntax, expiry window) are the domain's. */
 export class CreateKeyDto {
@@ -43,7 +43,7 @@ export class CreateKeyDto {
   @IsOptional()
   @ValidateNested()
   @Type(() => RateLimitDto)
-  @JSONSchema({ $ref: '#/components/schemas/RateLimitDto' })
+  @JSONSchema(nullableRateLimitSchema)
   rateLimit?: RateLimitDto | null;
 
   /** ISO-8601 instant with a zone; default one year from now, at most one year from now. */
