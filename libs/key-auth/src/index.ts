@@ -8,8 +8,8 @@ export type {
 } from './authorize/auth-outcome';
 export { authorize } from './authorize/authorize';
 export { AuthFailureThrottle } from './authorize/auth-failure-throttle';
-export type { KeyRateLimiterOptions, RateLimitDecision } from './authorize/key-rate-limiter';
-export { KeyRateLimiter, rateLimitHeaders } from './authorize/key-rate-limiter';
+export type { KeyRateLimiterOptions } from './authorize/key-rate-limiter';
+export { KeyRateLimiter, RateLimitDecision, rateLimitHeaders } from './authorize/key-rate-limiter';
 export { TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail } from './authorize/auth-failures';
 export type { EdgeAssertion } from './http/edge-signature';
 export { EDGE_SIGNATURE_HEADER, EDGE_TIMESTAMP_HEADER, EdgeSigner, signedClientIp } from './http/edge-signature';

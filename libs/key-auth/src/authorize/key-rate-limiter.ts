@@ -15,18 +15,38 @@ export interface KeyRateLimiterOptions {
   readonly maxBuckets?: number;
 }
 
-/** The bucket a request was judged by, for the answer's headers; reused for every request. */
-export interface RateLimitDecision {
-  /** The limit as this process enforces it (scaled by share and burst factor); null: the key has none. */
-  limit: CompiledRateLimit | null;
+/**
+ * The bucket a request was judged by, for the answer's headers; one object reused for every
+ * request. Only the raw state is written per request; the figures are derived when asked for.
+ */
+export class RateLimitDecision {
+  /** The key's limit; null: it has none (no headers). */
+  limit: CompiledRateLimit | null = null;
+  /** Tokens left after this request, its bucket's size and refill per ms, as this process enforces them. */
+  tokens = 0;
+  capacity = 0;
+  perMs = 0;
+  share = 1;
+
   /** Requests this process admits per window (`q` of RateLimit-Policy). */
-  quota: number;
+  get quota(): number {
+    return this.limit === null ? 0 : Math.max(1, Math.floor(this.limit.requests * this.share));
+  }
+
   /** Whole requests left right now (`r` of RateLimit). */
-  remaining: number;
+  get remaining(): number {
+    return Math.floor(this.tokens);
+  }
+
   /** Seconds until the bucket is full again (`t` of RateLimit). */
-  resetSeconds: number;
-  /** On a refusal: seconds until one request is admitted (Retry-After). */
-  retryAfterSeconds: number;
+  get resetSeconds(): number {
+    return Math.ceil((this.capacity - this.tokens) / this.perMs / 1000);
+  }
+
+  /** Seconds until one more request is admitted (Retry-After on a refusal; 0 while one is). */
+  get retryAfterSeconds(): number {
+    return this.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - this.tokens) / this.perMs / 1000));
+  }
 }
 
 interface Bucket {
@@ -48,7 +68,7 @@ export class KeyRateLimiter {
   private readonly share: number;
   private readonly burstFactor: number;
   private sweepAt: number;
-  readonly last: RateLimitDecision = { limit: null, quota: 0, remaining: 0, resetSeconds: 0, retryAfterSeconds: 0 };
+  readonly last = new RateLimitDecision();
 
   constructor(options: KeyRateLimiterOptions = {}) {
     this.share = options.share ?? 1;
@@ -56,6 +76,7 @@ export class KeyRateLimiter {
     if (!(this.share > 0 && this.share <= 1)) throw new RangeError(`share must be in (0, 1], got ${this.share}`);
     if (!(this.burstFactor >= 1)) throw new RangeError(`burstFactor must be at least 1, got ${this.burstFactor}`);
     this.sweepAt = options.maxBuckets ?? 100_000;
+    this.last.share = this.share;
   }
 
   get size(): number {
@@ -87,12 +108,11 @@ export class KeyRateLimiter {
         bucket.atMs = nowMs;
       }
     }
-    last.quota = Math.max(1, Math.floor(limit.requests * this.share));
     const allowed = bucket.tokens >= 1;
     if (allowed) bucket.tokens -= 1;
-    last.remaining = Math.floor(bucket.tokens);
-    last.resetSeconds = Math.ceil((capacity - bucket.tokens) / perMs / 1000);
-    last.retryAfterSeconds = allowed ? 0 : Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
+    last.tokens = bucket.tokens;
+    last.capacity = capacity;
+    last.perMs = perMs;
     return allowed;
   }
 
