@@ -22,11 +22,19 @@ export interface KeyRateLimiterOptions {
 export class RateLimitDecision {
   /** The key's limit; null: it has none (no headers). */
   limit: CompiledRateLimit | null = null;
-  /** Tokens left after this request, its bucket's size and refill per ms, as this process enforces them. */
+  /** Tokens left after this request. */
   tokens = 0;
-  capacity = 0;
-  perMs = 0;
   share = 1;
+  burstFactor = 1;
+
+  /** The bucket's size and refill per ms, as this process enforces them. */
+  get capacity(): number {
+    return this.limit === null ? 0 : this.limit.burst * this.share * this.burstFactor;
+  }
+
+  get perMs(): number {
+    return this.limit === null ? 0 : this.limit.perMs * this.share;
+  }
 
   /** Requests this process admits per window (`q` of RateLimit-Policy). */
   get quota(): number {
@@ -77,6 +85,7 @@ export class KeyRateLimiter {
     if (!(this.burstFactor >= 1)) throw new RangeError(`burstFactor must be at least 1, got ${this.burstFactor}`);
     this.sweepAt = options.maxBuckets ?? 100_000;
     this.last.share = this.share;
+    this.last.burstFactor = this.burstFactor;
   }
 
   get size(): number {
@@ -111,8 +120,6 @@ export class KeyRateLimiter {
     const allowed = bucket.tokens >= 1;
     if (allowed) bucket.tokens -= 1;
     last.tokens = bucket.tokens;
-    last.capacity = capacity;
-    last.perMs = perMs;
     return allowed;
   }
 
