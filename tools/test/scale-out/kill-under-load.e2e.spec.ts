@@ -49,9 +49,9 @@ describe('one instance of each service killed under load, behind a balancing edg
 
   it('fails no read, loses and doubles no acknowledged write, publishes every event once, expires each key once', async () => {
     // Keys that expire while the load runs and an instance of keys is down.
-    const expiresAt = new Date(Date.now() + 8_000).toISOString();
     const expiring: string[] = [];
     for (let i = 0; i < EXPIRING; i++) {
+      const expiresAt = new Date(Date.now() + 10_000).toISOString();
       const reply = await call(edgeUrl, 'POST', '/v1/keys', { secret: admin.secret, body: { kind: 'private', name: `expiring ${i}`, permissions: ['devices:read'], expiresAt } });
       const id = (reply.body['key'] as { id?: unknown } | undefined)?.id;
       if (reply.status !== 201 || typeof id !== 'string') throw new Error(`creating an expiring key answered ${reply.status} ${reply.text}`);
