@@ -13,3 +13,4 @@ export * from './edge-signing';
 export * from './whole-platform';
 export * from './faults-infra';
 export * from './log-records';
+export * from './scaled-platform';
