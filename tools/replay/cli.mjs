@@ -25,7 +25,8 @@ options:
   --limit <n>          dead-letters: how many to list (default 50; 1-500 per page, the CLI follows pages)
   --token <token>      platform operator token (one of the services' OPERATOR_TOKENS; npm start
                        prints it); default $KEYWARD_OPERATOR_TOKEN. An account's API key is not one.
-  --url <url>          the service's base URL; default $KEYWARD_<SERVICE>_URL or http://127.0.0.1:<port>
+  --url <url>          the service's base URL; default $<SERVICE>_URL (the edge's variable; the first
+                       of a list), else http://127.0.0.1:$<SERVICE>_PORT (the app's default port)
   --json               print JSON instead of text
   -h, --help           this text`;
 
@@ -54,7 +55,10 @@ if (!token) fail('no operator token: set KEYWARD_OPERATOR_TOKEN (or pass --token
 
 function baseUrl(service) {
   if (!(service in SERVICES)) fail(`unknown service "${service}"; one of: ${Object.keys(SERVICES).join(', ')}`, 2);
-  return (values.url ?? process.env[`KEYWARD_${service.toUpperCase()}_URL`] ?? `http://127.0.0.1:${SERVICES[service]}`).replace(/\/$/, '');
+  // One naming scheme with the edge and npm start: <SERVICE>_URL, <SERVICE>_PORT.
+  const name = service.toUpperCase();
+  const listed = process.env[`${name}_URL`]?.split(',')[0]?.trim();
+  return (values.url ?? (listed || `http://127.0.0.1:${process.env[`${name}_PORT`] ?? SERVICES[service]}`)).replace(/\/$/, '');
 }
 
 async function call(service, method, path, body) {
