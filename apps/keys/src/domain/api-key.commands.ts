@@ -72,5 +72,3 @@ export type ApiKeyCommand =
   | RotateKey
   | RevokeKey
   | ExpireKey;
-
-export type ApiKeyCommandType = ApiKeyCommand['type'];

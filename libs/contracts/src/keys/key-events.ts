@@ -56,8 +56,6 @@ export const KEY_EVENT_TYPES: readonly KeyEventType[] = [
   'KeyExpiryChanged', 'KeyPermissionsChanged', 'KeyAllowedIpsChanged', 'KeyRevoked',
 ];
 
-export const KEY_EVENT_SCHEMA_VERSION = 1;
-
 /** A key event before the store gives it an envelope. */
 export type KeyEvent = {
   [T in KeyEventType]: { readonly type: T; readonly schemaVersion: 1; readonly data: KeyEventDataByType[T] };
