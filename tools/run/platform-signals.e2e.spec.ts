@@ -58,10 +58,11 @@ function alive(pid: number): boolean {
  */
 describe('npm start and signals', () => {
   const dataDirs: string[] = [];
-  const started: ChildProcess[] = [];
+  /** Every process a started platform had: killed at the end if a failing run left any (orphans included). */
+  const seen = new Set<number>();
 
   afterAll(() => {
-    for (const c of started) if (c.exitCode === null && c.pid) for (const pid of descendants(c.pid).keys()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const pid of seen) if (alive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -81,7 +82,7 @@ describe('npm start and signals', () => {
     delete env['EDGE_SIGNING_SECRET'];
     let out = '';
     const npm = spawn('npm', ['start'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    started.push(npm);
+    if (npm.pid !== undefined) seen.add(npm.pid);
     npm.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
     npm.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
     await waitFor('npm start to report every app ready', () => {
@@ -96,6 +97,7 @@ describe('npm start and signals', () => {
     const pid = npm.pid;
     if (pid === undefined) throw new Error('npm has no pid');
     const tree = descendants(pid);
+    for (const p of tree.keys()) seen.add(p);
     const commands = [...tree.values()];
     // What must stop: the six apps, Kafka and FerretDB (and the platform script itself).
     for (const app of APPS) expect(commands.some((c) => c.includes(`apps/${app}/src/main.ts`))).toBe(true);
