@@ -20,9 +20,9 @@ const HEALTH_TIMEOUT_MS = 1_000;
 
 /**
  * The instances of one service and the choice among them: least requests in flight (ties taken
- * in turn) among the instances that are up; when none is up (all starting, all failing their
- * check, or every one ejected), among all of them, since refusing every request would be worse
- * than trying (the answer is then the service's own, or a fast 502).
+ * in turn) among the instances that are up; when none is up, among those failing their check
+ * (a busy instance answers /ready slowly), then among ejected ones, since refusing every request
+ * would be worse than trying (the answer is then the service's own, or a fast 502).
  *
  * Health: every `healthIntervalMs` each instance's GET /ready is asked (bounded by 1 s); a DNS
  * name is resolved again at each round, so instances that appear or vanish behind it are
@@ -56,15 +56,19 @@ export class UpstreamBalancer {
   pick(exclude?: UpstreamInstance): UpstreamInstance | undefined {
     const candidates = exclude ? this.instances.filter((i) => i !== exclude) : this.instances;
     if (candidates.length === 0) return undefined;
-    const up = candidates.filter((i) => i.state() === 'up');
-    const from = up.length > 0 ? up : candidates;
+    // Up first; else one whose check fails but whose connection worked; else an ejected one whose
+    // backoff is over; an instance still in its backoff only when nothing else is left.
+    const now = this.deps.clock.now().getTime();
+    const rank = (i: UpstreamInstance): number => (i.state() === 'up' ? 0 : i.state() !== 'ejected' ? 1 : i.ejectionOver(now) ? 2 : 3);
+    const best = Math.min(...candidates.map(rank));
+    const from = candidates.filter((i) => rank(i) === best);
     const start = this.turn++ % from.length;
-    let best: UpstreamInstance | undefined;
+    let chosen: UpstreamInstance | undefined;
     for (let k = 0; k < from.length; k++) {
       const candidate = from[(start + k) % from.length];
-      if (candidate && (!best || candidate.load() < best.load())) best = candidate;
+      if (candidate && (!chosen || candidate.load() < chosen.load())) chosen = candidate;
     }
-    return best;
+    return chosen;
   }
 
   /** A forward to `instance` failed on its connection: eject it now, log and count it once. */

@@ -74,6 +74,16 @@ describe('UpstreamBalancer: which instance gets the next request', () => {
     for (const i of [a, b, c]) balancer.connectionFailed(i, 'ECONNREFUSED');
     expect(new Set(Array.from({ length: 6 }, () => balancer.pick()))).toEqual(new Set([a, b, c]));
     for (let k = 0; k < 10; k++) expect(balancer.pick(a)).not.toBe(a);
+    // One only failing its check is tried before ejected ones (a busy instance is not a dead one).
+    clock.advance(60_000);
+    c.checked(clock.now().getTime(), clock.now().getTime(), true);
+    c.checked(clock.now().getTime(), clock.now().getTime(), false, 'slow');
+    c.checked(clock.now().getTime(), clock.now().getTime(), false, 'slow');
+    expect(c.state()).toBe('down');
+    balancer.connectionFailed(a, 'ECONNREFUSED');
+    for (let k = 0; k < 6; k++) expect(balancer.pick()).toBe(c);
+    // Without it: an ejected one whose backoff is over (b) before one still in its backoff (a).
+    for (let k = 0; k < 6; k++) expect(balancer.pick(c)).toBe(b);
     const single = new UpstreamBalancer('keys', [target(4010)], OPTIONS, { clock, metrics: new Metrics(), log: () => undefined, resolve: () => Promise.resolve([]) });
     const [only] = single.list();
     expect(single.pick()).toBe(only);

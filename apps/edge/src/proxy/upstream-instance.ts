@@ -58,6 +58,11 @@ export class UpstreamInstance {
     return this.current;
   }
 
+  /** An ejected instance whose backoff has run out (it may be tried before one still in its backoff). */
+  ejectionOver(nowMs: number): boolean {
+    return nowMs >= this.ejectedUntil;
+  }
+
   /** Why it is not up (the last failed check or forward), for the log and the metrics' readers. */
   problem(): string | undefined {
     return this.lastProblem;
