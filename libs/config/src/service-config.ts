@@ -50,6 +50,12 @@ export interface ServiceConfig {
    * consumer groups and checkpoints and the holder of a lease; keep it stable across restarts.
    */
   readonly instanceId: string;
+  // Usage per key (docs/usage.md):
+  /**
+   * How often the edge and each service publish the usage they counted to `keys.usage`
+   * (USAGE_FLUSH_INTERVAL_MS, 10000); also what a crash can lose at most.
+   */
+  readonly usageFlushIntervalMs: number;
 }
 
 /**
@@ -92,7 +98,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
  * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
- * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`).
+ * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), USAGE_FLUSH_INTERVAL_MS (10000).
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env, hostname: string = osHostname()): ServiceConfig {
   const problems: string[] = [];
@@ -144,6 +150,9 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   // labels, so it is held to characters all of them take unchanged.
   const instanceId = env['INSTANCE_ID'] || defaultInstanceId(hostname, port);
   if (!INSTANCE_ID_PATTERN.test(instanceId)) problems.push(`INSTANCE_ID "${instanceId}" may hold only 1 to 100 letters, digits, '.', '_' and '-'`);
+  // Usage (docs/usage.md): short enough that /usage is current within seconds, long enough that a
+  // busy key costs one small message per interval and instance.
+  const usageFlushIntervalMs = intFrom(env, 'USAGE_FLUSH_INTERVAL_MS', 10_000, 50, 60_000, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -168,6 +177,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     authFailureWindowMs,
     clientBodyTimeoutMs,
     instanceId,
+    usageFlushIntervalMs,
   });
 }
 

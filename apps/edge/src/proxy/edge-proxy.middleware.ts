@@ -12,6 +12,7 @@ import type { KeyAuthOptions } from '@keyward/key-auth';
 import {
   AuthFailureThrottle, authorize, clientIp, EDGE_SIGNATURE_HEADER, EDGE_TIMESTAMP_HEADER, EdgeSigner, extractToken,
   KEY_AUTH_OPTIONS, KeyProjection, parseTrustedProxies, TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail,
+  UsageReporter, usageSubjectOf,
 } from '@keyward/key-auth';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, Metrics, SERVICE_CONFIG } from '@keyward/service-runtime';
@@ -62,6 +63,7 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     @Inject(KEY_AUTH_OPTIONS) keyAuth: KeyAuthOptions,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly usage: UsageReporter,
   ) {
     this.trustedProxies = parseTrustedProxies(keyAuth.trustedProxies);
     this.throttle = new AuthFailureThrottle(keyAuth.authFailureLimit, keyAuth.authFailureWindowMs);
@@ -102,12 +104,16 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     }
     const nowMs = this.clock.now().getTime();
     const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trustedProxies);
-    const outcome = authorize(this.projection.index, { token: extractToken(req.headers), clientIp: ip, permission: route.permission, nowMs });
+    const token = extractToken(req.headers);
+    const outcome = authorize(this.projection.index, { token, clientIp: ip, permission: route.permission, nowMs });
     this.count(outcome.ok ? 'ok' : outcome.code);
     if (!outcome.ok) {
       // Only authentication failures (401: no, bad or dead key) count: a 403 comes from a key that
       // works and is answered as such.
       const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
+      // Usage: the edge counts what it answers itself; what it forwards, the service's guard counts (docs/usage.md).
+      const subject = usageSubjectOf(this.projection.index, token, outcome, nowMs);
+      if (subject) this.usage.recorder.record(subject.keyId, subject.accountId, route.id, wait !== undefined ? 'too_many_auth_failures' : outcome.code, ip, nowMs);
       if (wait !== undefined) {
         this.count('too_many_auth_failures');
         return sendProblem(res, new ProblemError(429, 'too_many_auth_failures', TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail(wait)), pathname, { 'retry-after': String(wait) });

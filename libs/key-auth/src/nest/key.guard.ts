@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import type { Permission } from '@keyward/contracts';
+import { routeId } from '@keyward/contracts';
 import { ProblemError } from '@keyward/problem';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, Metrics } from '@keyward/service-runtime';
@@ -11,11 +12,14 @@ import { TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail } from '../auth
 import { authorize } from '../authorize/authorize';
 import { EdgeSigner, signedClientIp } from '../http/edge-signature';
 import { extractToken } from '../http/extract-token';
+import type { UsageRecorder } from '../usage/usage-recorder';
+import { usageSubjectOf } from '../usage/usage-subject';
 import type { KeyAuthOptions } from './key-auth.options';
 import { KEY_AUTH_OPTIONS } from './key-auth.options';
 import { KeyProjection } from './key-projection.service';
 import type { AuthorizedRequest } from './require-permission.decorator';
 import { REQUIRED_PERMISSION } from './require-permission.decorator';
+import { UsageReporter } from './usage-reporter.service';
 
 const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden' };
 
@@ -31,6 +35,9 @@ export class KeyGuard implements CanActivate {
   private readonly throttle: AuthFailureThrottle;
   /** Route metadata is read once per handler, not per request. */
   private readonly permissionByHandler = new WeakMap<object, Permission | null>();
+  /** The usage operation (route id) of each handler, made on its first request. */
+  private readonly operationByHandler = new WeakMap<object, string>();
+  private readonly usage: UsageRecorder;
 
   constructor(
     private readonly reflector: Reflector,
@@ -38,7 +45,9 @@ export class KeyGuard implements CanActivate {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(KEY_AUTH_OPTIONS) options: KeyAuthOptions,
     private readonly metrics: Metrics,
+    usage: UsageReporter,
   ) {
+    this.usage = usage.recorder;
     this.signer = new EdgeSigner(options.edgeSigningSecret, options.edgeSignatureWindowMs);
     this.throttle = new AuthFailureThrottle(options.authFailureLimit, options.authFailureWindowMs);
   }
@@ -56,10 +65,15 @@ export class KeyGuard implements CanActivate {
     }
     // originalUrl: the target as the edge sent and signed it, whatever routing did to req.url.
     const ip = signedClientIp(this.signer, req, req.originalUrl, nowMs);
-    const outcome = authorize(this.projection.index, { token: extractToken(req.headers), clientIp: ip, permission, nowMs });
+    const token = extractToken(req.headers);
+    const outcome = authorize(this.projection.index, { token, clientIp: ip, permission, nowMs });
     this.count(outcome.ok ? 'ok' : outcome.code);
+    // Usage: every outcome of a known key that reaches this guard (docs/usage.md: the edge counts
+    // only what it refuses itself, so a forwarded request is counted here, once).
+    const subject = usageSubjectOf(this.projection.index, token, outcome, nowMs);
     if (!outcome.ok) {
       const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
+      if (subject !== undefined) this.usage.record(subject.keyId, subject.accountId, this.operationOf(context, req), wait !== undefined ? 'too_many_auth_failures' : outcome.code, ip, nowMs);
       if (wait !== undefined) {
         this.count('too_many_auth_failures');
         context.switchToHttp().getResponse<Response>().setHeader('retry-after', String(wait));
@@ -67,8 +81,21 @@ export class KeyGuard implements CanActivate {
       }
       throw new ProblemError(outcome.status, outcome.code, TITLES[outcome.status] ?? 'Unauthorized', outcome.detail);
     }
+    if (subject !== undefined) this.usage.record(subject.keyId, subject.accountId, this.operationOf(context, req), 'ok', ip, nowMs);
     req.caller = outcome.key;
     return true;
+  }
+
+  /** The route id (`GET /v1/keys/:keyId`) of the handler, as the RouteTable names it; once per handler. */
+  private operationOf(context: ExecutionContext, req: Request): string {
+    const handler = context.getHandler();
+    let operation = this.operationByHandler.get(handler);
+    if (operation === undefined) {
+      const template: unknown = (req.route as { path?: unknown } | undefined)?.path;
+      operation = routeId(req.method, typeof template === 'string' ? template : req.path);
+      this.operationByHandler.set(handler, operation);
+    }
+    return operation;
   }
 
   private count(code: string): void {
