@@ -18,6 +18,10 @@ import { RotateKeyController } from './commands/rotate-key/rotate-key.http.contr
 import { GetKeyController } from './queries/get-key/get-key.http.controller';
 import { KeyHistoryController } from './queries/key-history/key-history.http.controller';
 import { ListKeysController } from './queries/list-keys/list-keys.http.controller';
+import { KeyUsageController } from './queries/key-usage/key-usage.http.controller';
+import { KeyUsageQueries } from './usage/key-usage.queries';
+import { UsageProjector } from './usage/usage.projector';
+import { UsageRepository } from './usage/usage.repository';
 
 export interface KeysModuleOptions {
   readonly config?: ServiceConfig;
@@ -39,8 +43,13 @@ export class KeysModule {
       ],
       controllers: [
         CreateKeyController, ListKeysController, GetKeyController, KeyHistoryController, ChangeKeyController, RotateKeyController,
+        KeyUsageController,
       ],
-      providers: [KeyViewsRepository, KeyCommandsService, KeyQueries, KeyViewsMaintenance, ExpiryScheduler],
+      providers: [
+        KeyViewsRepository, KeyCommandsService, KeyQueries, KeyViewsMaintenance, ExpiryScheduler,
+        // Usage per key (docs/usage.md): the read model of keys.usage, its consumer and its query.
+        UsageRepository, UsageProjector, KeyUsageQueries,
+      ],
     };
   }
 }

@@ -38,6 +38,6 @@ export class CreateKeyController {
         tokenPrefix: displayPrefix(secret),
       },
     }, { accountId: caller.accountId });
-    return { key: this.queries.dtoOf(state), secret };
+    return { key: await this.queries.dtoOf(state), secret };
   }
 }

@@ -1,0 +1,86 @@
+// Usage counting on the authorization path (issue 15 item 3, docs/usage.md): authorize() alone
+// against authorize() plus what a call site does for usage (usageSubjectOf + UsageRecorder.record),
+// interleaved in one process over the same tokens: valid keys (counted `ok`) and refusals of known
+// keys (permission_denied: the key is looked up again by digest for those). A flush (take + settle)
+// runs every 50,000 checks, as a timer would. Prints BENCH_RESULT with the rates and their ratio.
+// Run: SWC_NODE_PROJECT=tsconfig.base.json BENCH_INPUT='{"keys":100000,"runs":5,"runMs":400}' \
+//        node -r @swc-node/register tools/bench/workers/usage-recorder.worker.ts
+import 'reflect-metadata';
+import { performance } from 'node:perf_hooks';
+import type { KeyEventEnvelope, Permission } from '@keyward/contracts';
+import type { AuthOutcome } from '@keyward/key-auth';
+import { authorize, KeyIndex, UsageRecorder, usageSubjectOf } from '@keyward/key-auth';
+import { benchKey } from './bench-keys';
+
+interface Input { keys?: number; runs?: number; runMs?: number; poolSize?: number }
+const input = JSON.parse(process.env['BENCH_INPUT'] ?? '{}') as Input;
+const KEYS = input.keys ?? 100_000;
+const RUNS = input.runs ?? 5;
+const RUN_MS = input.runMs ?? 400;
+const POOL = Math.min(input.poolSize ?? 10_000, KEYS);
+const CLIENT_IP = '10.1.2.3';
+const OPERATION = 'GET /v1/devices';
+
+function rate(check: (token: string) => number, pool: readonly string[], ms: number): number {
+  let sink = 0;
+  let ops = 0;
+  let i = 0;
+  const start = performance.now();
+  let now = start;
+  do {
+    for (let j = 0; j < 256; j++) {
+      sink += check(pool[i] as string);
+      i = i + 1 === pool.length ? 0 : i + 1;
+    }
+    ops += 256;
+    now = performance.now();
+  } while (now < start + ms);
+  if (sink < 0) process.stderr.write('unreachable\n');
+  return (ops * 1000) / (now - start);
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+function main(): void {
+  const index = new KeyIndex();
+  const pool: string[] = [];
+  const every = Math.max(1, Math.floor(KEYS / POOL));
+  for (let i = 0; i < KEYS; i++) {
+    const { token, envelope } = benchKey(i);
+    index.apply(JSON.parse(JSON.stringify(envelope)) as KeyEventEnvelope);
+    if (i % every === 0 && pool.length < POOL) pool.push(token);
+  }
+  const recorder = new UsageRecorder();
+  let sinceFlush = 0;
+  const plainFor = (permission: Permission) => (token: string): number => (authorize(index, { token, clientIp: CLIENT_IP, permission, nowMs: Date.now() }).ok ? 1 : 0);
+  const countedFor = (permission: Permission) => (token: string): number => {
+    const nowMs = Date.now();
+    const outcome: AuthOutcome = authorize(index, { token, clientIp: CLIENT_IP, permission, nowMs });
+    const subject = usageSubjectOf(index, token, outcome, nowMs);
+    if (subject) recorder.record(subject.keyId, subject.accountId, OPERATION, outcome.ok ? 'ok' : outcome.code, CLIENT_IP, nowMs);
+    if (++sinceFlush === 50_000) {
+      sinceFlush = 0;
+      recorder.settle(recorder.take(nowMs), true);
+    }
+    return outcome.ok ? 1 : 0;
+  };
+  const result: Record<string, unknown> = { keys: KEYS, pool: pool.length };
+  for (const [kind, permission] of [['valid', 'devices:read'], ['permissionDenied', 'keys:manage']] as const) {
+    const plain = plainFor(permission);
+    const counted = countedFor(permission);
+    rate(plain, pool, 200);
+    rate(counted, pool, 200);
+    const plainRates: number[] = [];
+    const countedRates: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      plainRates.push(rate(plain, pool, RUN_MS));
+      countedRates.push(rate(counted, pool, RUN_MS));
+    }
+    const ratio = median(plainRates) / median(countedRates);
+    result[kind] = { plainRates, countedRates, ratio };
+    process.stderr.write(`${kind}: plain ${Math.round(median(plainRates))}/s, with usage ${Math.round(median(countedRates))}/s: ${ratio.toFixed(3)}x the plain check's time\n`);
+  }
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+}
+
+main();
