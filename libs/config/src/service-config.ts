@@ -50,6 +50,8 @@ export interface ServiceConfig {
    * consumer groups and checkpoints and the holder of a lease; keep it stable across restarts.
    */
   readonly instanceId: string;
+  /** The outbox relay's lease: another instance takes over this long after the holder stopped renewing (RELAY_LEASE_TTL_MS, 10000). */
+  readonly relayLeaseTtlMs: number;
   // Usage per key (docs/usage.md):
   /**
    * How often the edge and each service publish the usage they counted to `keys.usage`
@@ -98,6 +100,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
  * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
+ * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS.
  * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), USAGE_FLUSH_INTERVAL_MS (10000).
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env, hostname: string = osHostname()): ServiceConfig {
@@ -150,6 +153,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   // labels, so it is held to characters all of them take unchanged.
   const instanceId = env['INSTANCE_ID'] || defaultInstanceId(hostname, port);
   if (!INSTANCE_ID_PATTERN.test(instanceId)) problems.push(`INSTANCE_ID "${instanceId}" may hold only 1 to 100 letters, digits, '.', '_' and '-'`);
+  const relayLeaseTtlMs = intFrom(env, 'RELAY_LEASE_TTL_MS', 10_000, 1_000, 10 * 60 * 1000, problems);
   // Usage (docs/usage.md): short enough that /usage is current within seconds, long enough that a
   // busy key costs one small message per interval and instance.
   const usageFlushIntervalMs = intFrom(env, 'USAGE_FLUSH_INTERVAL_MS', 10_000, 50, 60_000, problems);
@@ -177,6 +181,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     authFailureWindowMs,
     clientBodyTimeoutMs,
     instanceId,
+    relayLeaseTtlMs,
     usageFlushIntervalMs,
   });
 }
