@@ -52,6 +52,10 @@ export class UsageReporter implements OnApplicationBootstrap, BeforeApplicationS
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.flush(), this.config.usageFlushIntervalMs);
     this.timer.unref();
+    // Topic and producer ready before the first count, so a flush (the last one at shutdown above all) only sends.
+    this.ensureTopic().catch((e: unknown) => {
+      this.logger.warn(`usage topic or producer not ready yet, the next flush retries: ${e instanceof Error ? e.message : String(e)}`);
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
