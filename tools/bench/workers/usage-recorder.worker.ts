@@ -1,7 +1,7 @@
 // Usage counting on the authorization path (issue 15 item 3, docs/usage.md): authorize() alone
 // against authorize() plus what a call site does for usage (usageSubjectOf + UsageRecorder.record),
 // interleaved in one process over the same tokens: valid keys (counted `ok`) and refusals of known
-// keys (permission_denied: the key is looked up again by digest for those). A flush (take + settle)
+// keys (permission_denied: the key is the one authorize's lookup found, KeyIndex.lastFound). A flush (take + settle)
 // runs every 50,000 checks, as a timer would. Prints BENCH_RESULT with the rates and their ratio.
 // Run: SWC_NODE_PROJECT=tsconfig.base.json BENCH_INPUT='{"keys":100000,"runs":5,"runMs":400}' \
 //        node -r @swc-node/register tools/bench/workers/usage-recorder.worker.ts
@@ -56,7 +56,7 @@ function main(): void {
   const countedFor = (permission: Permission) => (token: string): number => {
     const nowMs = Date.now();
     const outcome: AuthOutcome = authorize(index, { token, clientIp: CLIENT_IP, permission, nowMs });
-    const subject = usageSubjectOf(index, token, outcome, nowMs);
+    const subject = usageSubjectOf(index, outcome);
     if (subject) recorder.record(subject.keyId, subject.accountId, OPERATION, outcome.ok ? 'ok' : outcome.code, CLIENT_IP, nowMs);
     if (++sinceFlush === 50_000) {
       sinceFlush = 0;

@@ -112,7 +112,7 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
       // works and is answered as such.
       const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
       // Usage: the edge counts what it answers itself; what it forwards, the service's guard counts (docs/usage.md).
-      const subject = usageSubjectOf(this.projection.index, token, outcome, nowMs);
+      const subject = usageSubjectOf(this.projection.index, outcome);
       if (subject) this.usage.recorder.record(subject.keyId, subject.accountId, route.id, wait !== undefined ? 'too_many_auth_failures' : outcome.code, ip, nowMs);
       if (wait !== undefined) {
         this.count('too_many_auth_failures');

@@ -70,7 +70,7 @@ export class KeyGuard implements CanActivate {
     this.count(outcome.ok ? 'ok' : outcome.code);
     // Usage: every outcome of a known key that reaches this guard (docs/usage.md: the edge counts
     // only what it refuses itself, so a forwarded request is counted here, once).
-    const subject = usageSubjectOf(this.projection.index, token, outcome, nowMs);
+    const subject = usageSubjectOf(this.projection.index, outcome);
     if (!outcome.ok) {
       const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
       if (subject !== undefined) this.usage.record(subject.keyId, subject.accountId, this.operationOf(context, req), wait !== undefined ? 'too_many_auth_failures' : outcome.code, ip, nowMs);

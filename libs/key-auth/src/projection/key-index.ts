@@ -26,6 +26,13 @@ export class KeyIndex {
   /** Secrets replaced by a rotation; each matches only while its key's grace lasts. */
   private readonly byPreviousHash = new Map<string, IndexedKey>();
   private profiles = new KeyProfiles();
+  /**
+   * The entry the last `findByDigest` answered (undefined when it found none). authorize()'s
+   * refusals are shared prebuilt objects that do not name the key; the call site that counts usage
+   * reads this right after authorize() returns, in the same synchronous step, instead of hashing
+   * the token a second time (usage-subject.ts). One field store per lookup.
+   */
+  lastFound: IndexedKey | undefined;
 
   get size(): number {
     return this.byId.size;
@@ -81,6 +88,12 @@ export class KeyIndex {
    * the index here, lazily, rather than by a timer.
    */
   findByDigest(digest: string, nowMs: number): IndexedKey | undefined {
+    const found = this.lookup(digest, nowMs);
+    this.lastFound = found;
+    return found;
+  }
+
+  private lookup(digest: string, nowMs: number): IndexedKey | undefined {
     const current = this.byCurrentHash.get(digest);
     if (current !== undefined) return current;
     const previous = this.byPreviousHash.get(digest);

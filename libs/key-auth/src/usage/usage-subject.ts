@@ -1,4 +1,3 @@
-import { tokenDigest } from '@keyward/contracts';
 import type { AuthOutcome } from '../authorize/auth-outcome';
 import type { KeyIndex } from '../projection/key-index';
 
@@ -18,14 +17,14 @@ const KEY_REFUSALS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Whose usage an authorization outcome is. A success names its key; a refusal of a known key does
- * not (authorize's refusals are prebuilt and shared), so the key is looked up again by the token's
- * digest here, at the call site: only for those refusals, never for a success, and never inside
- * authorize(), whose hot path stays as it is.
+ * Whose usage the outcome of the authorize() call just made on `index` is. Call it right after
+ * authorize(), in the same synchronous step. A success names its key; a refusal of a known key does
+ * not (authorize's refusals are prebuilt and shared), so it is the entry authorize's lookup found
+ * (`KeyIndex.lastFound`): every such refusal comes after that lookup, and nothing is hashed again.
  */
-export function usageSubjectOf(index: KeyIndex, token: string | undefined, outcome: AuthOutcome, nowMs: number): UsageSubject | undefined {
+export function usageSubjectOf(index: KeyIndex, outcome: AuthOutcome): UsageSubject | undefined {
   if (outcome.ok) return outcome.key;
-  if (token === undefined || !KEY_REFUSALS.has(outcome.code)) return undefined;
-  const key = index.findByDigest(tokenDigest(token), nowMs);
+  if (!KEY_REFUSALS.has(outcome.code)) return undefined;
+  const key = index.lastFound;
   return key === undefined ? undefined : { keyId: key.id, accountId: key.profile.accountId };
 }
