@@ -1,7 +1,7 @@
 // Usage counting on the authorization path (issue 15 item 3, docs/usage.md): authorize() alone
 // against authorize() plus what a call site does for usage (usageSubjectOf + UsageRecorder.record),
 // interleaved in one process over the same tokens: valid keys (counted `ok`) and refusals of known
-// keys (permission_denied: the key is the one authorize's lookup found, KeyIndex.lastFound). A flush (take + settle)
+// keys (permission_denied: the key is the one authorize's lookup found, request.found). A flush (take + settle)
 // runs every 10 s (USAGE_FLUSH_INTERVAL_MS's default), inside the timed loop. Prints BENCH_RESULT with the rates and their ratio.
 // Run: SWC_NODE_PROJECT=tsconfig.base.json BENCH_INPUT='{"keys":100000,"runs":200,"runMs":20}' \
 //        node -r @swc-node/register tools/bench/workers/usage-recorder.worker.ts
@@ -54,11 +54,12 @@ function main(): void {
   }
   const recorder = new UsageRecorder();
   let lastFlushMs = Date.now();
-  const plainFor = (permission: Permission) => (token: string): number => (authorize(index, { token, clientIp: CLIENT_IP, permission, nowMs: Date.now() }).ok ? 1 : 0);
+  const plainFor = (permission: Permission) => (token: string): number => (authorize(index, { token, clientIp: CLIENT_IP, permission, nowMs: Date.now(), found: undefined }).ok ? 1 : 0);
   const countedFor = (permission: Permission) => (token: string): number => {
     const nowMs = Date.now();
-    const outcome: AuthOutcome = authorize(index, { token, clientIp: CLIENT_IP, permission, nowMs });
-    const subject = usageSubjectOf(index, outcome);
+    const request = { token, clientIp: CLIENT_IP, permission, nowMs, found: undefined };
+    const outcome: AuthOutcome = authorize(index, request);
+    const subject = usageSubjectOf(request, outcome);
     if (subject) recorder.record(subject.keyId, subject.accountId, OPERATION, outcome.ok ? 'ok' : outcome.code, CLIENT_IP, nowMs);
     if (nowMs - lastFlushMs >= FLUSH_MS) {
       lastFlushMs = nowMs;

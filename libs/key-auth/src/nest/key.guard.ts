@@ -9,7 +9,9 @@ import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, Metrics } from '@keyward/service-runtime';
 import { AuthFailureThrottle } from '../authorize/auth-failure-throttle';
 import { TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail } from '../authorize/auth-failures';
+import type { AuthRequest } from '../authorize/auth-outcome';
 import { authorize } from '../authorize/authorize';
+import { KeyRateLimiter, rateLimitHeaders } from '../authorize/key-rate-limiter';
 import { EdgeSigner, signedClientIp } from '../http/edge-signature';
 import { extractToken } from '../http/extract-token';
 import type { UsageRecorder } from '../usage/usage-recorder';
@@ -21,18 +23,22 @@ import type { AuthorizedRequest } from './require-permission.decorator';
 import { REQUIRED_PERMISSION } from './require-permission.decorator';
 import { UsageReporter } from './usage-reporter.service';
 
-const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden' };
+const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too many requests' };
 
 /**
  * Authorizes every route that names a permission, against the in-memory key projection only:
  * no I/O on the request path. Routes without @RequirePermission (health, readiness) are open.
  * The client address is the one the edge signed, else the socket's (see edge-signature.ts);
- * authentication failures (401) are throttled per address exactly as at the edge.
+ * authentication failures (401) are throttled per address exactly as at the edge. The key's
+ * allowed origins are checked against the request's Origin as at the edge (a browser's claim, passed
+ * on unchanged). Each key's rate limit is kept here too, as a backstop with twice the burst: the edge
+ * enforces it; this refuses only a caller that skipped the edge (docs/browser-keys.md).
  */
 @Injectable()
 export class KeyGuard implements CanActivate {
   private readonly signer: EdgeSigner;
   private readonly throttle: AuthFailureThrottle;
+  private readonly limiter = new KeyRateLimiter({ burstFactor: 2 });
   /** Route metadata is read once per handler, not per request. */
   private readonly permissionByHandler = new WeakMap<object, Permission | null>();
   /** The usage operation (route id) of each handler, made on its first request. */
@@ -65,13 +71,18 @@ export class KeyGuard implements CanActivate {
     }
     // originalUrl: the target as the edge sent and signed it, whatever routing did to req.url.
     const ip = signedClientIp(this.signer, req, req.originalUrl, nowMs);
-    const token = extractToken(req.headers);
-    const outcome = authorize(this.projection.index, { token, clientIp: ip, permission, nowMs });
+    const origin = req.headers.origin;
+    const authRequest: AuthRequest = { token: extractToken(req.headers), clientIp: ip, origin, permission, nowMs, found: undefined };
+    const outcome = authorize(this.projection.index, authRequest, this.limiter);
     this.count(outcome.ok ? 'ok' : outcome.code);
     // Usage: every outcome of a known key that reaches this guard (docs/usage.md: the edge counts
     // only what it refuses itself, so a forwarded request is counted here, once).
-    const subject = usageSubjectOf(this.projection.index, outcome);
+    const subject = usageSubjectOf(authRequest, outcome);
     if (!outcome.ok) {
+      if (outcome.status === 429) {
+        const res = context.switchToHttp().getResponse<Response>();
+        for (const [name, value] of Object.entries(rateLimitHeaders(this.limiter.last, true))) res.setHeader(name, value);
+      }
       const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
       if (subject !== undefined) this.usage.record(subject.keyId, subject.accountId, this.operationOf(context, req), wait !== undefined ? 'too_many_auth_failures' : outcome.code, ip, nowMs);
       if (wait !== undefined) {

@@ -4,6 +4,7 @@ import { evolveKeyView } from './evolve-key-view';
 import type { IndexedKey } from './indexed-key';
 import { indexKey, KeyProfiles } from './indexed-key';
 import type { KeyView } from './key-view';
+import { OriginDirectory } from './origin-directory';
 
 /**
  * What `apply` did with an event: folded it in, ignored it as already seen, folded it in although
@@ -26,13 +27,8 @@ export class KeyIndex {
   /** Secrets replaced by a rotation; each matches only while its key's grace lasts. */
   private readonly byPreviousHash = new Map<string, IndexedKey>();
   private profiles = new KeyProfiles();
-  /**
-   * The entry the last `findByDigest` answered (undefined when it found none). authorize()'s
-   * refusals are shared prebuilt objects that do not name the key; the call site that counts usage
-   * reads this right after authorize() returns, in the same synchronous step, instead of hashing
-   * the token a second time (usage-subject.ts). One field store per lookup.
-   */
-  lastFound: IndexedKey | undefined;
+  /** Origins some key allows: what a CORS preflight (which carries no key) is answered from. */
+  readonly origins = new OriginDirectory();
 
   get size(): number {
     return this.byId.size;
@@ -88,12 +84,6 @@ export class KeyIndex {
    * the index here, lazily, rather than by a timer.
    */
   findByDigest(digest: string, nowMs: number): IndexedKey | undefined {
-    const found = this.lookup(digest, nowMs);
-    this.lastFound = found;
-    return found;
-  }
-
-  private lookup(digest: string, nowMs: number): IndexedKey | undefined {
     const current = this.byCurrentHash.get(digest);
     if (current !== undefined) return current;
     const previous = this.byPreviousHash.get(digest);
@@ -115,6 +105,7 @@ export class KeyIndex {
     this.byId.clear();
     this.byCurrentHash.clear();
     this.byPreviousHash.clear();
+    this.origins.clear();
     this.profiles = new KeyProfiles();
     for (const view of views) {
       const previous = this.byId.get(view.id);
@@ -133,6 +124,7 @@ export class KeyIndex {
         previous.previousKey !== previousKey ||
         this.byPreviousHash.get(previousKey) === previous);
     if (previous !== undefined) this.unindex(previous);
+    this.origins.swap(previous === undefined ? undefined : originsOf(previous), originsOf(next));
     this.byId.set(next.id, next);
     this.byCurrentHash.set(next.lookupKey, next);
     if (indexPreviousHash) this.byPreviousHash.set(previousKey, next);
@@ -146,4 +138,9 @@ export class KeyIndex {
       this.byPreviousHash.delete(previousKey);
     }
   }
+}
+
+/** The origins a key counts for in the directory: none once it is revoked (it never works again). */
+function originsOf(entry: IndexedKey): readonly string[] | undefined {
+  return entry.status === 'revoked' ? undefined : entry.profile.allowedOrigins;
 }

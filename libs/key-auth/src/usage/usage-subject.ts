@@ -1,5 +1,4 @@
-import type { AuthOutcome } from '../authorize/auth-outcome';
-import type { KeyIndex } from '../projection/key-index';
+import type { AuthOutcome, AuthRequest } from '../authorize/auth-outcome';
 
 /** The key a usage count belongs to. */
 export interface UsageSubject {
@@ -17,14 +16,14 @@ const KEY_REFUSALS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Whose usage the outcome of the authorize() call just made on `index` is. Call it right after
- * authorize(), in the same synchronous step. A success names its key; a refusal of a known key does
- * not (authorize's refusals are prebuilt and shared), so it is the entry authorize's lookup found
- * (`KeyIndex.lastFound`): every such refusal comes after that lookup, and nothing is hashed again.
+ * Whose usage the outcome of `authorize(index, request)` is. A success names its key; a refusal of a
+ * known key does not (authorize's refusals are prebuilt and shared), so it is the entry authorize's
+ * lookup found (`request.found`): every such refusal comes after that lookup, and nothing is hashed
+ * or looked up again.
  */
-export function usageSubjectOf(index: KeyIndex, outcome: AuthOutcome): UsageSubject | undefined {
+export function usageSubjectOf(request: AuthRequest, outcome: AuthOutcome): UsageSubject | undefined {
   if (outcome.ok) return outcome.key;
   if (!KEY_REFUSALS.has(outcome.code)) return undefined;
-  const key = index.lastFound;
+  const key = request.found;
   return key === undefined ? undefined : { keyId: key.id, accountId: key.profile.accountId };
 }
