@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICES } from '@keyward/contracts';
 
@@ -42,6 +44,11 @@ export interface ServiceConfig {
   readonly authFailureWindowMs: number;
   /** The time a client may take to send a request body, in ms, then 408 (CLIENT_BODY_TIMEOUT_MS, 10000). */
   readonly clientBodyTimeoutMs: number;
+  // Projection snapshots (snapshots, docs/snapshots.md):
+  /** Directory of the projections' local snapshots (PROJECTION_SNAPSHOT_DIR, default `<tmpdir>/keyward-state`); empty: no snapshots. */
+  readonly projectionSnapshotDir: string;
+  /** A projection writes a new snapshot at most this often, when it changed (PROJECTION_SNAPSHOT_INTERVAL_MS, 60000); 0: never. */
+  readonly projectionSnapshotIntervalMs: number;
 }
 
 /**
@@ -132,6 +139,9 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   const authFailureLimit = intFrom(env, 'AUTH_FAILURE_LIMIT', 20, 1, 1_000_000, problems);
   const authFailureWindowMs = intFrom(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1, 24 * 60 * 60 * 1000, problems);
   const clientBodyTimeoutMs = intFrom(env, 'CLIENT_BODY_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems);
+  // Projection snapshots (snapshots): a restart loads the snapshot and reads only what is newer.
+  const projectionSnapshotDir = env['PROJECTION_SNAPSHOT_DIR'] ?? join(tmpdir(), 'keyward-state');
+  const projectionSnapshotIntervalMs = intFrom(env, 'PROJECTION_SNAPSHOT_INTERVAL_MS', 60_000, 0, 24 * 60 * 60 * 1000, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -155,6 +165,8 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     authFailureLimit,
     authFailureWindowMs,
     clientBodyTimeoutMs,
+    projectionSnapshotDir,
+    projectionSnapshotIntervalMs,
   });
 }
 

@@ -10,3 +10,8 @@ export * from './mirrors/device.mirror';
 export * from './view-writes';
 export * from './dead-letters';
 export * from './consumer-faults';
+export type { ProjectionSnapshotOptions, SnapshotStatus } from './snapshots/projection-snapshots';
+export { withSnapshot } from './snapshots/projection-snapshots';
+export type { IndexCapture, WrittenSnapshot } from './snapshots/snapshot-file';
+export { readSnapshotFile, writeSnapshotFile, SnapshotUnusable } from './snapshots/snapshot-file';
+export { projectionSnapshotOptions } from './snapshots/snapshot-config';

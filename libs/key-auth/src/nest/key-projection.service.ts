@@ -6,7 +6,7 @@ import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { KEY_EVENTS, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
-import { IndexedProjection } from '@keyward/projections';
+import { IndexedProjection, projectionSnapshotOptions, withSnapshot } from '@keyward/projections';
 import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { KeyIndex } from '../projection/key-index';
 import type { KeyView } from '../projection/key-view';
@@ -37,6 +37,7 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
       parse: (value) => KEY_EVENTS.parse(value),
       maxStalenessMs: options.maxStalenessMs,
       itemNoun: 'keys',
+      ...withSnapshot(projectionSnapshotOptions(config)),
       log: { log: (m) => logger.log(m), warn: (m) => logger.warn(m) },
     });
   }
