@@ -11,7 +11,7 @@ export * from './view-writes';
 export * from './dead-letters';
 export * from './consumer-faults';
 export type { ProjectionSnapshotOptions, SnapshotStatus } from './snapshots/projection-snapshots';
-export { withSnapshot } from './snapshots/projection-snapshots';
+export { snapshotFilePath, withSnapshot } from './snapshots/projection-snapshots';
 export type { IndexCapture, WrittenSnapshot } from './snapshots/snapshot-file';
 export { readSnapshotFile, writeSnapshotFile, SnapshotUnusable } from './snapshots/snapshot-file';
 export { projectionSnapshotOptions } from './snapshots/snapshot-config';

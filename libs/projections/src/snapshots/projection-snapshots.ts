@@ -68,7 +68,7 @@ export class ProjectionSnapshots<V> {
     this.identity = { service: options.service, projection: options.projection, instanceId: options.instanceId, topic: options.topic, database: options.database };
     // Keyed by (service, instance, projection) as DECISIONS D2 asks, and by database too, so services
     // that share an instance id (tests on port 0) never even read each other's snapshot.
-    this.path = join(options.dir, safe(options.service), safe(options.instanceId), `${safe(options.database)}.${safe(options.projection)}.snapshot.gz`);
+    this.path = snapshotFilePath(options.dir, this.identity);
   }
 
   /**
@@ -189,6 +189,11 @@ function record(positions: ReadonlyMap<number, bigint>): Record<string, string> 
 /** `offsets 0:12 1:7 2:9` for a log line. */
 export function describe(positions: ReadonlyMap<number, bigint>): string {
   return `offsets ${[...positions].sort(([a], [b]) => a - b).map(([p, o]) => `${p}:${o}`).join(' ') || '(none)'}`;
+}
+
+/** Where a projection's snapshot lives: `<dir>/<service>/<instanceId>/<database>.<projection>.snapshot.gz`. */
+export function snapshotFilePath(dir: string, identity: Omit<SnapshotIdentity, 'topic'>): string {
+  return join(dir, safe(identity.service), safe(identity.instanceId), `${safe(identity.database)}.${safe(identity.projection)}.snapshot.gz`);
 }
 
 /** A path segment from a name (an instance id may hold a host name and a port). */
