@@ -8,3 +8,6 @@ export * from './aggregate-views.projection';
 export * from './view-store';
 export * from './nest/aggregate.providers';
 export * from './transient-retry';
+export * from './relay-watermarks';
+export * from './relay-lease';
+export * from './published-tail';

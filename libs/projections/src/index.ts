@@ -10,6 +10,8 @@ export * from './mirrors/device.mirror';
 export * from './view-writes';
 export * from './dead-letters';
 export * from './consumer-faults';
+export * from './source-watermarks';
+export * from './per-instance';
 export type { ProjectionSnapshotOptions, SnapshotStatus } from './snapshots/projection-snapshots';
 export { snapshotFilePath, withSnapshot } from './snapshots/projection-snapshots';
 export type { IndexCapture, WrittenSnapshot } from './snapshots/snapshot-file';

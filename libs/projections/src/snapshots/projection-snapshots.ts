@@ -7,7 +7,7 @@ export interface ProjectionSnapshotOptions {
   /** The state directory (PROJECTION_SNAPSHOT_DIR); the file is `<dir>/<service>/<instanceId>/<database>.<projection>.snapshot.gz`. */
   readonly dir: string;
   readonly service: string;
-  /** This instance (ServiceConfig.instanceId once it exists): two instances never share a snapshot. */
+  /** This instance (ServiceConfig.instanceId): two instances never share a snapshot. */
   readonly instanceId: string;
   readonly database: string;
   /** A snapshot is written at most this often, when something changed (PROJECTION_SNAPSHOT_INTERVAL_MS); 0: only by `writeNow`. */
