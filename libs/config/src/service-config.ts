@@ -20,6 +20,8 @@ export interface ServiceConfig {
   /** Largest request body accepted, in bytes. */
   readonly bodyLimitBytes: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Logs are JSON lines (pino); `pretty` (LOG_FORMAT) only when a person reads them live. */
+  readonly logFormat: 'json' | 'pretty';
   /** How the service bounds its waits and its work (docs/failure-model.md). */
   readonly limits: RuntimeLimits;
   /** Addresses/CIDRs whose X-Forwarded-For is believed (the edge); empty: none (TRUSTED_PROXIES). */
@@ -57,6 +59,11 @@ export interface ServiceConfig {
   readonly instanceId: string;
   /** The outbox relay's lease: another instance takes over this long after the holder stopped renewing (RELAY_LEASE_TTL_MS, 10000). */
   readonly relayLeaseTtlMs: number;
+  // Browser keys and per-key rate limits (browser-keys, docs/browser-keys.md):
+  /** The edge: how many edges share the traffic; each enforces 1/N of every key's rate limit (RATE_LIMIT_EDGES, 1). */
+  readonly rateLimitEdges: number;
+  /** The edge: answer CORS preflights for private routes too, not only the public-key ones (CORS_PRIVATE_ROUTES, false). */
+  readonly corsPrivateRoutes: boolean;
   // Projection snapshots (snapshots, docs/snapshots.md):
   /** Directory of the projections' local snapshots (PROJECTION_SNAPSHOT_DIR, default `<tmpdir>/keyward-state`); empty: no snapshots. */
   readonly projectionSnapshotDir: string;
@@ -102,11 +109,11 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Required: KAFKA_BROKERS (comma-separated host:port), MONGODB_URI.
  * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
- * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
+ * LOG_LEVEL (info), LOG_FORMAT (json), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
  * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS; for the edge KEYS_URL, SESSIONS_URL,
  * TICKETS_URL, TECHNICIANS_URL, DEVICES_URL (lists), UPSTREAM_TIMEOUT_MS, UPSTREAM_MAX_IN_FLIGHT, UPSTREAM_MAX_QUEUED,
- * UPSTREAM_MAX_QUEUE_WAIT_MS, UPSTREAM_HEALTH_INTERVAL_MS, UPSTREAM_EJECT_MS.
+ * UPSTREAM_MAX_QUEUE_WAIT_MS, UPSTREAM_HEALTH_INTERVAL_MS, UPSTREAM_EJECT_MS, RATE_LIMIT_EDGES, CORS_PRIVATE_ROUTES.
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env, hostname: string = osHostname()): ServiceConfig {
   const problems: string[] = [];
@@ -119,6 +126,9 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   const bodyLimitBytes = intFrom(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, problems);
   const logLevel = env['LOG_LEVEL'] ?? 'info';
   if (!isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, not "${logLevel}"`);
+  // Structured logs (observability): JSON unless a person asks for pino-pretty's lines.
+  const logFormat = env['LOG_FORMAT'] || 'json';
+  if (logFormat !== 'json' && logFormat !== 'pretty') problems.push(`LOG_FORMAT must be json or pretty, not "${logFormat}"`);
   const mongodbDatabase = env['MONGODB_DATABASE'] ?? `keyward_${service}`;
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDatabase)) problems.push(`MONGODB_DATABASE "${mongodbDatabase}" is not a valid database name`);
   const limits: RuntimeLimits = {
@@ -169,6 +179,10 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   const instanceId = env['INSTANCE_ID'] || defaultInstanceId(hostname, port);
   if (!INSTANCE_ID_PATTERN.test(instanceId)) problems.push(`INSTANCE_ID "${instanceId}" may hold only 1 to 100 letters, digits, '.', '_' and '-'`);
   const relayLeaseTtlMs = intFrom(env, 'RELAY_LEASE_TTL_MS', 10_000, 1_000, 10 * 60 * 1000, problems);
+  // Browser keys and per-key rate limits (browser-keys).
+  const rateLimitEdges = intFrom(env, 'RATE_LIMIT_EDGES', 1, 1, 1000, problems);
+  const corsPrivate = (env['CORS_PRIVATE_ROUTES'] ?? 'false').toLowerCase();
+  if (corsPrivate !== 'true' && corsPrivate !== 'false') problems.push(`CORS_PRIVATE_ROUTES must be true or false, not "${corsPrivate}"`);
   // Projection snapshots (snapshots): a restart loads the snapshot and reads only what is newer.
   const projectionSnapshotDir = env['PROJECTION_SNAPSHOT_DIR'] ?? join(tmpdir(), 'keyward-state');
   const projectionSnapshotIntervalMs = intFrom(env, 'PROJECTION_SNAPSHOT_INTERVAL_MS', 60_000, 0, 24 * 60 * 60 * 1000, problems);
@@ -184,6 +198,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     mongodbDatabase,
     bodyLimitBytes,
     logLevel: logLevel as ServiceConfig['logLevel'],
+    logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
     limits: Object.freeze(limits),
     trustedProxies: env['TRUSTED_PROXIES'] ?? '',
     keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
@@ -198,6 +213,8 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     edgeUpstreams: Object.freeze({ ...edgeUpstreams, targets: Object.freeze(edgeUpstreams.targets) }),
     instanceId,
     relayLeaseTtlMs,
+    rateLimitEdges,
+    corsPrivateRoutes: corsPrivate === 'true',
     projectionSnapshotDir,
     projectionSnapshotIntervalMs,
   });
