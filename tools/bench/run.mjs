@@ -20,11 +20,15 @@ import { destroyAgents } from './lib/http.mjs';
 import { infraVersions, Platform, startBenchInfra } from './lib/platform.mjs';
 import { REPO_ROOT } from './lib/proc.mjs';
 import { textTable, writeReport } from './lib/report.mjs';
+import { ensureDependencies } from '../lib/dependencies.mjs';
 
 // The order they run in: in process first, then the platform's, then replay (its own service).
 const BENCHMARKS = [authz, propagation, edge, write, replay];
 const HELP = `usage: node tools/bench/run.mjs [--quick] [--only <name,...>] [--out <dir>] [--verbose]
 benchmarks: ${BENCHMARKS.map((b) => b.name).join(', ')}`;
+
+// The same dependency check as `npm start` and `npm test` (nothing above needs node_modules).
+ensureDependencies();
 
 const { values } = parseArgs({
   options: {

@@ -1,6 +1,8 @@
 import { hostname as osHostname } from 'node:os';
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICES } from '@keyward/contracts';
+import type { EdgeUpstreamsConfig } from './edge-upstreams';
+import { parseUpstreamTargets } from './edge-upstreams';
 
 /** Everything a service reads from its environment, checked once at start-up. */
 export interface ServiceConfig {
@@ -17,6 +19,8 @@ export interface ServiceConfig {
   /** Largest request body accepted, in bytes. */
   readonly bodyLimitBytes: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Logs are JSON lines (pino); `pretty` (LOG_FORMAT) only when a person reads them live. */
+  readonly logFormat: 'json' | 'pretty';
   /** How the service bounds its waits and its work (docs/failure-model.md). */
   readonly limits: RuntimeLimits;
   /** Addresses/CIDRs whose X-Forwarded-For is believed (the edge); empty: none (TRUSTED_PROXIES). */
@@ -43,6 +47,8 @@ export interface ServiceConfig {
   readonly authFailureWindowMs: number;
   /** The time a client may take to send a request body, in ms, then 408 (CLIENT_BODY_TIMEOUT_MS, 10000). */
   readonly clientBodyTimeoutMs: number;
+  /** The edge's upstreams: instance lists, per-instance bounds, health checks (edge-upstreams; docs/edge-balancing.md). */
+  readonly edgeUpstreams: EdgeUpstreamsConfig;
   // Scale-out (docs/scaling.md):
   /**
    * This instance among the N of its service (INSTANCE_ID; default `<hostname>-<port>`, or
@@ -52,6 +58,11 @@ export interface ServiceConfig {
   readonly instanceId: string;
   /** The outbox relay's lease: another instance takes over this long after the holder stopped renewing (RELAY_LEASE_TTL_MS, 10000). */
   readonly relayLeaseTtlMs: number;
+  // Browser keys and per-key rate limits (browser-keys, docs/browser-keys.md):
+  /** The edge: how many edges share the traffic; each enforces 1/N of every key's rate limit (RATE_LIMIT_EDGES, 1). */
+  readonly rateLimitEdges: number;
+  /** The edge: answer CORS preflights for private routes too, not only the public-key ones (CORS_PRIVATE_ROUTES, false). */
+  readonly corsPrivateRoutes: boolean;
 }
 
 /**
@@ -71,7 +82,7 @@ export interface RuntimeLimits {
   readonly maxQueueWaitMs: number;
   /** SIGTERM/SIGINT: the app closes within this, then exits anyway (SHUTDOWN_TIMEOUT_MS, 8000). */
   readonly shutdownTimeoutMs: number;
-  /** The edge: requests forwarded to one upstream at once (UPSTREAM_MAX_IN_FLIGHT, 64); beyond, 503 `overloaded`. */
+  /** The edge: requests forwarded to one upstream instance at once (UPSTREAM_MAX_IN_FLIGHT, 16; 0 = no limit); beyond, a short queue, then 503 `overloaded`. */
   readonly upstreamMaxInFlight: number;
 }
 
@@ -92,9 +103,11 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Required: KAFKA_BROKERS (comma-separated host:port), MONGODB_URI.
  * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
- * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
+ * LOG_LEVEL (info), LOG_FORMAT (json), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
- * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS.
+ * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS; for the edge KEYS_URL, SESSIONS_URL,
+ * TICKETS_URL, TECHNICIANS_URL, DEVICES_URL (lists), UPSTREAM_TIMEOUT_MS, UPSTREAM_MAX_IN_FLIGHT, UPSTREAM_MAX_QUEUED,
+ * UPSTREAM_MAX_QUEUE_WAIT_MS, UPSTREAM_HEALTH_INTERVAL_MS, UPSTREAM_EJECT_MS, RATE_LIMIT_EDGES, CORS_PRIVATE_ROUTES.
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env, hostname: string = osHostname()): ServiceConfig {
   const problems: string[] = [];
@@ -107,6 +120,9 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   const bodyLimitBytes = intFrom(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, problems);
   const logLevel = env['LOG_LEVEL'] ?? 'info';
   if (!isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, not "${logLevel}"`);
+  // Structured logs (observability): JSON unless a person asks for pino-pretty's lines.
+  const logFormat = env['LOG_FORMAT'] || 'json';
+  if (logFormat !== 'json' && logFormat !== 'pretty') problems.push(`LOG_FORMAT must be json or pretty, not "${logFormat}"`);
   const mongodbDatabase = env['MONGODB_DATABASE'] ?? `keyward_${service}`;
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDatabase)) problems.push(`MONGODB_DATABASE "${mongodbDatabase}" is not a valid database name`);
   const limits: RuntimeLimits = {
@@ -116,7 +132,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     maxQueuedRequests: intFrom(env, 'MAX_QUEUED_REQUESTS', 32, 0, 100_000, problems),
     maxQueueWaitMs: intFrom(env, 'MAX_QUEUE_WAIT_MS', 1000, 1, 60_000, problems),
     shutdownTimeoutMs: intFrom(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000, problems),
-    upstreamMaxInFlight: intFrom(env, 'UPSTREAM_MAX_IN_FLIGHT', 64, 0, 100_000, problems),
+    upstreamMaxInFlight: intFrom(env, 'UPSTREAM_MAX_IN_FLIGHT', 16, 0, 100_000, problems),
   };
   // 30 s: how long a revoked key may keep working when the key projection cannot confirm it is
   // current (healthy propagation is ~150 ms; a supervised restart takes <= 10 s). docs/consumers.md.
@@ -142,11 +158,25 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   const authFailureLimit = intFrom(env, 'AUTH_FAILURE_LIMIT', 20, 1, 1_000_000, problems);
   const authFailureWindowMs = intFrom(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1, 24 * 60 * 60 * 1000, problems);
   const clientBodyTimeoutMs = intFrom(env, 'CLIENT_BODY_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems);
+  // The edge's upstreams (edge-upstreams, docs/edge-balancing.md): <SERVICE>_URL lists and the
+  // per-instance bounds. The queue wait is short on purpose: a refusal must come in milliseconds.
+  const edgeUpstreams: EdgeUpstreamsConfig = {
+    targets: parseUpstreamTargets(env, problems),
+    timeoutMs: intFrom(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems),
+    maxQueued: intFrom(env, 'UPSTREAM_MAX_QUEUED', 32, 0, 100_000, problems),
+    maxQueueWaitMs: intFrom(env, 'UPSTREAM_MAX_QUEUE_WAIT_MS', 50, 1, 60_000, problems),
+    healthIntervalMs: intFrom(env, 'UPSTREAM_HEALTH_INTERVAL_MS', 1000, 100, 60_000, problems),
+    ejectMs: intFrom(env, 'UPSTREAM_EJECT_MS', 1000, 10, 60_000, problems),
+  };
   // Scale-out (docs/scaling.md): the id goes into consumer-group names, document _ids and metric
   // labels, so it is held to characters all of them take unchanged.
   const instanceId = env['INSTANCE_ID'] || defaultInstanceId(hostname, port);
   if (!INSTANCE_ID_PATTERN.test(instanceId)) problems.push(`INSTANCE_ID "${instanceId}" may hold only 1 to 100 letters, digits, '.', '_' and '-'`);
   const relayLeaseTtlMs = intFrom(env, 'RELAY_LEASE_TTL_MS', 10_000, 1_000, 10 * 60 * 1000, problems);
+  // Browser keys and per-key rate limits (browser-keys).
+  const rateLimitEdges = intFrom(env, 'RATE_LIMIT_EDGES', 1, 1, 1000, problems);
+  const corsPrivate = (env['CORS_PRIVATE_ROUTES'] ?? 'false').toLowerCase();
+  if (corsPrivate !== 'true' && corsPrivate !== 'false') problems.push(`CORS_PRIVATE_ROUTES must be true or false, not "${corsPrivate}"`);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -159,6 +189,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     mongodbDatabase,
     bodyLimitBytes,
     logLevel: logLevel as ServiceConfig['logLevel'],
+    logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
     limits: Object.freeze(limits),
     trustedProxies: env['TRUSTED_PROXIES'] ?? '',
     keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
@@ -170,8 +201,11 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     authFailureLimit,
     authFailureWindowMs,
     clientBodyTimeoutMs,
+    edgeUpstreams: Object.freeze({ ...edgeUpstreams, targets: Object.freeze(edgeUpstreams.targets) }),
     instanceId,
     relayLeaseTtlMs,
+    rateLimitEdges,
+    corsPrivateRoutes: corsPrivate === 'true',
   });
 }
 

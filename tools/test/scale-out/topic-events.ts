@@ -39,7 +39,7 @@ export async function readTopic(topic: string, until: (seen: readonly OnTopic[])
 
 /**
  * Per aggregate, the versions in topic order, and what is wrong with them: a version twice, one
- * out of order, or one missing below the highest.
+ * out of order, or one missing below the highest; `expected` aggregates must end at their version.
  */
 export function perKeyProblems(seen: readonly OnTopic[], expected: ReadonlyMap<string, number>): string[] {
   const byAggregate = new Map<string, number[]>();
@@ -53,6 +53,11 @@ export function perKeyProblems(seen: readonly OnTopic[], expected: ReadonlyMap<s
     const versions = byAggregate.get(id) ?? [];
     const want = Array.from({ length: last }, (_, i) => i + 1);
     if (versions.join(',') !== want.join(',')) problems.push(`${id}: on the topic ${versions.join(',')}, expected ${want.join(',')}`);
+  }
+  // Every other aggregate on the topic too: versions 1, 2, 3, ... once each, in order.
+  for (const [id, versions] of byAggregate) {
+    if (expected.has(id)) continue;
+    if (versions.some((v, i) => v !== i + 1)) problems.push(`${id}: on the topic ${versions.join(',')}, not 1..${versions.length} in order`);
   }
   return problems;
 }

@@ -20,6 +20,10 @@ export const KEY_RULE_CODES = {
   permission_not_public_safe: 'invalid',
   too_many_allowed_ips: 'invalid',
   invalid_ip: 'invalid',
+  too_many_allowed_origins: 'invalid',
+  invalid_origin: 'invalid',
+  invalid_rate_limit: 'invalid',
+  rate_limit_required: 'invalid',
   invalid_expiry: 'invalid',
   expiry_in_past: 'invalid',
   expiry_too_far: 'invalid',
@@ -46,8 +50,4 @@ export class KeyRuleViolation extends RuleViolation {
   ) {
     super(code, KEY_RULE_CODES[code], message, details);
   }
-}
-
-export function isKeyRuleViolation(error: unknown): error is KeyRuleViolation {
-  return error instanceof KeyRuleViolation;
 }
