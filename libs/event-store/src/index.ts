@@ -8,3 +8,4 @@ export * from './aggregate-views.projection';
 export * from './view-store';
 export * from './nest/aggregate.providers';
 export * from './transient-retry';
+export * from './migrate-layout';

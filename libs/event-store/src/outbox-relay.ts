@@ -32,9 +32,10 @@ export interface RelayStatus {
 }
 
 /**
- * Publishes what the store holds unpublished, in append order, to the service's topic, keyed by
- * aggregate id (one aggregate's events keep their order on one partition), then marks it
- * published. Woken at once by every append in this process; polling only catches the rest.
+ * Publishes what the store's outbox holds, each aggregate's events in version order, to the
+ * service's topic, keyed by aggregate id (one aggregate's events keep their order on one
+ * partition), then deletes the markers. A cycle reads the outbox (only the backlog), looks events
+ * up by `_id` and deletes markers by `_id`: its cost follows the backlog, not the history. Woken at once by every append in this process; polling only catches the rest.
  * A crash between publish and mark republishes the batch: duplicates, never loss.
  */
 export class OutboxRelay {
@@ -48,6 +49,8 @@ export class OutboxRelay {
   private lastPublishedPosition = 0;
   private lastError: string | undefined;
   private resetProducer = false;
+  /** Until when the lease taken last is surely ours: renewing it on every drain would add a database round trip to each publish. */
+  private leaseSureUntil = 0;
 
   constructor(
     private readonly store: MongoEventStore,
@@ -74,6 +77,7 @@ export class OutboxRelay {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.draining, new Promise<void>((r) => { timer = setTimeout(r, waitMs); })]);
     clearTimeout(timer);
+    this.leaseSureUntil = 0;
     await this.lease.release().catch(() => undefined);
   }
 
@@ -137,7 +141,12 @@ export class OutboxRelay {
 
   private async drainOnce(): Promise<void> {
     const batchSize = this.options.batchSize ?? 500;
-    if (!(await this.lease.acquire(this.options.now()))) return;
+    const now = this.options.now();
+    if (now.getTime() >= this.leaseSureUntil) {
+      if (!(await this.lease.acquire(now))) return;
+      // Renewed at a third of its time to live: held with room to spare until then.
+      this.leaseSureUntil = now.getTime() + (this.options.leaseTtlMs ?? 10_000) / 3;
+    }
     if (this.resetProducer) {
       // After a broker restart the idempotent producer's id and sequence numbers may no longer be
       // valid (out of order sequence, unknown producer id, fenced epoch) and kafkajs will not
@@ -162,7 +171,7 @@ export class OutboxRelay {
         })),
       });
       await this.options.afterPublish?.(batch);
-      await this.store.markPublished(batch.map((e) => e.id));
+      await this.store.markPublished(batch);
       this.publishedCount += batch.length;
       this.lastPublishedPosition = batch[batch.length - 1]?.position ?? this.lastPublishedPosition;
       if (batch.length < batchSize) return;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { AggregateStore, MongoEventStore } from '@keyward/event-store';
-import type { AggregateDefinition } from '@keyward/event-store';
+import type { AggregateDefinition, StoredEvent } from '@keyward/event-store';
 import { ProblemError } from '@keyward/problem';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK } from '@keyward/service-runtime';
@@ -52,8 +52,8 @@ export class KeyCommandsService {
   }
 
   /** Re-derives the read model of keys from their streams (the relay's repair path). */
-  async refreshViews(keyIds: Iterable<string>): Promise<void> {
-    await this.aggregates.refresh(keyIds);
+  async refreshViews(events: Iterable<Pick<StoredEvent, 'aggregateId' | 'version'>>): Promise<void> {
+    await this.aggregates.refresh(events);
   }
 }
 
