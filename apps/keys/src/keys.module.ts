@@ -13,6 +13,7 @@ import { KeyViewsMaintenance } from './application/key-views.maintenance';
 import { KeyViewsRepository } from './application/key-views.repository';
 import { ChangeKeyController } from './commands/change-key/change-key.http.controller';
 import { CreateKeyController } from './commands/create-key/create-key.http.controller';
+import { ExpirySchedule } from './commands/expire-keys/expiry-schedule';
 import { ExpiryScheduler } from './commands/expire-keys/expiry-scheduler';
 import { RotateKeyController } from './commands/rotate-key/rotate-key.http.controller';
 import { GetKeyController } from './queries/get-key/get-key.http.controller';
@@ -40,7 +41,7 @@ export class KeysModule {
       controllers: [
         CreateKeyController, ListKeysController, GetKeyController, KeyHistoryController, ChangeKeyController, RotateKeyController,
       ],
-      providers: [KeyViewsRepository, KeyCommandsService, KeyQueries, KeyViewsMaintenance, ExpiryScheduler],
+      providers: [KeyViewsRepository, KeyCommandsService, KeyQueries, KeyViewsMaintenance, ExpirySchedule, ExpiryScheduler],
     };
   }
 }

@@ -7,6 +7,7 @@ import type { Clock } from '@keyward/service-runtime';
 import { CLOCK } from '@keyward/service-runtime';
 import type { ApiKeyAggregate, ApiKeyCommand, ApiKeyState } from '../domain';
 import { decide, evolve, initialState } from '../domain';
+import { ExpirySchedule } from '../commands/expire-keys/expiry-schedule';
 import { KeyViewsRepository } from './key-views.repository';
 
 export const KEY_AGGREGATE_TYPE = 'ApiKey';
@@ -34,9 +35,11 @@ export const API_KEY: AggregateDefinition<ApiKeyAggregate, ApiKeyCommand, KeyEve
 export class KeyCommandsService {
   private readonly aggregates: AggregateStore<ApiKeyAggregate, ApiKeyCommand, KeyEventEnvelope>;
 
-  constructor(store: MongoEventStore, views: KeyViewsRepository, @Inject(CLOCK) clock: Clock) {
+  constructor(store: MongoEventStore, views: KeyViewsRepository, @Inject(CLOCK) clock: Clock, expiries: ExpirySchedule) {
     this.aggregates = new AggregateStore(store, API_KEY, () => clock.now(), async (_id, state) => {
-      if (state !== null) await views.save(state);
+      if (state === null) return;
+      await views.save(state);
+      expiries.track(state.id, state.accountId, state.status, Date.parse(state.expiresAt));
     });
   }
 

@@ -76,10 +76,13 @@ export class KeyViewsRepository {
     return this.views.find({ $and: and }).sort({ createdAt: -1, _id: -1 }).limit(q.limit).toArray();
   }
 
-  /** Keys whose expiry has passed but whose `KeyExpired` is not recorded yet. */
-  async dueForExpiry(now: Date, limit: number): Promise<Pick<KeyViewDoc, '_id' | 'accountId'>[]> {
-    return this.views.find({ status: { $in: ['active', 'disabled'] }, expiresAt: { $lte: now } }, { projection: { _id: 1, accountId: 1 } })
-      .limit(limit).toArray();
+  /**
+   * Every key that can still expire (one pass of one cursor over the read model: a scan, run once
+   * at start to fill the in-memory expiry schedule, never per sweep).
+   */
+  async forEachExpirable(visit: (key: Pick<KeyViewDoc, '_id' | 'accountId' | 'status' | 'expiresAt'>) => void): Promise<void> {
+    const cursor = this.views.find({}, { projection: { _id: 1, accountId: 1, status: 1, expiresAt: 1 }, batchSize: 1000 });
+    for await (const doc of cursor) visit(doc);
   }
 }
 
