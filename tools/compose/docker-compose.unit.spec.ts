@@ -205,13 +205,32 @@ describe('docker-compose.yml', () => {
     expect(env.get('HOST')).toBe('0.0.0.0');
   });
 
-  it.each(APPS)('publishes %s on its own PORT and on 127.0.0.1 only', (app) => {
-    const svc = service(document, app);
+  it('publishes the edge on its own PORT and on 127.0.0.1 only', () => {
+    const svc = service(document, 'edge');
     const port = environmentOf(svc).get('PORT');
-    const ports = publishedPorts(svc);
 
     expect(port).toMatch(/^30\d\d$/);
-    expect(ports).toEqual([{ hostIp: '127.0.0.1', published: port, target: port }]);
+    expect(publishedPorts(svc)).toEqual([{ hostIp: '127.0.0.1', published: port, target: port }]);
+  });
+
+  // Scale-out (docs/scaling.md): every service runs as replicas on one database and topics.
+  it.each(APPS.filter((a) => a !== 'edge'))('runs %s as 2 replicas, each on a host port of its own range on 127.0.0.1 only', (app) => {
+    const svc = service(document, app);
+    const port = environmentOf(svc).get('PORT');
+    const replicas = dict(svc['deploy'], `services.${app}.deploy`)['replicas'];
+    const [published] = publishedPorts(svc);
+
+    expect(port).toMatch(/^30\d\d$/);
+    expect(replicas).toBe(2);
+    expect(published).toMatchObject({ hostIp: '127.0.0.1', target: port });
+    const [from, to] = (published?.published ?? '').split('-').map(Number);
+    // Enough host ports for every replica, and no range shared with another app.
+    expect((to ?? 0) - (from ?? 0) + 1).toBeGreaterThanOrEqual(Number(replicas));
+    const others = APPS.filter((a) => a !== app && a !== 'edge').map((a) => publishedPorts(service(document, a))[0]?.published ?? '');
+    for (const other of others) {
+      const [oFrom, oTo] = other.split('-').map(Number);
+      expect((oTo ?? 0) < (from ?? 0) || (oFrom ?? 0) > (to ?? 0)).toBe(true);
+    }
   });
 
   it.each(APPS)('starts %s only once kafka and mongo are healthy, and checks its /ready', (app) => {

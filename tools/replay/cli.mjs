@@ -3,6 +3,9 @@
 // keeps serving (then swap), republish a service's own event store to its topic.
 // Talks to the services' /admin endpoints with a platform operator token (one of the services'
 // OPERATOR_TOKENS; no account's API key is accepted there). See docs/operators.md.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const SERVICES = { edge: 3000, keys: 3001, sessions: 3002, tickets: 3003, technicians: 3004, devices: 3005 };
@@ -25,7 +28,9 @@ options:
   --limit <n>          dead-letters: how many to list (default 50; 1-500 per page, the CLI follows pages)
   --token <token>      platform operator token (one of the services' OPERATOR_TOKENS; npm start
                        prints it); default $KEYWARD_OPERATOR_TOKEN. An account's API key is not one.
-  --url <url>          the service's base URL; default $KEYWARD_<SERVICE>_URL or http://127.0.0.1:<port>
+  --url <url>          the service's base URL; default $KEYWARD_<SERVICE>_URL or http://127.0.0.1:<port>.
+                       status: a comma-separated list of its instances' URLs; without one, status
+                       lists every instance \`npm start\` started (its instances file, docs/scaling.md)
   --json               print JSON instead of text
   -h, --help           this text`;
 
@@ -79,18 +84,69 @@ async function call(service, method, path, body) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (a, b) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '100%');
 
+/**
+ * Where the instances of a service are (docs/scaling.md): --url or $KEYWARD_<SERVICE>_URL (a comma
+ * list, like the edge's <SERVICE>_URL), else the instances file `npm start` writes
+ * ($KEYWARD_INSTANCES_FILE, default <data dir>/instances.json), else the one default port.
+ */
+function instanceUrls(service) {
+  const listed = values.url ?? process.env[`KEYWARD_${service.toUpperCase()}_URL`];
+  if (listed) return listed.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean);
+  const cache = process.env.KEYWARD_CACHE_DIR ?? join(homedir(), '.cache', 'keyward');
+  const file = process.env.KEYWARD_INSTANCES_FILE ?? join(process.env.KEYWARD_DATA_DIR ?? join(cache, 'data'), 'instances.json');
+  if (existsSync(file)) {
+    try {
+      const urls = JSON.parse(readFileSync(file, 'utf8'))[service];
+      if (Array.isArray(urls) && urls.length > 0) return urls.map(String);
+    } catch {
+      // A broken file: fall back to the default port.
+    }
+  }
+  return [`http://127.0.0.1:${SERVICES[service]}`];
+}
+
+async function instanceCall(url, path) {
+  const res = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : {} };
+}
+
 async function status() {
   const services = values.service ? [values.service] : Object.keys(SERVICES);
+  if (values.service && !(values.service in SERVICES)) fail(`unknown service "${values.service}"; one of: ${Object.keys(SERVICES).join(', ')}`, 2);
   const rows = [];
+  const down = [];
   for (const s of services) {
-    const { projections } = await call(s, 'GET', '/admin/projections');
-    for (const p of projections) rows.push({ service: s, ...p });
+    for (const url of instanceUrls(s)) {
+      let reply;
+      try {
+        reply = await instanceCall(url, '/admin/projections');
+      } catch (e) {
+        down.push(`${s} at ${url} does not answer (${e.cause?.code ?? e.message}); is it running?`);
+        continue;
+      }
+      const { status: code, json } = reply;
+      if (code === 404 && json.code === 'not_found') fail(`${s} answered 404 not_found: it did not accept the operator token (is it one of its OPERATOR_TOKENS?)`);
+      if (code !== 200) fail(`${s} at ${url} answered ${code} ${json.code ?? ''}: ${json.detail ?? json.title ?? ''}`);
+      // /health names the instance (INSTANCE_ID), and answers even while the instance is not ready.
+      const health = await instanceCall(url, '/health').catch(() => ({ json: {} }));
+      for (const p of json.projections) rows.push({ service: s, url, instance: health.json.instanceId ?? p.instanceId ?? '-', ...p });
+    }
   }
-  if (values.json) return console.log(JSON.stringify(rows, null, 2));
-  console.log(`${'service'.padEnd(12)} ${'projection'.padEnd(12)} ${'items'.padStart(7)} ${'lag'.padStart(6)} ${'applied'.padStart(8)} ${'dups'.padStart(5)} ${'gaps'.padStart(5)}  position            last event`);
+  if (values.json) {
+    console.log(JSON.stringify(rows, null, 2));
+  } else {
+    printStatus(rows);
+  }
+  for (const d of down) console.error(`replay: ${d}`);
+  if (down.length > 0) process.exit(1);
+}
+
+function printStatus(rows) {
+  console.log(`${'service'.padEnd(12)} ${'projection'.padEnd(12)} ${'items'.padStart(7)} ${'lag'.padStart(6)} ${'applied'.padStart(8)} ${'dups'.padStart(5)} ${'gaps'.padStart(5)}  position            ${'last event'.padEnd(24)}  instance`);
   for (const r of rows) {
     const position = Object.entries(r.positions).map(([p, o]) => `${p}:${o}`).join(' ');
-    console.log(`${r.service.padEnd(12)} ${r.name.padEnd(12)} ${String(r.items).padStart(7)} ${String(r.lag).padStart(6)} ${String(r.applied).padStart(8)} ${String(r.duplicates).padStart(5)} ${String(r.gaps).padStart(5)}  ${position.padEnd(19)} ${r.lastEventAt ?? '-'}`);
+    console.log(`${r.service.padEnd(12)} ${r.name.padEnd(12)} ${String(r.items).padStart(7)} ${String(r.lag).padStart(6)} ${String(r.applied).padStart(8)} ${String(r.duplicates).padStart(5)} ${String(r.gaps).padStart(5)}  ${position.padEnd(19)} ${(r.lastEventAt ?? '-').padEnd(24)}  ${r.instance} ${r.url}`);
     const j = r.rebuild;
     if (j) console.log(`${''.padEnd(12)} ${''.padEnd(12)} rebuild ${j.state} (${j.phase}) ${j.progress.read}/${j.progress.target} events, started ${j.startedAt}${j.error ? `: ${j.error}` : ''}`);
   }

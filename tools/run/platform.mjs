@@ -2,10 +2,14 @@
 // `npm start`: the whole platform on this machine. Installs npm dependencies if needed, starts
 // Kafka and FerretDB (unless KAFKA_BROKERS and MONGODB_URI are set), then every app as its own
 // process, waits until each reports ready and prints their URLs. Ctrl-C stops everything.
+// `npm start -- --instances sessions=2,edge=2` (or KEYWARD_INSTANCES=sessions=2,edge=2) runs
+// several instances of an app: instance i on its port + 100*i with INSTANCE_ID <app>-<i>; the
+// edge gets every instance's URL (docs/scaling.md).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ensureDependencies } from '../lib/dependencies.mjs';
 
 ensureDependencies();
@@ -16,6 +20,24 @@ const { waitUntil } = await import('../infra/lib/proc.mjs');
 const APPS = [
   ['edge', 3000], ['keys', 3001], ['sessions', 3002], ['tickets', 3003], ['technicians', 3004], ['devices', 3005],
 ];
+const INSTANCE_PORT_STEP = 100;
+
+/** `sessions=2,edge=2` as a count per app (1 for the others); a wrong entry stops the start. */
+function instanceCounts() {
+  const { values } = parseArgs({ options: { instances: { type: 'string' } }, strict: false });
+  const spec = (typeof values.instances === 'string' ? values.instances : undefined) ?? process.env.KEYWARD_INSTANCES ?? '';
+  const counts = new Map(APPS.map(([name]) => [name, 1]));
+  for (const entry of spec.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)=(\d+)$/.exec(entry);
+    if (!m || !counts.has(m[1]) || Number(m[2]) < 1 || Number(m[2]) > 9) {
+      console.error(`[platform] --instances entry "${entry}" is not <app>=<1..9> with app one of ${APPS.map(([n]) => n).join(', ')}`);
+      process.exit(2);
+    }
+    counts.set(m[1], Number(m[2]));
+  }
+  return counts;
+}
+const counts = instanceCounts();
 const host = process.env.HOST ?? '127.0.0.1';
 // HOST may list several hosts (`127.0.0.1,::1`); the first is where the apps are reached from here.
 const firstHost = host.split(',')[0].trim();
@@ -85,9 +107,18 @@ try {
   const admin = JSON.parse(boot.stdout.trim().split('\n').pop());
   const operator = operatorTokens();
 
-  for (const [name, defaultPort] of APPS) {
-    const port = Number(process.env[`${name.toUpperCase()}_PORT`] ?? defaultPort);
-    const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  // Every instance of every app: its port and INSTANCE_ID; the edge forwards to all of a service's.
+  const instances = APPS.flatMap(([name, defaultPort]) => Array.from({ length: counts.get(name) }, (_, i) => {
+    const port = Number(process.env[`${name.toUpperCase()}_PORT`] ?? defaultPort) + INSTANCE_PORT_STEP * i;
+    return { app: name, key: i === 0 ? name : `${name}-${i}`, port, instanceId: `${name}-${i}` };
+  }));
+  const urlsOf = (app) => instances.filter((x) => x.app === app).map((x) => `http://${urlHost}:${x.port}`);
+  const upstreamUrls = Object.fromEntries(APPS.filter(([n]) => n !== 'edge').map(([n]) => [`${n.toUpperCase()}_URL`, urlsOf(n).join(',')]));
+  // `npm run replay -- status` lists every instance from this file.
+  writeFileSync(join(DATA_DIR, 'instances.json'), `${JSON.stringify(Object.fromEntries(APPS.map(([n]) => [n, urlsOf(n)])), null, 2)}\n`);
+
+  for (const { app: name, key, port, instanceId } of instances) {
+    const log = createWriteStream(join(logDir, `${key}.log`), { flags: 'a' });
     const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
       cwd: REPO_ROOT,
       env: {
@@ -96,6 +127,8 @@ try {
         // under the edge's signature (EDGE_SIGNING_SECRET), never by the sender's address.
         TRUSTED_PROXIES: name === 'edge' ? (process.env.EDGE_TRUSTED_PROXIES ?? '') : '',
         OPERATOR_TOKENS: operator.tokens,
+        INSTANCE_ID: instanceId,
+        ...(name === 'edge' ? upstreamUrls : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -103,11 +136,11 @@ try {
     child.stderr.pipe(log);
     child.once('exit', (code, signal) => {
       if (!stopping) {
-        console.error(`[platform] ${name} exited (${signal ?? code}); its log: ${join(logDir, `${name}.log`)}`);
+        console.error(`[platform] ${key} exited (${signal ?? code}); its log: ${join(logDir, `${key}.log`)}`);
         void shutdown(1);
       }
     });
-    children.set(name, child);
+    children.set(key, child);
     child.port = port;
   }
 

@@ -34,7 +34,8 @@ export class KeysModule {
       module: KeysModule,
       imports: [
         ServiceRuntimeModule.forRoot({ service: 'keys', ...(options.config ? { config: options.config } : {}), ...(options.clock ? { clock: options.clock } : {}) }),
-        EventStoreModule.forRoot(),
+        // Every key projection measures its freshness by the relay's watermarks (docs/consumers.md).
+        EventStoreModule.forRoot({ watermarks: true }),
         KeyAuthModule.forRoot(options.keyAuth),
         OperatorApiModule.forRoot(),
       ],

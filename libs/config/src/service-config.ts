@@ -1,3 +1,4 @@
+import { hostname as osHostname } from 'node:os';
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICES } from '@keyward/contracts';
 
@@ -42,6 +43,15 @@ export interface ServiceConfig {
   readonly authFailureWindowMs: number;
   /** The time a client may take to send a request body, in ms, then 408 (CLIENT_BODY_TIMEOUT_MS, 10000). */
   readonly clientBodyTimeoutMs: number;
+  // Scale-out (docs/scaling.md):
+  /**
+   * This instance among the N of its service (INSTANCE_ID; default `<hostname>-<port>`, or
+   * `<hostname>-pid<pid>` on port 0, so two instances on one host differ). Names the instance's own
+   * consumer groups and checkpoints and the holder of a lease; keep it stable across restarts.
+   */
+  readonly instanceId: string;
+  /** The outbox relay's lease: another instance takes over this long after the holder stopped renewing (RELAY_LEASE_TTL_MS, 10000). */
+  readonly relayLeaseTtlMs: number;
 }
 
 /**
@@ -84,9 +94,9 @@ type Env = Readonly<Record<string, string | undefined>>;
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
  * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
- * CLIENT_BODY_TIMEOUT_MS.
+ * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS.
  */
-export function loadServiceConfig(service: ServiceName, env: Env = process.env): ServiceConfig {
+export function loadServiceConfig(service: ServiceName, env: Env = process.env, hostname: string = osHostname()): ServiceConfig {
   const problems: string[] = [];
   const brokers = (env['KAFKA_BROKERS'] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
   if (brokers.length === 0) problems.push('KAFKA_BROKERS is required (for example 127.0.0.1:9092)');
@@ -132,6 +142,11 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
   const authFailureLimit = intFrom(env, 'AUTH_FAILURE_LIMIT', 20, 1, 1_000_000, problems);
   const authFailureWindowMs = intFrom(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1, 24 * 60 * 60 * 1000, problems);
   const clientBodyTimeoutMs = intFrom(env, 'CLIENT_BODY_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems);
+  // Scale-out (docs/scaling.md): the id goes into consumer-group names, document _ids and metric
+  // labels, so it is held to characters all of them take unchanged.
+  const instanceId = env['INSTANCE_ID'] || defaultInstanceId(hostname, port);
+  if (!INSTANCE_ID_PATTERN.test(instanceId)) problems.push(`INSTANCE_ID "${instanceId}" may hold only 1 to 100 letters, digits, '.', '_' and '-'`);
+  const relayLeaseTtlMs = intFrom(env, 'RELAY_LEASE_TTL_MS', 10_000, 1_000, 10 * 60 * 1000, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -155,7 +170,18 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env):
     authFailureLimit,
     authFailureWindowMs,
     clientBodyTimeoutMs,
+    instanceId,
+    relayLeaseTtlMs,
   });
+}
+
+const INSTANCE_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** `<hostname>-<port>`: distinct for instances on one host (each its own port), stable across restarts. */
+function defaultInstanceId(hostname: string, port: number): string {
+  const host = hostname.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 80) || 'host';
+  // Port 0 (an ephemeral port) names no stable instance; the process id at least keeps two apart.
+  return port === 0 ? `${host}-pid${process.pid}` : `${host}-${port}`;
 }
 
 function isLogLevel(v: string): v is ServiceConfig['logLevel'] {

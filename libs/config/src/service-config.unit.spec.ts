@@ -28,3 +28,22 @@ describe('loadServiceConfig: the edge signing secret and the auth-failure thrott
     expect(tuned).toMatchObject({ edgeSignatureWindowMs: 5_000, authFailureLimit: 3, clientBodyTimeoutMs: 2_000 });
   });
 });
+
+describe('loadServiceConfig: the instance id (scale-out)', () => {
+  const env = { ...BASE, EDGE_SIGNING_SECRET: SECRET };
+
+  it('defaults to <hostname>-<port>, so two instances on one host differ and a restart keeps its id', () => {
+    const a = loadServiceConfig('sessions', { ...env, PORT: '3002' }, 'node-1');
+    const b = loadServiceConfig('sessions', { ...env, PORT: '3012' }, 'node-1');
+    expect(a.instanceId).toBe('node-1-3002');
+    expect(b.instanceId).toBe('node-1-3012');
+    expect(loadServiceConfig('sessions', { ...env, PORT: '3002' }, 'node-1').instanceId).toBe(a.instanceId);
+    expect(loadServiceConfig('keys', env, 'box.example').instanceId).toBe('box.example-3001');
+  });
+
+  it('takes INSTANCE_ID as given and refuses one that a group name or document id would not carry unchanged', () => {
+    expect(loadServiceConfig('keys', { ...env, INSTANCE_ID: 'keys-0' }, 'h').instanceId).toBe('keys-0');
+    expect(() => loadServiceConfig('keys', { ...env, INSTANCE_ID: 'a b/c' }, 'h')).toThrow(/INSTANCE_ID/);
+    expect(loadServiceConfig('keys', env, 'weird host!').instanceId).toBe('weird-host--3001');
+  });
+});

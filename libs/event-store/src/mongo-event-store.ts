@@ -279,6 +279,11 @@ export class MongoEventStore {
    * young and completed (or dropped, if another writer's event took its version) once old.
    */
   async unpublished(limit: number): Promise<StoredEvent[]> {
+    return (await this.pending(limit)).events;
+  }
+
+  /** As unpublished(), and whether the read saw the whole outbox (fewer markers than `limit`). */
+  async pending(limit: number): Promise<{ events: StoredEvent[]; complete: boolean }> {
     const markers = await withTransientRetry(() => this.outbox.find({}).limit(limit).toArray());
     const full = markers.length >= limit;
     const streams = new Map<string, OutboxMarkerDoc[]>();
@@ -303,7 +308,7 @@ export class MongoEventStore {
       }
     });
     for (let i = 0; i < work.length; i += PARALLEL_READS) await Promise.all(work.slice(i, i + PARALLEL_READS).map((w) => w()));
-    return out.sort((a, b) => a.position - b.position).map((d) => this.upcast(toStoredEvent(d)));
+    return { events: out.sort((a, b) => a.position - b.position).map((d) => this.upcast(toStoredEvent(d))), complete: !full };
   }
 
   /** Is the marker's event stored (so it may be published)? Completes or drops an old orphan marker. */

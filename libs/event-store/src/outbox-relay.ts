@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { MongoEventStore } from './mongo-event-store';
-import { RelayLease } from './relay-lease';
+import { LeaseLostError, RelayLease } from './relay-lease';
 import type { StoredEvent } from './stored-event';
 import { toEnvelope } from './stored-event';
 
@@ -21,11 +21,28 @@ export interface OutboxRelayOptions {
    * propagation; a crash before the mark republishes the batch and runs them again.
    */
   readonly afterPublish?: (events: readonly StoredEvent[]) => Promise<void>;
+  /**
+   * Runs, under the relay lease, after a drain whose last read of the outbox found nothing beyond
+   * what the drain published: everything appended before `coveredUntilMs` (real time, the read's
+   * start) is on the topic. The freshness watermark consumers check against (relay-watermarks.ts).
+   * A failure counts as a failed drain (logged, retried, may reset the producer).
+   */
+  readonly onDrained?: (coveredUntilMs: number) => Promise<void>;
   readonly log?: (message: string) => void;
+  /** This instance (ServiceConfig.instanceId): named as the lease's holder. */
+  readonly instanceId?: string;
+  /**
+   * The ids of the events among the last `perPartition` messages of each partition of the topic
+   * (published-tail.ts): read once after the lease is taken or a send failed, so a batch the
+   * previous holder sent but did not mark is marked, not sent twice.
+   */
+  readonly publishedTail?: (perPartition: number) => Promise<ReadonlySet<string>>;
 }
 
 export interface RelayStatus {
   readonly running: boolean;
+  /** The lease term (fencing token) this instance publishes under; null while another instance holds it. */
+  readonly leaseTerm: number | null;
   readonly published: number;
   readonly lastPublishedPosition: number;
   readonly lastError?: string;
@@ -49,8 +66,8 @@ export class OutboxRelay {
   private lastPublishedPosition = 0;
   private lastError: string | undefined;
   private resetProducer = false;
-  /** Until when the lease taken last is surely ours: renewing it on every drain would add a database round trip to each publish. */
-  private leaseSureUntil = 0;
+  /** The tail of the topic must be checked before the next send (a new lease term, or a send that failed). */
+  private checkTail = true;
 
   constructor(
     private readonly store: MongoEventStore,
@@ -58,7 +75,8 @@ export class OutboxRelay {
     connection: Connection,
     private readonly options: OutboxRelayOptions,
   ) {
-    this.lease = new RelayLease(connection, `relay:${options.topic}`, randomUUID(), options.leaseTtlMs ?? 10_000);
+    // The owner is this process (a restarted instance is a new holder), named by its instance.
+    this.lease = new RelayLease(connection, `relay:${options.topic}`, `${options.instanceId ?? 'instance'}:${randomUUID()}`, options.leaseTtlMs ?? 10_000);
   }
 
   start(): void {
@@ -77,7 +95,6 @@ export class OutboxRelay {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.draining, new Promise<void>((r) => { timer = setTimeout(r, waitMs); })]);
     clearTimeout(timer);
-    this.leaseSureUntil = 0;
     await this.lease.release().catch(() => undefined);
   }
 
@@ -107,6 +124,7 @@ export class OutboxRelay {
   status(): RelayStatus {
     return {
       running: this.running,
+      leaseTerm: this.lease.token ?? null,
       published: this.publishedCount,
       lastPublishedPosition: this.lastPublishedPosition,
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
@@ -134,19 +152,28 @@ export class OutboxRelay {
         if (message !== this.lastError) this.options.log?.(`outbox relay: ${message} (will retry)`);
         this.lastError = message;
         if (producerNeedsReset(e)) this.resetProducer = true;
+        // A failed send may have reached the topic: look before sending it again.
+        if (!(e instanceof LeaseLostError)) this.checkTail = true;
         return;
       }
     } while (this.again && this.running);
   }
 
+  /** After a new term or a failed send: the events of `batch` already on the topic are marked, not sent again. */
+  private async withoutPublishedTail(batch: readonly StoredEvent[], batchSize: number): Promise<readonly StoredEvent[]> {
+    if (!this.checkTail || !this.options.publishedTail) return batch;
+    const onTopic = await this.options.publishedTail(batchSize);
+    this.checkTail = false;
+    const already = batch.filter((e) => onTopic.has(e.id));
+    if (already.length === 0) return batch;
+    this.options.log?.(`outbox relay: ${already.length} event(s) were on the topic but not marked (a holder stopped between send and mark): marked, not sent again`);
+    return batch.filter((e) => !onTopic.has(e.id));
+  }
+
   private async drainOnce(): Promise<void> {
     const batchSize = this.options.batchSize ?? 500;
-    const now = this.options.now();
-    if (now.getTime() >= this.leaseSureUntil) {
-      if (!(await this.lease.acquire(now))) return;
-      // Renewed at a third of its time to live: held with room to spare until then.
-      this.leaseSureUntil = now.getTime() + (this.options.leaseTtlMs ?? 10_000) / 3;
-    }
+    if (!(await this.lease.acquire(this.options.now()))) return;
+    if (this.lease.takeNewTerm()) this.checkTail = true;
     if (this.resetProducer) {
       // After a broker restart the idempotent producer's id and sequence numbers may no longer be
       // valid (out of order sequence, unknown producer id, fenced epoch) and kafkajs will not
@@ -158,13 +185,20 @@ export class OutboxRelay {
       this.options.log?.('outbox relay: producer reconnected');
     }
     for (;;) {
-      const batch = await this.store.unpublished(batchSize);
-      if (batch.length === 0) return;
+      // Real time, not the service's clock: consumers compare it with their own real clock.
+      const readAtMs = Date.now();
+      const { events: batch, complete } = await this.store.pending(batchSize);
+      // Nothing publishable: either the outbox is empty (drained), or what it holds waits for an
+      // append still under way (or a stream's earlier marker beyond the read): the poll comes back.
+      if (batch.length === 0) return complete ? this.drained(readAtMs) : undefined;
       await this.options.beforePublish?.(batch);
-      await this.producer.send({
+      const toSend = await this.withoutPublishedTail(batch, batchSize);
+      // Fencing: nothing is sent under a lease term that another instance may have taken over.
+      await this.lease.assertHeld();
+      if (toSend.length > 0) await this.producer.send({
         topic: this.options.topic,
         acks: -1,
-        messages: batch.map((e) => ({
+        messages: toSend.map((e) => ({
           key: e.aggregateId,
           value: JSON.stringify(toEnvelope(e)),
           headers: { type: e.type, schemaVersion: String(e.schemaVersion) },
@@ -174,8 +208,16 @@ export class OutboxRelay {
       await this.store.markPublished(batch);
       this.publishedCount += batch.length;
       this.lastPublishedPosition = batch[batch.length - 1]?.position ?? this.lastPublishedPosition;
-      if (batch.length < batchSize) return;
+      if (complete) return this.drained(readAtMs);
     }
+  }
+
+  /** The read at `readAtMs` saw the whole outbox and all of it is published now. */
+  private async drained(readAtMs: number): Promise<void> {
+    if (!this.options.onDrained) return;
+    // Fenced like a send: an instance resumed past its lease claims no freshness.
+    await this.lease.assertHeld();
+    await this.options.onDrained(readAtMs);
   }
 }
 

@@ -10,3 +10,5 @@ export * from './mirrors/device.mirror';
 export * from './view-writes';
 export * from './dead-letters';
 export * from './consumer-faults';
+export * from './source-watermarks';
+export * from './per-instance';

@@ -8,7 +8,9 @@ import type { DeadLetter } from './dead-letters';
 import { DeadLetters } from './dead-letters';
 import type { ProjectionStatus, RebuildableProjection, RebuildPhase, RebuildProgress, RebuildResult } from './projection';
 import { rebuildIndexedProjection, writeViewsById } from './projection-rebuild';
+import type { FreshnessSource, WatermarkStatus } from './source-watermarks';
 import { FERRETDB_SAFE_WRITE_BATCH } from './view-writes';
+import { instanceCheckpointId, instanceCollection, instanceGroupId } from './per-instance';
 
 /** An in-memory projection state that applies each aggregate's events once, by version. */
 export interface ProjectionIndex<V extends { readonly id: string }> {
@@ -34,12 +36,23 @@ export interface IndexedProjectionOptions<V extends { readonly id: string }, I e
   readonly parse: (value: Buffer | null) => ParsedEvent<EventEnvelope>;
   /** 0: no bound. See DESIGN section 5. */
   readonly maxStalenessMs: number;
+  /**
+   * What confirms the projection is current (source-watermarks.ts: the source relay's watermarks,
+   * for the key projection). Without one, or while its source publishes none, a fetch of the
+   * running consumer does.
+   */
+  readonly freshness?: FreshnessSource;
   /** What the items are called in log lines (`keys`, `technicians`). */
   readonly itemNoun?: string;
   readonly log: { log(message: string): void; warn(message: string): void };
+  /**
+   * This instance of the service (ServiceConfig.instanceId): when set, the consumer group, the
+   * checkpoint and the views are this instance's own (per-instance.ts, docs/scaling.md).
+   */
+  readonly instanceId?: string;
 }
 
-interface CheckpointDoc { _id: string; topic: string; partition: number; offset: string }
+interface CheckpointDoc { _id: string; topic: string; partition: number; offset: string; instanceId?: string }
 /** A persisted view: the view's own fields plus its id. */
 interface ViewDoc { _id: string; [field: string]: unknown }
 
@@ -131,11 +144,14 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private runningSinceMs = 0;
   private lastError: { message: string; at: string } | null = null;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** The consumer group this instance reads with (`<groupId>.<instanceId>`, see per-instance.ts). */
+  private readonly groupId: string;
 
   constructor(private readonly kafka: Kafka, connection: Connection, private readonly options: IndexedProjectionOptions<V, I>) {
     this.name = options.name;
     this.current = options.createIndex();
-    this.views = connection.collection<ViewDoc>(options.collection);
+    this.groupId = instanceGroupId(options.groupId, options.instanceId);
+    this.views = connection.collection<ViewDoc>(instanceCollection(options.collection, options.instanceId));
     this.checkpoints = connection.collection<CheckpointDoc>('projection_checkpoints');
     this.deadLetters = new DeadLetters(connection);
   }
@@ -158,6 +174,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.stopping = false;
     this.startedAtMs = Date.now();
     this.state = 'restarting';
+    this.options.freshness?.start();
     try {
       await this.bootstrap();
     } catch (e) {
@@ -178,6 +195,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => undefined);
+    await this.options.freshness?.stop();
   }
 
   /** False while catching up after start, or when the broker has not been heard from for too long. */
@@ -187,8 +205,13 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     if (bound > 0) {
       // Real time since the broker last answered, not business time: Date.now(), not an injected clock.
       // Only a running consumer's fetches count (see startConsumer), so a dead one stops confirming.
+      // With a freshness source, only what the source confirmed counts (source-watermarks.ts).
+      const confirmed = this.options.freshness?.confirmedUntilMs(() => this.appliedPositions());
+      if (confirmed !== undefined && nowMs - confirmed > bound) {
+        return { ok: false, reason: `the newest watermark of ${this.options.topic} applied is ${confirmed > 0 ? `${Math.round((nowMs - confirmed) / 1000)} s old` : 'none yet'} (bound ${Math.round(bound / 1000)} s)` };
+      }
       const last = this.lastFetchAtMs ?? this.startedAtMs;
-      if (nowMs - last > bound) {
+      if (confirmed === undefined && nowMs - last > bound) {
         return { ok: false, reason: `no confirmed read of ${this.options.topic} for ${Math.round((nowMs - last) / 1000)} s (bound ${Math.round(bound / 1000)} s)` };
       }
     }
@@ -217,7 +240,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     };
   }
 
-  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & ConsumerStatus & { groupId: string; malformed: number; lastFetchAt: string | null }> {
+  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & ConsumerStatus & { groupId: string; instanceId?: string; malformed: number; lastFetchAt: string | null; watermarks?: WatermarkStatus }> {
     let lag = 0;
     const positions: Record<string, string> = {};
     // Readable when Kafka is not: the lag then comes from the last high watermarks seen.
@@ -233,7 +256,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     return {
       name: this.name,
       topic: this.options.topic,
-      groupId: this.options.groupId,
+      groupId: this.groupId,
+      ...(this.options.instanceId !== undefined ? { instanceId: this.options.instanceId } : {}),
       positions,
       lag,
       lastEventAt: this.lastEventAt,
@@ -245,6 +269,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       malformed: this.counts.malformed,
       lastFetchAt: this.lastFetchAtMs !== undefined ? new Date(this.lastFetchAtMs).toISOString() : null,
       ...this.consumerStatus(),
+      ...(this.options.freshness ? { watermarks: this.options.freshness.status() } : {}),
     };
   }
 
@@ -260,11 +285,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
         return parsed.ok ? parsed.event : undefined;
       },
       live: () => this.current,
-      appliedPositions: () => {
-        const at = new Map(this.positions);
-        for (const [p, o] of this.appliedThrough) if (o > (at.get(p) ?? 0n)) at.set(p, o);
-        return at;
-      },
+      appliedPositions: () => this.appliedPositions(),
       swapIndex: (fresh) => {
         this.current = fresh;
       },
@@ -287,13 +308,21 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     }, onProgress, signal, onPhase);
   }
 
+  /** Offset after the last message applied in memory, per partition (persisted or not). */
+  private appliedPositions(): Map<number, bigint> {
+    const at = new Map(this.positions);
+    for (const [p, o] of this.appliedThrough) if (o > (at.get(p) ?? 0n)) at.set(p, o);
+    return at;
+  }
+
   private async loadPersisted(): Promise<void> {
     const docs = await this.views.find({}).toArray();
     this.current.load(docs.map((d) => {
       const { _id: _ignored, ...view } = d;
       return view as unknown as V;
     }));
-    for (const c of await this.checkpoints.find({ topic: this.options.topic }).toArray()) this.positions.set(c.partition, BigInt(c.offset));
+    const mine = this.options.instanceId !== undefined ? { instanceId: this.options.instanceId } : { instanceId: { $exists: false } };
+    for (const c of await this.checkpoints.find({ topic: this.options.topic, ...mine }).toArray()) this.positions.set(c.partition, BigInt(c.offset));
     if (docs.length > 0) this.options.log.log(`${this.name}: loaded ${docs.length} ${this.options.itemNoun ?? 'items'} and the checkpoint from the database`);
   }
 
@@ -304,10 +333,10 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private async alignGroupOffsets(admin: Admin): Promise<void> {
     try {
       if (this.positions.size === 0) {
-        await admin.resetOffsets({ groupId: this.options.groupId, topic: this.options.topic, earliest: true });
+        await admin.resetOffsets({ groupId: this.groupId, topic: this.options.topic, earliest: true });
       } else {
         await admin.setOffsets({
-          groupId: this.options.groupId,
+          groupId: this.groupId,
           topic: this.options.topic,
           partitions: [...this.positions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
         });
@@ -319,8 +348,9 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   }
 
   private async saveCheckpoint(partition: number, offset: bigint): Promise<void> {
-    await this.checkpoints.replaceOne({ _id: `${this.options.topic}:${partition}` },
-      { topic: this.options.topic, partition, offset: offset.toString() }, { upsert: true });
+    const instance = this.options.instanceId;
+    await this.checkpoints.replaceOne({ _id: instanceCheckpointId(this.options.topic, partition, instance) },
+      { topic: this.options.topic, partition, offset: offset.toString(), ...(instance !== undefined ? { instanceId: instance } : {}) }, { upsert: true });
   }
 
   /**
@@ -353,7 +383,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   }
 
   private async startConsumer(): Promise<void> {
-    const consumer = this.kafka.consumer({ groupId: this.options.groupId, ...CONSUMER_CONFIG });
+    const consumer = this.kafka.consumer({ groupId: this.groupId, ...CONSUMER_CONFIG });
     this.consumer = consumer;
     consumer.on(consumer.events.FETCH, () => {
       // A fetch of this consumer while it runs, even an empty one, confirms the projection is current;

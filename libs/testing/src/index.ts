@@ -12,3 +12,4 @@ export * from './key-probe';
 export * from './edge-signing';
 export * from './whole-platform';
 export * from './faults-infra';
+export * from './scaled-platform';

@@ -18,6 +18,10 @@ export interface ServiceProcess {
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends a signal without waiting for an exit (SIGSTOP / SIGCONT pause and resume the process). */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code once the process has exited. */
+  exited(): Promise<number | null>;
 }
 
 export function freePort(): Promise<number> {
@@ -37,10 +41,11 @@ export function freePort(): Promise<number> {
  */
 export async function startServiceProcess(
   service: ServiceName,
-  { env = {}, database = testName(service), readyTimeoutMs = 60_000, waitUntilReady = true }: { env?: Record<string, string>; database?: string; readyTimeoutMs?: number; waitUntilReady?: boolean } = {},
+  { env = {}, database = testName(service), readyTimeoutMs = 60_000, waitUntilReady = true, port: fixedPort }: { env?: Record<string, string>; database?: string; readyTimeoutMs?: number; waitUntilReady?: boolean; port?: number } = {},
 ): Promise<ServiceProcess> {
   const infra = testInfra();
-  const port = await freePort();
+  // A restart of an instance keeps its port (and so its default INSTANCE_ID).
+  const port = fixedPort ?? await freePort();
   let out = '';
   const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${service}/src/main.ts`], {
     cwd: REPO_ROOT,
@@ -70,6 +75,10 @@ export async function startServiceProcess(
   const proc: ServiceProcess = {
     service, url, port, database,
     output: () => out,
+    signal(signal: NodeJS.Signals) {
+      if (!hasExited) child.kill(signal);
+    },
+    exited: () => exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (!hasExited) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

@@ -5,11 +5,13 @@ import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import { eventRegistryOf, SERVICES } from '@keyward/contracts';
-import { createIdempotentProducer, withDeadline } from '@keyward/messaging';
+import { createIdempotentProducer, createKafka, withDeadline } from '@keyward/messaging';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { MongoEventStore } from '../mongo-event-store';
 import { OutboxRelay } from '../outbox-relay';
+import { RelayWatermarks } from '../relay-watermarks';
+import { publishedIdsInTail } from '../published-tail';
 import type { StoredEvent } from '../stored-event';
 
 /** Local handlers the relay runs on each batch once published, before marking it (the service's own read models). */
@@ -28,6 +30,19 @@ export class OutboxHooks {
 
 /** The service's idempotent producer (the relay's; operator republishing uses it too). */
 export const OUTBOX_PRODUCER = Symbol('OutboxProducer');
+/** Retries of the relay's producer and its client: about 1.5 s in all before a send or connect fails. */
+const RELAY_PRODUCER_RETRY = { retries: 4, initialRetryTime: 100, maxRetryTime: 1_000 };
+
+/** The relay's watermark publisher, or null when the service's consumers need none. */
+const RELAY_WATERMARKS = Symbol('RelayWatermarks');
+
+export interface EventStoreModuleOptions {
+  /**
+   * The relay publishes freshness watermarks on `<topic>.watermarks` (relay-watermarks.ts): the
+   * keys service, whose consumers measure their staleness by them.
+   */
+  readonly watermarks?: boolean;
+}
 
 @Injectable()
 class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -38,6 +53,7 @@ class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
     private readonly relay: OutboxRelay,
     @Inject(OUTBOX_PRODUCER) private readonly producer: Producer,
     private readonly readiness: ReadinessService,
+    @Inject(RELAY_WATERMARKS) private readonly watermarks: RelayWatermarks | null,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -61,6 +77,7 @@ class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.relay.stop();
+    await this.watermarks?.close();
     // Bounded: a producer talking to a dead broker may not return from disconnect for long.
     await withDeadline(this.producer.disconnect(), 2000, 'producer disconnect timed out').catch(() => undefined);
   }
@@ -72,7 +89,7 @@ class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
  */
 @Module({})
 export class EventStoreModule {
-  static forRoot(): DynamicModule {
+  static forRoot(moduleOptions: EventStoreModuleOptions = {}): DynamicModule {
     return {
       module: EventStoreModule,
       global: true,
@@ -85,11 +102,30 @@ export class EventStoreModule {
           useFactory: (connection: Connection, clock: Clock, config: ServiceConfig) =>
             new MongoEventStore(connection, { now: () => clock.now(), upcasters: eventRegistryOf(config.service)?.upcasters ?? {} }),
         },
-        { provide: OUTBOX_PRODUCER, inject: [KAFKA], useFactory: (kafka: Kafka) => createIdempotentProducer(kafka) },
+        {
+          provide: OUTBOX_PRODUCER,
+          inject: [SERVICE_CONFIG],
+          // A client of its own with short retries: with the shared client's (8, growing to seconds,
+          // nested in each send's own retries), a send started while Kafka was away kept retrying for
+          // over a minute after it was back. Here a send to a broker that is away fails within seconds
+          // and the relay tries again every second (resetting the producer when needed), so the backlog
+          // is published about a second after the broker answers again.
+          useFactory: (config: ServiceConfig) =>
+            createIdempotentProducer(createKafka(config, { retry: RELAY_PRODUCER_RETRY }), { retry: RELAY_PRODUCER_RETRY }),
+        },
+        {
+          provide: RELAY_WATERMARKS,
+          inject: [KAFKA, OUTBOX_PRODUCER, SERVICE_CONFIG],
+          // The watermark's offsets are read with the service's client; it is sent with the relay's producer.
+          useFactory: (kafka: Kafka, producer: Producer, config: ServiceConfig) => {
+            const topic = SERVICES[config.service].topic;
+            return moduleOptions.watermarks && topic ? new RelayWatermarks(kafka, producer, { topic: topicName(config, topic) }) : null;
+          },
+        },
         {
           provide: OutboxRelay,
-          inject: [MongoEventStore, OUTBOX_PRODUCER, MONGO_CONNECTION, SERVICE_CONFIG, CLOCK, OutboxHooks],
-          useFactory: (store: MongoEventStore, producer: Producer, connection: Connection, config: ServiceConfig, clock: Clock, hooks: OutboxHooks) => {
+          inject: [MongoEventStore, OUTBOX_PRODUCER, MONGO_CONNECTION, SERVICE_CONFIG, CLOCK, OutboxHooks, KAFKA, RELAY_WATERMARKS],
+          useFactory: (store: MongoEventStore, producer: Producer, connection: Connection, config: ServiceConfig, clock: Clock, hooks: OutboxHooks, kafka: Kafka, watermarks: RelayWatermarks | null) => {
             const topic = SERVICES[config.service].topic;
             if (!topic) throw new Error(`${config.service} publishes no topic, so it has no event store`);
             const logger = new Logger('OutboxRelay');
@@ -99,7 +135,12 @@ export class EventStoreModule {
               // After the send: the read-model repair must not delay propagation (on FerretDB a stream
               // read is a collection scan: ~60 ms with a few hundred events, measured by tools/bench).
               afterPublish: (events) => hooks.run(events),
+              ...(watermarks ? { onDrained: (coveredUntilMs: number) => watermarks.drained(coveredUntilMs) } : {}),
               log: (m) => logger.warn(m),
+              // Several instances: one publishes at a time, under a fenced lease (docs/scaling.md).
+              instanceId: config.instanceId,
+              leaseTtlMs: config.relayLeaseTtlMs,
+              publishedTail: (perPartition) => publishedIdsInTail(kafka, topicName(config, topic), perPartition),
             });
           },
         },

@@ -15,8 +15,8 @@ export interface KeyAuthOptions {
   readonly authFailureLimit: number;
   readonly authFailureWindowMs: number;
   /**
-   * After this long without a confirmed fetch from the broker, the guard answers 503 instead of
-   * trusting a cache that may have missed a revocation. 0 turns the bound off.
+   * Once the newest keys-relay watermark the projection has applied is older than this, the guard
+   * answers 503 instead of trusting a cache that may have missed a revocation. 0 turns the bound off.
    */
   readonly maxStalenessMs: number;
 }

@@ -6,7 +6,7 @@ import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { KEY_EVENTS, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
-import { IndexedProjection } from '@keyward/projections';
+import { IndexedProjection, instanceGroupId, WatermarkFreshness } from '@keyward/projections';
 import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { KeyIndex } from '../projection/key-index';
 import type { KeyView } from '../projection/key-view';
@@ -17,6 +17,8 @@ import { KEY_AUTH_OPTIONS } from './key-auth.options';
  * Every key of every account, in memory, projected from `keys.events` with this service's own
  * consumer group; its views and checkpoint persisted in the service's own database (see
  * IndexedProjection). The guard reads `index` on every request; /ready waits for it to catch up.
+ * It is current only while the newest watermark of the keys relay it has applied is within the
+ * staleness bound (WatermarkFreshness).
  */
 @Injectable()
 export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implements OnModuleInit, OnApplicationShutdown {
@@ -28,16 +30,23 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
     private readonly readinessChecks: ReadinessService,
   ) {
     const logger = new Logger('KeyProjection');
+    const topic = topicName(config, KEYS_EVENTS_TOPIC);
+    const log = { log: (m: string) => logger.log(m), warn: (m: string) => logger.warn(m) };
     super(kafka, connection, {
       name: 'keys',
-      topic: topicName(config, KEYS_EVENTS_TOPIC),
+      topic,
       groupId: options.groupId,
       collection: 'key_projection_views',
       createIndex: () => new KeyIndex(),
       parse: (value) => KEY_EVENTS.parse(value),
       maxStalenessMs: options.maxStalenessMs,
+      // Current only as far as the keys relay's watermarks say it has applied (docs/consumers.md);
+      // read by each instance on its own, like the keys themselves.
+      freshness: new WatermarkFreshness(kafka, { topic, groupId: `${instanceGroupId(options.groupId, config.instanceId)}.watermarks`, log }),
       itemNoun: 'keys',
-      log: { log: (m) => logger.log(m), warn: (m) => logger.warn(m) },
+      // Every instance sees every key: its own group, checkpoint and views (docs/scaling.md).
+      instanceId: config.instanceId,
+      log,
     });
   }
 

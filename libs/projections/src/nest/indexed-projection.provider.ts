@@ -23,7 +23,7 @@ export interface IndexedProjectionSpec<V extends { readonly id: string }, I exte
 /**
  * A Nest provider of an IndexedProjection: started (persisted state loaded, caught up in the
  * background) before the app listens, registered with readiness and with the operator registry,
- * stopped on shutdown. Its consumer group is `<prefix>keyward-<service>-<name>-projection`.
+ * stopped on shutdown. Its consumer group is `<prefix>keyward-<service>-<name>-projection.<instanceId>`.
  */
 export function indexedProjectionProvider<V extends { readonly id: string }, I extends ProjectionIndex<V>>(
   token: symbol,
@@ -45,6 +45,8 @@ export function indexedProjectionProvider<V extends { readonly id: string }, I e
         createIndex: spec.createIndex,
         parse: (value) => spec.events.parse(value),
         maxStalenessMs: 0,
+        // A mirror is seen whole by every instance (docs/scaling.md).
+        instanceId: config.instanceId,
         log: { log: (m) => logger.log(m), warn: (m) => logger.warn(m) },
       });
       // Never throws: with Kafka or the database not up yet, it retries in the background (not ready meanwhile).

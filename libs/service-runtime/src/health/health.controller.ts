@@ -19,8 +19,8 @@ export class HealthController {
   /** Liveness: the process runs and answers. Never touches a dependency. */
   @Get('health')
   @HttpCode(200)
-  health(): { status: 'ok'; service: string; uptimeSeconds: number } {
-    return { status: 'ok', service: this.config.service, uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000) };
+  health(): { status: 'ok'; service: string; instanceId: string; uptimeSeconds: number } {
+    return { status: 'ok', service: this.config.service, instanceId: this.config.instanceId, uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000) };
   }
 
   /** Readiness: every dependency answers and every feature (projections) has caught up. */
@@ -28,13 +28,13 @@ export class HealthController {
   async ready(@Res() res: Response): Promise<void> {
     const report = await this.readiness.report();
     if (report.ready) {
-      res.status(200).json({ status: 'ready', service: this.config.service, checks: report.checks });
+      res.status(200).json({ status: 'ready', service: this.config.service, instanceId: this.config.instanceId, checks: report.checks });
       return;
     }
     const notReady = Object.entries(report.checks).filter(([, c]) => !c.ready).map(([n, c]) => `${n}: ${c.detail ?? 'not ready'}`);
     res.status(503).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify({
       type: PROBLEM_TYPE_BASE + 'not_ready', title: 'Service not ready', status: 503, code: 'not_ready',
-      detail: notReady.join('; '), service: this.config.service, checks: report.checks,
+      detail: notReady.join('; '), service: this.config.service, instanceId: this.config.instanceId, checks: report.checks,
     }));
   }
 }

@@ -1,0 +1,121 @@
+// 6. Scale-out (issue 13): edge throughput with 2 instances of keys behind it against 1. Both
+// edges and both keys instances run on this 2-core machine with Kafka, FerretDB, the other apps
+// and the load generator, so the ratio says what the machine allows, and the CPU each process
+// used during the runs says what limits it.
+import { readFileSync } from 'node:fs';
+import { bearer } from '../lib/http.mjs';
+import { closedLoop } from '../lib/load.mjs';
+import { freePort } from '../../infra/lib/proc.mjs';
+import { waitReady } from '../lib/platform.mjs';
+import { spawnService } from '../lib/proc.mjs';
+import { median, ratio } from '../lib/stats.mjs';
+import { barChart } from '../lib/svg.mjs';
+
+export const name = 'scale';
+export const title = '6. Scale-out: edge throughput over 2 keys instances vs 1';
+export const needsPlatform = true;
+
+const PATH = '/v1/keys?limit=1';
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function measured(procs, run) {
+  const before = procs.map((p) => cpuSeconds(p.child.pid));
+  const bench0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const bench = process.cpuUsage(bench0);
+  const cpu = Object.fromEntries(procs.map((p, i) => [p.label, (cpuSeconds(p.child.pid) - before[i]) / seconds]));
+  cpu['load generator'] = (bench.user + bench.system) / 1e6 / seconds;
+  return { result, cpu };
+}
+
+function ok(result, what) {
+  const bad = Object.entries(result.statuses).filter(([s]) => s !== '200');
+  if (bad.length) throw new Error(`${what}: answers other than 200: ${JSON.stringify(result.statuses)}`);
+}
+
+export async function run(ctx) {
+  const { platform } = ctx;
+  const headers = bearer(platform.admin.secret);
+  const runs = ctx.quick ? 1 : 3;
+  const durationMs = ctx.quick ? 1500 : 8000;
+  const connections = 32;
+  const started = [];
+  try {
+    // A second keys instance: the same configuration and database, its own port (and so INSTANCE_ID).
+    const keys2Port = await freePort();
+    const keys2 = spawnService('keys', platform.serviceEnv('keys', { PORT: String(keys2Port) }));
+    started.push(keys2);
+    await waitReady(keys2, `http://127.0.0.1:${keys2Port}`);
+    // An edge in front of both (its <SERVICE>_URL lists, balanced by the edge), beside the platform's edge in front of one.
+    const edge2Port = await freePort();
+    const edge2 = spawnService('edge', platform.serviceEnv('edge', { PORT: String(edge2Port), KEYS_URL: `${platform.url('keys')},http://127.0.0.1:${keys2Port}` }));
+    started.push(edge2);
+    await waitReady(edge2, `http://127.0.0.1:${edge2Port}`);
+    const one = `${platform.url('edge')}${PATH}`;
+    const two = `http://127.0.0.1:${edge2Port}${PATH}`;
+    for (const url of [one, two]) ok(await closedLoop({ url, headers, connections: 8, durationMs: ctx.quick ? 500 : 2000 }), 'warm-up');
+
+    const procs1 = [{ label: 'edge', child: platform.process('edge').child }, { label: 'keys #1', child: platform.process('keys').child }];
+    const procs2 = [{ label: 'edge', child: edge2.child }, { label: 'keys #1', child: platform.process('keys').child }, { label: 'keys #2', child: keys2.child }];
+    const tp = { one: [], two: [] };
+    const cpu = { one: [], two: [] };
+    for (let r = 0; r < runs; r++) {
+      const a = await measured(procs1, () => closedLoop({ url: one, headers, connections, durationMs }));
+      ok(a.result, 'edge over 1 keys instance');
+      const b = await measured(procs2, () => closedLoop({ url: two, headers, connections, durationMs }));
+      ok(b.result, 'edge over 2 keys instances');
+      tp.one.push(a.result.throughput);
+      tp.two.push(b.result.throughput);
+      cpu.one.push(a.cpu);
+      cpu.two.push(b.cpu);
+    }
+    const oneSat = median(tp.one);
+    const twoSat = median(tp.two);
+    const cores = (list) => Object.fromEntries(Object.keys(list[0]).map((k) => [k, Math.round(100 * median(list.map((c) => c[k]))) / 100]));
+    const cpuOne = cores(cpu.one);
+    const cpuTwo = cores(cpu.two);
+    const total = (c) => Math.round(100 * Object.values(c).reduce((a, b) => a + b, 0)) / 100;
+    ctx.log(`[scale] edge over 1 keys: ${Math.round(oneSat)} req/s (cores ${JSON.stringify(cpuOne)}); over 2: ${Math.round(twoSat)} req/s (cores ${JSON.stringify(cpuTwo)})`);
+    const figures = [
+      { label: 'edge throughput over 2 keys instances', unit: 'req/s', value: twoSat, baseline: oneSat, ratio: ratio(twoSat, oneSat),
+        target: 'report the ratio (2 cores: see what limits it)', met: null },
+      { label: 'cores used, edge over 1 keys instance (edge + keys + load generator)', unit: 'cores', value: total(cpuOne), baseline: null, ratio: null, target: null, met: null },
+      { label: 'cores used, edge over 2 keys instances (edge + keys ×2 + load generator)', unit: 'cores', value: total(cpuTwo), baseline: null, ratio: null, target: null, met: null },
+    ];
+    const edgeBound = cpuTwo.edge >= 0.85;
+    return {
+      description: `\`GET ${PATH}\` with the admin key, ${connections} keep-alive connections, closed loop, ${durationMs / 1000} s per run, ` +
+        `${runs} run(s) alternating, median: through an edge whose KEYS_URL lists two keys instances (same configuration and database, ` +
+        'each its own process) against the platform\'s edge in front of one. CPU per process from /proc during each run (cores: 1.0 = one ' +
+        'core busy the whole run), the load generator\'s from process.cpuUsage().',
+      baseline: 'the same request through an edge in front of one keys instance, in the same run.',
+      figures,
+      reading: `On this ${ctx.cpuCount ?? 2}-core machine the whole path shares two cores: with 2 keys instances the processes used ` +
+        `${total(cpuTwo)} cores (edge ${cpuTwo.edge}, keys ${cpuTwo['keys #1']} + ${cpuTwo['keys #2']}, load generator ${cpuTwo['load generator']}). ` +
+        (edgeBound
+          ? 'The edge, one Node process on one core, is the bottleneck: a second keys instance cannot raise what one edge forwards; more edges (behind a load balancer) would.'
+          : 'The two cores are the limit: a second keys instance only splits the same CPU between two processes, so the ratio stays near 1; on a machine with a core per process it would grow with the instances.'),
+      charts: [{ file: 'scale-edge-throughput.svg', title: 'Edge throughput over 1 and 2 keys instances', svg: barChart({
+        title: `GET ${PATH}, ${connections} connections: requests per second`, unit: 'req/s',
+        categories: tp.one.map((_, i) => `run ${i + 1}`),
+        series: [{ name: 'edge over 2 keys instances', values: tp.two }, { name: 'baseline: edge over 1', values: tp.one }],
+        format: (v) => Math.round(v).toLocaleString('en-US'),
+      }) }],
+      details: { throughput: tp, cpu: { one: cpuOne, two: cpuTwo } },
+    };
+  } finally {
+    await Promise.all(started.map((p) => p.stop()));
+  }
+}
