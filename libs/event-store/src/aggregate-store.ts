@@ -63,19 +63,26 @@ export class AggregateStore<S, C, E extends EventEnvelope> {
     return owner === undefined || owner === accountId ? loaded : { state: this.definition.initialState(), version: -1 };
   }
 
-  async execute(id: string, accountId: string, command: C, options: AppendOptions = {}): Promise<Executed<S>> {
-    const { state, version } = await this.loadFor(accountId, id);
+  /**
+   * `options.newStream`: the caller has just made the id up (a random id nobody else can know
+   * yet), so there is nothing to load: the stream is taken as empty without a lookup (were it not,
+   * the append would conflict), and the view needs no check for a newer version (no other writer
+   * can have the id before this command answers).
+   */
+  async execute(id: string, accountId: string, command: C, options: AppendOptions & { readonly newStream?: boolean } = {}): Promise<Executed<S>> {
+    const { newStream = false, ...appendOptions } = options;
+    const { state, version } = newStream ? { state: this.definition.initialState(), version: 0 } : await this.loadFor(accountId, id);
     // One instant for deciding and for the events' occurredAt: what decide derives from `now`
     // (a new key's expiry one year on) must match the recorded time exactly.
     const now = this.now();
     const events = this.definition.decide(command, state, now);
     if (events.length === 0) return { state, version, events: [] };
     // version -1: the id belongs to another account; the append can only conflict.
-    const appended = await this.store.append({ aggregateId: id, aggregateType: this.definition.type, accountId }, Math.max(version, 0), events, { occurredAt: now, ...options });
+    const appended = await this.store.append({ aggregateId: id, aggregateType: this.definition.type, accountId }, Math.max(version, 0), events, { occurredAt: now, ...appendOptions });
     let next = state;
     for (const e of appended.events) next = this.definition.evolve(next, e as unknown as E);
     this.remember(this.cache, id, { state: next, version: appended.version });
-    await this.writeView(id, next, appended.version);
+    await this.writeView(id, next, appended.version, !newStream);
     return { state: next, version: appended.version, events: appended.events };
   }
 
@@ -101,13 +108,13 @@ export class AggregateStore<S, C, E extends EventEnvelope> {
    * writer that lost that race to a newer one is the one that sees the newer version here, so
    * the view always ends at the stream's latest version.
    */
-  private async writeView(id: string, state: S, version: number): Promise<void> {
+  private async writeView(id: string, state: S, version: number, check = true): Promise<void> {
     if (!this.onChanged) return;
     let current = { state, version };
     for (let round = 0; round < 10; round++) {
       await this.onChanged(id, current.state);
       this.remember(this.viewsWritten, id, current.version);
-      if (!(await this.store.eventAt(id, current.version + 1))) return;
+      if (!check || !(await this.store.eventAt(id, current.version + 1))) return;
       current = await this.load(id);
     }
   }

@@ -15,6 +15,8 @@ export const KEY_AGGREGATE_TYPE = 'ApiKey';
 export interface CommandContext {
   readonly accountId: string;
   readonly correlationId?: string;
+  /** The key id was generated for this command (POST /v1/keys): the stream cannot exist yet. */
+  readonly newKey?: boolean;
 }
 
 /** The ApiKey aggregate as the shared AggregateStore runs it. */
@@ -48,8 +50,11 @@ export class KeyCommandsService {
   }
 
   async execute(keyId: string, command: ApiKeyCommand, ctx: CommandContext): Promise<ApiKeyState> {
-    const { state } = await this.aggregates.execute(keyId, ctx.accountId, command,
-      ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {});
+    // A CreateKey's id was just made up by the controller (newId): nothing to load.
+    const { state } = await this.aggregates.execute(keyId, ctx.accountId, command, {
+      ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}),
+      ...(command.type === 'CreateKey' && ctx.newKey === true ? { newStream: true } : {}),
+    });
     if (state === null) throw keyNotFound(keyId);
     return state;
   }

@@ -37,7 +37,7 @@ export class CreateKeyController {
         secretHash: hashToken(secret),
         tokenPrefix: displayPrefix(secret),
       },
-    }, { accountId: caller.accountId });
+    }, { accountId: caller.accountId, newKey: true });
     return { key: this.queries.dtoOf(state), secret };
   }
 }
