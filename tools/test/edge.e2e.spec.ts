@@ -16,6 +16,8 @@ describe('the edge', () => {
   let edge: ServiceProcess;
   let blackHole: net.Server;
   const held: net.Socket[] = [];
+  /** Ticket creations the hanging "tickets service" received. */
+  let ticketPosts = 0;
 
   beforeAll(async () => {
     admin = await platform.bootstrapAdmin('acc_edge');
@@ -23,13 +25,18 @@ describe('the edge', () => {
     const technicians = await platform.start('technicians', { TRUSTED_PROXIES: '127.0.0.1' });
     const devices = await platform.start('devices', { TRUSTED_PROXIES: '127.0.0.1' });
     // A "tickets service" that accepts connections and never answers: the edge must time out.
-    blackHole = net.createServer((socket) => { held.push(socket); });
+    blackHole = net.createServer((socket) => {
+      held.push(socket);
+      socket.on('data', (d: Buffer) => { if (d.toString('latin1').startsWith('POST /v1/tickets')) ticketPosts++; });
+    });
     await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', () => r()));
     const hole = blackHole.address() as net.AddressInfo;
     edge = await platform.start('edge', {
       KEYS_URL: keys.url, TECHNICIANS_URL: technicians.url, DEVICES_URL: devices.url,
       TICKETS_URL: `http://127.0.0.1:${hole.port}`, SESSIONS_URL: 'http://127.0.0.1:1',
       UPSTREAM_TIMEOUT_MS: '1500', AUTH_FAILURE_LIMIT: '30', AUTH_FAILURE_WINDOW_MS: '60000', LOG_LEVEL: 'info',
+      // A small bound per upstream instance, so that the hanging tickets service reaches it.
+      UPSTREAM_MAX_IN_FLIGHT: '4', UPSTREAM_MAX_QUEUED: '2', UPSTREAM_MAX_QUEUE_WAIT_MS: '50',
     });
     api = new KeysApi(edge.url, admin);
     await waitFor('the admin key to work through the edge', async () => (await api.call('GET', '/v1/keys')).status === 200, { timeoutMs: 30_000 });
@@ -112,6 +119,34 @@ describe('the edge', () => {
     expect(hung.code).toBe('upstream_timeout');
     expect(Date.now() - t).toBeLessThan(10_000);
   });
+
+  it('sheds requests past its bound per upstream instance with a fast 503 overloaded and Retry-After, bodies included, and keeps serving the others', async () => {
+    const writer = await created({ permissions: ['tickets:create', 'tickets:read', 'technicians:read'] });
+    const ticket = JSON.stringify({ requesterName: 'Ada', requesterEmail: 'ada@example.com', problemDescription: 'overload' });
+    const send = async (method: 'GET' | 'POST'): Promise<{ status: number; code: unknown; retryAfter: string | null; ms: number }> => {
+      const started = Date.now();
+      const res = await fetch(`${edge.url}/v1/tickets`, {
+        method, headers: { authorization: `Bearer ${writer.secret}`, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) }, ...(method === 'POST' ? { body: ticket } : {}),
+      });
+      const body = (await res.json()) as Record<string, unknown>;
+      return { status: res.status, code: body['code'], retryAfter: res.headers.get('retry-after'), ms: Date.now() - started };
+    };
+    // Four in flight to the hanging tickets instance: its bound (UPSTREAM_MAX_IN_FLIGHT=4).
+    const postsBefore = ticketPosts;
+    const held = Array.from({ length: 4 }, () => send('POST'));
+    await waitFor('four tickets requests held by the hanging service', () => ticketPosts - postsBefore >= 4, { timeoutMs: 10_000 });
+    const refusals = await Promise.all(Array.from({ length: 10 }, (_, i) => send(i % 2 === 0 ? 'POST' : 'GET')));
+    // Another service is not held back by the hanging one.
+    const other = await call(edge.url, 'GET', '/v1/technicians', { secret: writer.secret });
+    const answers = await Promise.all(held);
+    console.log(`past the bound: ${JSON.stringify(refusals)}; the held ones: ${JSON.stringify(answers)}`);
+    for (const r of refusals) expect(r).toMatchObject({ status: 503, code: 'overloaded', retryAfter: '1' });
+    expect(Math.max(...refusals.map((r) => r.ms))).toBeLessThan(1_000);
+    expect(ticketPosts - postsBefore).toBe(4);
+    expect(other.status).toBe(200);
+    // The ones it took waited for the service, as before: 504 after UPSTREAM_TIMEOUT_MS.
+    expect(answers.map((r) => r.code)).toEqual(['upstream_timeout', 'upstream_timeout', 'upstream_timeout', 'upstream_timeout']);
+  }, 60_000);
 
   it('answers 502 for a service stopped while the edge runs', async () => {
     const reader = await created({ permissions: ['devices:read'] });

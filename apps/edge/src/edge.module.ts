@@ -7,14 +7,12 @@ import type { Clock } from '@keyward/service-runtime';
 import { OPENAPI_DOCUMENT, ServiceRuntimeModule } from '@keyward/service-runtime';
 import { DocsController } from './docs/docs.http.controller';
 import { EdgeOpenApiDocument } from './docs/edge-openapi.document';
-import type { EdgeOptions } from './proxy/edge-options';
-import { EDGE_OPTIONS, edgeOptionsFromEnv } from './proxy/edge-options';
 import { EdgeProxyMiddleware } from './proxy/edge-proxy.middleware';
+import { EdgeUpstreams } from './proxy/edge-upstreams';
 
 export interface EdgeModuleOptions {
   readonly config?: ServiceConfig;
   readonly clock?: Clock;
-  readonly edge?: Partial<EdgeOptions>;
 }
 
 /** The front door: every /v1 request is authorized here, then streamed to the owning service. */
@@ -30,7 +28,8 @@ export class EdgeModule implements NestModule {
       ],
       controllers: [DocsController],
       providers: [
-        { provide: EDGE_OPTIONS, useFactory: (): EdgeOptions => ({ ...edgeOptionsFromEnv(), ...options.edge }) },
+        // The services' instances (KEYS_URL, ... lists): pools, bounds, health (docs/edge-balancing.md).
+        EdgeUpstreams,
         EdgeProxyMiddleware,
         // GET /openapi.json (served by service-runtime) answers the services' documents merged; GET /docs shows it.
         { provide: OPENAPI_DOCUMENT, useClass: EdgeOpenApiDocument },

@@ -1,6 +1,8 @@
 import { hostname as osHostname } from 'node:os';
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICES } from '@keyward/contracts';
+import type { EdgeUpstreamsConfig } from './edge-upstreams';
+import { parseUpstreamTargets } from './edge-upstreams';
 
 /** Everything a service reads from its environment, checked once at start-up. */
 export interface ServiceConfig {
@@ -43,6 +45,8 @@ export interface ServiceConfig {
   readonly authFailureWindowMs: number;
   /** The time a client may take to send a request body, in ms, then 408 (CLIENT_BODY_TIMEOUT_MS, 10000). */
   readonly clientBodyTimeoutMs: number;
+  /** The edge's upstreams: instance lists, per-instance bounds, health checks (edge-upstreams; docs/edge-balancing.md). */
+  readonly edgeUpstreams: EdgeUpstreamsConfig;
   // Scale-out (docs/scaling.md):
   /**
    * This instance among the N of its service (INSTANCE_ID; default `<hostname>-<port>`, or
@@ -71,7 +75,7 @@ export interface RuntimeLimits {
   readonly maxQueueWaitMs: number;
   /** SIGTERM/SIGINT: the app closes within this, then exits anyway (SHUTDOWN_TIMEOUT_MS, 8000). */
   readonly shutdownTimeoutMs: number;
-  /** The edge: requests forwarded to one upstream at once (UPSTREAM_MAX_IN_FLIGHT, 64); beyond, 503 `overloaded`. */
+  /** The edge: requests forwarded to one upstream instance at once (UPSTREAM_MAX_IN_FLIGHT, 16; 0 = no limit); beyond, a short queue, then 503 `overloaded`. */
   readonly upstreamMaxInFlight: number;
 }
 
@@ -94,7 +98,9 @@ type Env = Readonly<Record<string, string | undefined>>;
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
  * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
- * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS.
+ * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS; for the edge KEYS_URL, SESSIONS_URL,
+ * TICKETS_URL, TECHNICIANS_URL, DEVICES_URL (lists), UPSTREAM_TIMEOUT_MS, UPSTREAM_MAX_IN_FLIGHT, UPSTREAM_MAX_QUEUED,
+ * UPSTREAM_MAX_QUEUE_WAIT_MS, UPSTREAM_HEALTH_INTERVAL_MS, UPSTREAM_EJECT_MS.
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env, hostname: string = osHostname()): ServiceConfig {
   const problems: string[] = [];
@@ -116,7 +122,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     maxQueuedRequests: intFrom(env, 'MAX_QUEUED_REQUESTS', 32, 0, 100_000, problems),
     maxQueueWaitMs: intFrom(env, 'MAX_QUEUE_WAIT_MS', 1000, 1, 60_000, problems),
     shutdownTimeoutMs: intFrom(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000, problems),
-    upstreamMaxInFlight: intFrom(env, 'UPSTREAM_MAX_IN_FLIGHT', 64, 0, 100_000, problems),
+    upstreamMaxInFlight: intFrom(env, 'UPSTREAM_MAX_IN_FLIGHT', 16, 0, 100_000, problems),
   };
   // 30 s: how long a revoked key may keep working when the key projection cannot confirm it is
   // current (healthy propagation is ~150 ms; a supervised restart takes <= 10 s). docs/consumers.md.
@@ -142,6 +148,16 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   const authFailureLimit = intFrom(env, 'AUTH_FAILURE_LIMIT', 20, 1, 1_000_000, problems);
   const authFailureWindowMs = intFrom(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1, 24 * 60 * 60 * 1000, problems);
   const clientBodyTimeoutMs = intFrom(env, 'CLIENT_BODY_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems);
+  // The edge's upstreams (edge-upstreams, docs/edge-balancing.md): <SERVICE>_URL lists and the
+  // per-instance bounds. The queue wait is short on purpose: a refusal must come in milliseconds.
+  const edgeUpstreams: EdgeUpstreamsConfig = {
+    targets: parseUpstreamTargets(env, problems),
+    timeoutMs: intFrom(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems),
+    maxQueued: intFrom(env, 'UPSTREAM_MAX_QUEUED', 32, 0, 100_000, problems),
+    maxQueueWaitMs: intFrom(env, 'UPSTREAM_MAX_QUEUE_WAIT_MS', 50, 1, 60_000, problems),
+    healthIntervalMs: intFrom(env, 'UPSTREAM_HEALTH_INTERVAL_MS', 1000, 100, 60_000, problems),
+    ejectMs: intFrom(env, 'UPSTREAM_EJECT_MS', 1000, 10, 60_000, problems),
+  };
   // Scale-out (docs/scaling.md): the id goes into consumer-group names, document _ids and metric
   // labels, so it is held to characters all of them take unchanged.
   const instanceId = env['INSTANCE_ID'] || defaultInstanceId(hostname, port);
@@ -170,6 +186,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     authFailureLimit,
     authFailureWindowMs,
     clientBodyTimeoutMs,
+    edgeUpstreams: Object.freeze({ ...edgeUpstreams, targets: Object.freeze(edgeUpstreams.targets) }),
     instanceId,
     relayLeaseTtlMs,
   });

@@ -29,6 +29,47 @@ describe('loadServiceConfig: the edge signing secret and the auth-failure thrott
   });
 });
 
+describe('loadServiceConfig: the edge upstreams (<SERVICE>_URL lists)', () => {
+  const env = { ...BASE, EDGE_SIGNING_SECRET: SECRET };
+
+  it('defaults each service to one instance on loopback at its port, with the per-instance bounds', () => {
+    const { edgeUpstreams, limits } = loadServiceConfig('edge', env);
+    expect(edgeUpstreams.targets.keys).toEqual([{ origin: 'http://127.0.0.1:3001', hostname: '127.0.0.1', port: 3001, resolve: false }]);
+    expect(edgeUpstreams.targets.devices.map((t) => t.origin)).toEqual(['http://127.0.0.1:3005']);
+    expect(edgeUpstreams).toMatchObject({ timeoutMs: 10_000, maxQueued: 32, maxQueueWaitMs: 50, healthIntervalMs: 1000, ejectMs: 1000 });
+    expect(limits.upstreamMaxInFlight).toBe(16);
+  });
+
+  it('reads a comma list of instances, IPv6 literals and DNS names (which the edge resolves)', () => {
+    const { targets } = loadServiceConfig('edge', { ...env, KEYS_URL: 'http://10.0.0.5:3001, http://[::1]:4001/,http://keys:3001', TICKETS_URL: 'http://tickets' }).edgeUpstreams;
+    expect(targets.keys).toEqual([
+      { origin: 'http://10.0.0.5:3001', hostname: '10.0.0.5', port: 3001, resolve: false },
+      { origin: 'http://[::1]:4001', hostname: '::1', port: 4001, resolve: false },
+      { origin: 'http://keys:3001', hostname: 'keys', port: 3001, resolve: true },
+    ]);
+    expect(targets.tickets).toEqual([{ origin: 'http://tickets:80', hostname: 'tickets', port: 80, resolve: true }]);
+  });
+
+  it('refuses a path, https, credentials, an empty entry and a duplicate, each named, together', () => {
+    let error: unknown;
+    try {
+      loadServiceConfig('edge', {
+        ...env, KEYS_URL: 'http://a:1/api', SESSIONS_URL: 'https://b:2', TICKETS_URL: 'http://u:p@c:3', TECHNICIANS_URL: 'http://d:4,,http://e:5', DEVICES_URL: 'http://f:6,http://f:6/',
+        UPSTREAM_MAX_QUEUE_WAIT_MS: '0',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const expected of [/KEYS_URL entry "http:\/\/a:1\/api" must be only http:\/\/host:port/, /SESSIONS_URL entry "https:\/\/b:2" must be http:\/\//, /TICKETS_URL entry "http:\/\/…@c:3" must be only/,
+      /TECHNICIANS_URL entry "" is empty/, /DEVICES_URL names http:\/\/f:6 twice/, /UPSTREAM_MAX_QUEUE_WAIT_MS must be an integer/]) {
+      expect(problems).toMatch(expected);
+    }
+    expect(problems).not.toContain('u:p');
+  });
+});
+
 describe('loadServiceConfig: the instance id (scale-out)', () => {
   const env = { ...BASE, EDGE_SIGNING_SECRET: SECRET };
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import type { ServiceConfig } from '@keyward/config';
 import type { Clock, OpenApiDocumentSource } from '@keyward/service-runtime';
-import { CLOCK, OPENAPI_PATH } from '@keyward/service-runtime';
-import type { EdgeOptions } from '../proxy/edge-options';
-import { EDGE_OPTIONS } from '../proxy/edge-options';
+import { CLOCK, OPENAPI_PATH, SERVICE_CONFIG } from '@keyward/service-runtime';
+import { EdgeUpstreams } from '../proxy/edge-upstreams';
 import type { MergedOpenApi, ServiceSource, UpstreamService } from './merge-openapi';
 import { mergeOpenApi, UPSTREAM_SERVICES } from './merge-openapi';
 
@@ -36,7 +36,8 @@ export class EdgeOpenApiDocument implements OpenApiDocumentSource {
   private refreshing: Promise<MergedOpenApi> | undefined;
 
   constructor(
-    @Inject(EDGE_OPTIONS) private readonly options: EdgeOptions,
+    private readonly upstreams: EdgeUpstreams,
+    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -70,10 +71,13 @@ export class EdgeOpenApiDocument implements OpenApiDocumentSource {
   }
 
   private async fetchDocument(service: UpstreamService): Promise<OpenAPIObject> {
-    const url = new URL(OPENAPI_PATH, this.options.upstreams[service]);
+    // From the instance a request would go to now (all of a service's instances serve one document).
+    const instance = this.upstreams.balancer(service).pick();
+    if (!instance) throw new Error(`no instance of ${service} is known`);
+    const url = new URL(OPENAPI_PATH, instance.origin);
     let res: Response;
     try {
-      res = await fetch(url, { signal: AbortSignal.timeout(this.options.upstreamTimeoutMs), headers: { accept: 'application/json' } });
+      res = await fetch(url, { signal: AbortSignal.timeout(this.config.edgeUpstreams.timeoutMs), headers: { accept: 'application/json' } });
     } catch (e) {
       const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
       const code = (cause as NodeJS.ErrnoException | undefined)?.code;

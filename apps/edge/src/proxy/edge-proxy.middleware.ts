@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import type { NestMiddleware, OnModuleDestroy } from '@nestjs/common';
+import type { NestMiddleware } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
-import { Pool } from 'undici';
-import type { ServiceConfig } from '@keyward/config';
-import type { ServiceName } from '@keyward/contracts';
+import type { ServiceConfig, UpstreamService } from '@keyward/config';
 import { isCanonicalPath, pathOf, RouteTable } from '@keyward/contracts';
 import type { IpAllowList } from '@keyward/ip-match';
 import type { KeyAuthOptions } from '@keyward/key-auth';
@@ -15,11 +13,10 @@ import {
 } from '@keyward/key-auth';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, Metrics, SERVICE_CONFIG } from '@keyward/service-runtime';
-import type { EdgeOptions } from './edge-options';
-import { EDGE_OPTIONS } from './edge-options';
+import { EdgeUpstreams } from './edge-upstreams';
 import { ProblemError, sendProblem } from './problem-response';
-
-type Upstream = Exclude<ServiceName, 'edge'>;
+import { errorCode } from './upstream-balancer';
+import type { UpstreamInstance } from './upstream-instance';
 
 /**
  * Request headers not passed on: hop-by-hop ones (RFC 9110 7.6.1), the framing (undici frames the
@@ -35,6 +32,13 @@ const NOT_RETURNED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 
 /** Methods whose requests have no body here: one sent anyway is refused, never passed on. */
 const NO_BODY = new Set(['GET', 'HEAD', 'DELETE']);
 const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden' };
+/**
+ * Requests sent once more, to another instance, when the first one's connection failed. Only
+ * GET and HEAD: no route takes an idempotency key, so any other method may have acted already.
+ */
+const RETRIED = new Set(['GET', 'HEAD']);
+/** Errors of the connection itself (never an answer of the service): the instance is ejected. */
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** Why the edge stopped a forward itself (the upstream error that follows is then not the answer). */
 class Stopped extends Error {}
@@ -48,16 +52,15 @@ class Stopped extends Error {}
  * request id, method, target, time) is signed for the service (EdgeSigner).
  */
 @Injectable()
-export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, ServerResponse>, OnModuleDestroy {
+export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
   private readonly routes = new RouteTable();
-  private readonly pools = new Map<Upstream, Pool>();
   private readonly trustedProxies: IpAllowList;
   private readonly throttle: AuthFailureThrottle;
   private readonly signer: EdgeSigner;
 
   constructor(
     private readonly projection: KeyProjection,
-    @Inject(EDGE_OPTIONS) private readonly options: EdgeOptions,
+    private readonly upstreams: EdgeUpstreams,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
     @Inject(KEY_AUTH_OPTIONS) keyAuth: KeyAuthOptions,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -66,10 +69,6 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     this.trustedProxies = parseTrustedProxies(keyAuth.trustedProxies);
     this.throttle = new AuthFailureThrottle(keyAuth.authFailureLimit, keyAuth.authFailureWindowMs);
     this.signer = new EdgeSigner(keyAuth.edgeSigningSecret, keyAuth.edgeSignatureWindowMs);
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
   }
 
   use(req: IncomingMessage, res: ServerResponse): void {
@@ -115,16 +114,15 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
       return sendProblem(res, new ProblemError(outcome.status, outcome.code, TITLES[outcome.status] ?? 'Unauthorized', outcome.detail), pathname);
     }
     if (Number(req.headers['content-length'] ?? 0) > this.config.bodyLimitBytes) return this.tooLarge(req, res, pathname);
-    this.forward(req, res, route.service as Upstream, method, url, pathname, ip, requestId, hasBody, nowMs);
+    this.forward(req, res, route.service as UpstreamService, method, url, pathname, ip, requestId, hasBody, nowMs);
   }
 
   private count(code: string): void {
     this.metrics.inc('auth_outcomes_total', 'Authorization outcomes by code (ok or the problem code)', { code });
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, service: Upstream, method: string, url: string, pathname: string,
+  private forward(req: IncomingMessage, res: ServerResponse, service: UpstreamService, method: string, url: string, pathname: string,
     ip: string | undefined, requestId: string, hasBody: boolean, nowMs: number): void {
-    const target = this.options.upstreams[service];
     const headers: Record<string, string | string[]> = {};
     copyHeaders(req.headers, headers, NOT_FORWARDED);
     headers['x-request-id'] = requestId;
@@ -142,17 +140,20 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     let bodyTimer: NodeJS.Timeout | undefined;
     /** Set once the edge answers by itself (413, 408, a closed client): what undici reports after is moot. */
     let stopped = false;
-    const stop = (problem: ProblemError | undefined): void => {
+    const stop = (problem: ProblemError | undefined, headers: Record<string, string> = { connection: 'close' }): void => {
       if (stopped) return;
       stopped = true;
       body?.destroy(new Stopped());
       if (!problem) return;
-      sendProblem(res, problem, pathname, { connection: 'close' });
+      sendProblem(res, problem, pathname, headers);
       req.resume();
     };
     if (hasBody) {
       let bytes = 0;
       body = new Readable({ read: () => { req.resume(); } });
+      // Its only error is the edge's own stop (Stopped), and that may come while the request still
+      // waits for a slot, before undici listens: without a listener it would crash the process.
+      body.on('error', () => undefined);
       req.on('data', (chunk: Buffer) => {
         if (stopped) return;
         bytes += chunk.length;
@@ -174,24 +175,54 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
       if (!res.writableFinished) stop(undefined);
     });
 
-    this.pool(service, target).stream({ path: url, method, headers, body: body ?? null, opaque: null }, ({ statusCode, headers: upHeaders }) => {
-      const out: Record<string, string | string[]> = {};
-      copyHeaders(upHeaders, out, NOT_RETURNED);
-      out['x-request-id'] = requestId;
-      if (!stopped && !res.headersSent) res.writeHead(statusCode, out);
-      return res;
-    }, (err) => {
-      clearTimeout(bodyTimer);
-      if (!err || stopped) return;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (res.headersSent) {
-        res.destroy();
-      } else if (code === 'UND_ERR_HEADERS_TIMEOUT') {
-        sendProblem(res, new ProblemError(504, 'upstream_timeout', 'Gateway timeout', `${service} did not answer within ${this.options.upstreamTimeoutMs} ms`), pathname);
-      } else {
-        sendProblem(res, new ProblemError(502, 'upstream_unavailable', 'Bad gateway', `${service} could not be reached (${code ?? err.message})`), pathname);
-      }
-    });
+    // The instance: the least busy one that is up, and its bound. Past the bound (its in-flight
+    // limit and a short queue) the answer is 503 overloaded at once: an overload is shed here,
+    // never queued at the edge until the upstream timeout.
+    const balancer = this.upstreams.balancer(service);
+    const attempt = (failed: UpstreamInstance | undefined): void => {
+      const instance = balancer.pick(failed);
+      if (!instance) return stop(new ProblemError(502, 'upstream_unavailable', 'Bad gateway', `no instance of ${service} is known`), {});
+      instance.limiter.acquire().then((release) => {
+        if (stopped) return release();
+        let answered = false;
+        instance.pool.stream({ path: url, method, headers, body: body ?? null, opaque: null }, ({ statusCode, headers: upHeaders }) => {
+          answered = true;
+          const out: Record<string, string | string[]> = {};
+          copyHeaders(upHeaders, out, NOT_RETURNED);
+          out['x-request-id'] = requestId;
+          if (!stopped && !res.headersSent) res.writeHead(statusCode, out);
+          return res;
+        }, (err) => {
+          release();
+          clearTimeout(bodyTimer);
+          if (!err) return instance.answered();
+          if (stopped) return;
+          const code = errorCode(err);
+          if (CONNECTION_FAILURES.has(code)) {
+            balancer.connectionFailed(instance, code);
+            // Once, to another instance, and only what is safe to send twice (nothing answered yet).
+            if (failed === undefined && RETRIED.has(method) && !answered && !res.headersSent && balancer.list().length > 1) {
+              this.metrics.inc('edge_upstream_retries_total', 'Requests the edge sent once more, to another instance, after a failed connection', { service });
+              return attempt(instance);
+            }
+          }
+          if (res.headersSent) {
+            res.destroy();
+          } else if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+            sendProblem(res, new ProblemError(504, 'upstream_timeout', 'Gateway timeout', `${service} did not answer within ${this.config.edgeUpstreams.timeoutMs} ms`), pathname);
+          } else {
+            sendProblem(res, new ProblemError(502, 'upstream_unavailable', 'Bad gateway', `${service} could not be reached (${code})`), pathname);
+          }
+        });
+      }, (e: unknown) => {
+        if (stopped) return;
+        this.metrics.inc('edge_upstream_overloaded_total', 'Requests the edge refused (503 overloaded) because every instance of the service was at its bound', { service });
+        // Refused before anything was sent: always safe to retry. A body still arriving is drained, the connection kept.
+        const problem = e instanceof ProblemError ? e : new ProblemError(503, 'overloaded', 'Service overloaded', `${service} is at its bound; retry shortly`);
+        stop(problem, { 'retry-after': '1' });
+      });
+    };
+    attempt(undefined);
   }
 
   private payloadTooLarge(): ProblemError {
@@ -201,23 +232,6 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
   private tooLarge(req: IncomingMessage, res: ServerResponse, pathname: string): void {
     sendProblem(res, this.payloadTooLarge(), pathname, { connection: 'close' });
     req.resume();
-  }
-
-  /** One keep-alive pool per service, made on first use. */
-  private pool(service: Upstream, target: URL): Pool {
-    let pool = this.pools.get(service);
-    if (!pool) {
-      pool = new Pool(target.origin, {
-        connections: 256,
-        // One request at a time per connection: no pipelining to the services.
-        pipelining: 1,
-        headersTimeout: this.options.upstreamTimeoutMs,
-        bodyTimeout: this.options.upstreamTimeoutMs,
-        connect: { timeout: this.options.upstreamTimeoutMs },
-      });
-      this.pools.set(service, pool);
-    }
-    return pool;
   }
 }
 

@@ -1,0 +1,101 @@
+import { Pool } from 'undici';
+import type { ConcurrencyLimits } from '@keyward/service-runtime';
+import { ConcurrencyLimiter } from '@keyward/service-runtime';
+
+/** Where an instance stands with the edge; only `up` instances are chosen while any is up. */
+export type InstanceState = 'unchecked' | 'up' | 'down' | 'ejected';
+
+export interface InstanceOptions {
+  readonly limits: ConcurrencyLimits;
+  /** Headers and body timeout of a forwarded request, and the connect timeout. */
+  readonly timeoutMs: number;
+  readonly ejectMs: number;
+  readonly maxEjectMs: number;
+}
+
+/**
+ * One instance of a service behind the edge: its own keep-alive pool, its own bound on requests in
+ * flight (with a short queue), and its health. Health has two inputs: the active check (its
+ * /ready, every interval) and passive failures (a connection refused or lost while forwarding),
+ * which eject it for a backoff that doubles per failure in a row. It comes back only once the
+ * backoff is over and its /ready answered 200 after the failure, so a restarted instance takes
+ * traffic when it is ready, not when its port opens. No timers here: the balancer drives it.
+ */
+export class UpstreamInstance {
+  readonly pool: Pool;
+  readonly limiter: ConcurrencyLimiter;
+  private ejectedUntil = 0;
+  private failuresInRow = 0;
+  private failedAt = Number.NEGATIVE_INFINITY;
+  private lastProblem: string | undefined;
+  private current: InstanceState = 'unchecked';
+
+  constructor(readonly service: string, readonly origin: string, private readonly options: InstanceOptions) {
+    const { maxConcurrent } = options.limits;
+    this.pool = new Pool(origin, {
+      // The limiter bounds forwards; two more connections keep the health check off their queue.
+      connections: maxConcurrent > 0 ? maxConcurrent + 2 : 256,
+      // One request at a time per connection: no pipelining to the services.
+      pipelining: 1,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: { timeout: options.timeoutMs },
+    });
+    // The refusal's detail names the service, never an internal address.
+    this.limiter = new ConcurrencyLimiter(options.limits, `requests from this edge to an instance of ${service}`);
+  }
+
+  /** Requests in flight or waiting for a slot: what least-loaded choice compares. */
+  load(): number {
+    const { active, queued } = this.limiter.stats();
+    return active + queued;
+  }
+
+  state(): InstanceState {
+    return this.current;
+  }
+
+  /** Why it is not up (the last failed check or forward), for the log and the metrics' readers. */
+  problem(): string | undefined {
+    return this.lastProblem;
+  }
+
+  /**
+   * A forward failed on the connection (refused, reset, closed): eject for a backoff. Answers the
+   * backoff when this failure ejected an instance that was not already ejected.
+   */
+  connectionFailed(nowMs: number, why: string): number | undefined {
+    this.failedAt = nowMs;
+    this.lastProblem = why;
+    if (this.current === 'ejected' && nowMs < this.ejectedUntil) return undefined;
+    this.failuresInRow++;
+    const backoff = Math.min(this.options.ejectMs * 2 ** (this.failuresInRow - 1), this.options.maxEjectMs);
+    this.ejectedUntil = nowMs + backoff;
+    this.current = 'ejected';
+    return backoff;
+  }
+
+  /** A forward got an answer while up: the backoff of a later failure starts short again. */
+  answered(): void {
+    if (this.current === 'up') this.failuresInRow = 0;
+  }
+
+  /** The active check's result (`startedMs`: when it was sent); answers the new state when it changed. */
+  checked(nowMs: number, startedMs: number, ok: boolean, why?: string): InstanceState | undefined {
+    const before = this.current;
+    if (!ok) {
+      this.lastProblem = why;
+      // An ejected instance stays ejected until a good check after its backoff; otherwise it is down.
+      if (this.current !== 'ejected') this.current = 'down';
+    } else if (this.current !== 'ejected' || (nowMs >= this.ejectedUntil && startedMs >= this.failedAt)) {
+      // A check sent before the last failed forward says nothing about the connection since.
+      this.current = 'up';
+      this.lastProblem = undefined;
+    }
+    return this.current === before ? undefined : this.current;
+  }
+
+  close(): Promise<void> {
+    return this.pool.close().catch(() => undefined);
+  }
+}
