@@ -49,6 +49,8 @@ const COMMANDS: readonly Command[] = [
   // Narrowing only, to what the caller holds: still refused on a stronger key.
   { name: 'change permissions', method: 'PUT', path: (id) => `/v1/keys/${id}/permissions`, body: () => ({ permissions: ['keys:read'] }), records: 'KeyPermissionsChanged' },
   { name: 'change allowed IPs', method: 'PUT', path: (id) => `/v1/keys/${id}/allowed-ips`, body: () => ({ allowedIps: ['10.0.0.0/8'] }), records: 'KeyAllowedIpsChanged' },
+  { name: 'change allowed origins', method: 'PUT', path: (id) => `/v1/keys/${id}/allowed-origins`, body: () => ({ allowedOrigins: ['https://shop.example.com'] }), records: 'KeyAllowedOriginsChanged' },
+  { name: 'change the rate limit', method: 'PUT', path: (id) => `/v1/keys/${id}/rate-limit`, body: () => ({ rateLimit: { requests: 10, windowSeconds: 60 } }), records: 'KeyRateLimitChanged' },
   { name: 'revoke', method: 'POST', path: (id) => `/v1/keys/${id}/revoke`, body: () => ({ reason: 'escalation test' }), records: 'KeyRevoked' },
 ];
 

@@ -56,6 +56,11 @@ export interface ServiceConfig {
   readonly instanceId: string;
   /** The outbox relay's lease: another instance takes over this long after the holder stopped renewing (RELAY_LEASE_TTL_MS, 10000). */
   readonly relayLeaseTtlMs: number;
+  // Browser keys and per-key rate limits (browser-keys, docs/browser-keys.md):
+  /** The edge: how many edges share the traffic; each enforces 1/N of every key's rate limit (RATE_LIMIT_EDGES, 1). */
+  readonly rateLimitEdges: number;
+  /** The edge: answer CORS preflights for private routes too, not only the public-key ones (CORS_PRIVATE_ROUTES, false). */
+  readonly corsPrivateRoutes: boolean;
 }
 
 /**
@@ -100,7 +105,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
  * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS; for the edge KEYS_URL, SESSIONS_URL,
  * TICKETS_URL, TECHNICIANS_URL, DEVICES_URL (lists), UPSTREAM_TIMEOUT_MS, UPSTREAM_MAX_IN_FLIGHT, UPSTREAM_MAX_QUEUED,
- * UPSTREAM_MAX_QUEUE_WAIT_MS, UPSTREAM_HEALTH_INTERVAL_MS, UPSTREAM_EJECT_MS.
+ * UPSTREAM_MAX_QUEUE_WAIT_MS, UPSTREAM_HEALTH_INTERVAL_MS, UPSTREAM_EJECT_MS, RATE_LIMIT_EDGES, CORS_PRIVATE_ROUTES.
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env, hostname: string = osHostname()): ServiceConfig {
   const problems: string[] = [];
@@ -163,6 +168,10 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   const instanceId = env['INSTANCE_ID'] || defaultInstanceId(hostname, port);
   if (!INSTANCE_ID_PATTERN.test(instanceId)) problems.push(`INSTANCE_ID "${instanceId}" may hold only 1 to 100 letters, digits, '.', '_' and '-'`);
   const relayLeaseTtlMs = intFrom(env, 'RELAY_LEASE_TTL_MS', 10_000, 1_000, 10 * 60 * 1000, problems);
+  // Browser keys and per-key rate limits (browser-keys).
+  const rateLimitEdges = intFrom(env, 'RATE_LIMIT_EDGES', 1, 1, 1000, problems);
+  const corsPrivate = (env['CORS_PRIVATE_ROUTES'] ?? 'false').toLowerCase();
+  if (corsPrivate !== 'true' && corsPrivate !== 'false') problems.push(`CORS_PRIVATE_ROUTES must be true or false, not "${corsPrivate}"`);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -189,6 +198,8 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     edgeUpstreams: Object.freeze({ ...edgeUpstreams, targets: Object.freeze(edgeUpstreams.targets) }),
     instanceId,
     relayLeaseTtlMs,
+    rateLimitEdges,
+    corsPrivateRoutes: corsPrivate === 'true',
   });
 }
 

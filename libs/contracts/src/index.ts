@@ -3,6 +3,8 @@ export * from './events/event-envelope';
 export * from './keys/key-events';
 export * from './keys/key-token';
 export * from './keys/one-year';
+export * from './keys/allowed-origins';
+export * from './keys/rate-limit';
 export * from './services/services';
 export * from './errors/rule-violation';
 export * from './devices/device-events';

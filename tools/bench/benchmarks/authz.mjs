@@ -71,6 +71,19 @@ export async function run(ctx) {
     value: lastValid, baseline: oneShot, ratio: ratio(lastValid, oneShot), target: null, met: null,
   });
 
+  // Browser keys (docs/browser-keys.md): the origin check and the rate limit against the plain check.
+  const browserKeys = ctx.quick ? 10_000 : 100_000;
+  ctx.log(`[authz] browser-key checks, ${label(browserKeys)} keys ...`);
+  const browser = await runWorker('authz-browser', { keys: browserKeys, runs: params.runs, runMs: params.runMs, poolSize: Math.min(5_000, browserKeys / 4) },
+    { log: ctx.verbose ? ctx.log : () => {} });
+  const browserValue = median(browser.fullRates);
+  const plainValue = median(browser.plainRates);
+  figures.push({
+    label: `valid key with origin check and rate limit on (browser key), ${label(browserKeys)} keys: checks/s (1 core)`, unit: 'checks/s',
+    value: browserValue, baseline: plainValue, ratio: ratio(browserValue, plainValue),
+    target: 'cost ≤ 1.2× the plain check (ratio ≥ 0.83)', met: ratio(browserValue, plainValue) >= 1 / 1.2,
+  });
+
   const categories = results.flatMap((r) => KINDS.map(([kind]) => `${kind} @ ${label(r.keys)}`));
   const charts = [{
     file: 'authz-rates.svg',
@@ -124,6 +137,6 @@ export async function run(ctx) {
     charts,
     tables: [table],
     profiles,
-    details: results.map(({ profileFile: _p, ...r }) => r),
+    details: [...results.map(({ profileFile: _p, ...r }) => r), { browserKeys: browser }],
   };
 }

@@ -6,13 +6,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ServiceConfig, UpstreamService } from '@keyward/config';
 import { isCanonicalPath, pathOf, RouteTable } from '@keyward/contracts';
 import type { IpAllowList } from '@keyward/ip-match';
-import type { KeyAuthOptions } from '@keyward/key-auth';
+import type { AuthRequest, KeyAuthOptions } from '@keyward/key-auth';
 import {
-  AuthFailureThrottle, authorize, clientIp, EDGE_SIGNATURE_HEADER, EDGE_TIMESTAMP_HEADER, EdgeSigner, extractToken,
+  AuthFailureThrottle, authorize, KeyRateLimiter, rateLimitHeaders, clientIp, EDGE_SIGNATURE_HEADER, EDGE_TIMESTAMP_HEADER, EdgeSigner, extractToken,
   KEY_AUTH_OPTIONS, KeyProjection, parseTrustedProxies, TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail,
 } from '@keyward/key-auth';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, Metrics, SERVICE_CONFIG } from '@keyward/service-runtime';
+import { Cors } from '../browser/cors';
 import { EdgeUpstreams } from './edge-upstreams';
 import { ProblemError, sendProblem } from './problem-response';
 import { errorCode } from './upstream-balancer';
@@ -31,7 +32,7 @@ const NOT_FORWARDED = new Set([
 const NOT_RETURNED = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 /** Methods whose requests have no body here: one sent anyway is refused, never passed on. */
 const NO_BODY = new Set(['GET', 'HEAD', 'DELETE']);
-const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden' };
+const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too many requests' };
 /**
  * Requests sent once more, to another instance, when the first one's connection failed. Only
  * GET and HEAD: no route takes an idempotency key, so any other method may have acted already.
@@ -57,6 +58,9 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
   private readonly trustedProxies: IpAllowList;
   private readonly throttle: AuthFailureThrottle;
   private readonly signer: EdgeSigner;
+  // Browser keys (docs/browser-keys.md): CORS, and each key's rate limit, this edge's share of it.
+  private readonly cors: Cors;
+  private readonly limiter: KeyRateLimiter;
 
   constructor(
     private readonly projection: KeyProjection,
@@ -69,6 +73,8 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     this.trustedProxies = parseTrustedProxies(keyAuth.trustedProxies);
     this.throttle = new AuthFailureThrottle(keyAuth.authFailureLimit, keyAuth.authFailureWindowMs);
     this.signer = new EdgeSigner(keyAuth.edgeSigningSecret, keyAuth.edgeSignatureWindowMs);
+    this.cors = new Cors(this.routes, { privateRoutes: config.corsPrivateRoutes });
+    this.limiter = new KeyRateLimiter({ share: 1 / config.rateLimitEdges });
   }
 
   use(req: IncomingMessage, res: ServerResponse): void {
@@ -79,6 +85,7 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     const pathname = pathOf(url);
     const method = req.method ?? 'GET';
 
+    if (this.cors.isPreflight(req) && isCanonicalPath(pathname) && this.cors.preflight(req, res, pathname, this.projection.index.origins)) return;
     // The services apply the same rule (libs/service-runtime), so both sides agree on the route.
     const { route, allowed } = isCanonicalPath(pathname) ? this.routes.match(method, pathname) : { route: undefined, allowed: [] };
     // For the request counter: the route template, not the raw path.
@@ -101,8 +108,12 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     }
     const nowMs = this.clock.now().getTime();
     const ip = clientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.trustedProxies);
-    const outcome = authorize(this.projection.index, { token: extractToken(req.headers), clientIp: ip, permission: route.permission, nowMs });
+    const authRequest: AuthRequest = { token: extractToken(req.headers), clientIp: ip, origin: req.headers.origin, permission: route.permission, nowMs, found: undefined };
+    this.limiter.last.limit = null;
+    const outcome = authorize(this.projection.index, authRequest, this.limiter);
     this.count(outcome.ok ? 'ok' : outcome.code);
+    this.cors.answer(res, authRequest);
+    for (const [name, value] of Object.entries(rateLimitHeaders(this.limiter.last, !outcome.ok && outcome.status === 429))) res.setHeader(name, value);
     if (!outcome.ok) {
       // Only authentication failures (401: no, bad or dead key) count: a 403 comes from a key that
       // works and is answered as such.

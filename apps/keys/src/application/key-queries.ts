@@ -37,7 +37,8 @@ export class KeyQueries {
   dtoOf(state: ApiKeyState): KeyDto {
     return toKeyDto({
       _id: state.id, accountId: state.accountId, kind: state.kind, name: state.name,
-      permissions: [...state.permissions], allowedIps: [...state.allowedIps], expiresAt: new Date(state.expiresAt),
+      permissions: [...state.permissions], allowedIps: [...state.allowedIps],
+      allowedOrigins: [...state.allowedOrigins], rateLimit: state.rateLimit, expiresAt: new Date(state.expiresAt),
       status: state.status, createdAt: new Date(state.createdAt), createdBy: state.createdBy, tokenPrefix: state.tokenPrefix,
       lastRotatedAt: state.lastRotatedAt ? new Date(state.lastRotatedAt) : null,
       graceUntil: state.graceUntil ? new Date(state.graceUntil) : null, version: state.version,

@@ -1,4 +1,5 @@
-import type { KeyKind, KeyStatus, Permission } from '@keyward/contracts';
+import { effectiveRateLimit } from '@keyward/contracts';
+import type { KeyKind, KeyRateLimit, KeyStatus, Permission } from '@keyward/contracts';
 import { ROTATION_PERIOD_DAYS_DEFAULT, rotationDue } from '../domain';
 import type { KeyViewDoc } from './key-views.repository';
 
@@ -10,6 +11,10 @@ export interface KeyDto {
   name: string;
   permissions: Permission[];
   allowedIps: string[];
+  /** Web origins the key may be used from; [] = any, and no browser use (docs/browser-keys.md). */
+  allowedOrigins: string[];
+  /** The limit the edge enforces for this key; null = none. */
+  rateLimit: KeyRateLimit | null;
   expiresAt: string;
   /** Effective status: `expired` as soon as `expiresAt` has passed. */
   status: KeyStatus;
@@ -34,6 +39,9 @@ export function toKeyDto(v: KeyViewDoc, now: Date, rotationPeriodDays = ROTATION
     name: v.name,
     permissions: v.permissions,
     allowedIps: v.allowedIps,
+    // Views written before keys had origins and limits lack the fields: none, and the kind's default.
+    allowedOrigins: v.allowedOrigins ?? [],
+    rateLimit: effectiveRateLimit(v.kind, v.rateLimit),
     expiresAt: v.expiresAt.toISOString(),
     status: expired ? 'expired' : v.status,
     createdAt: v.createdAt.toISOString(),

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Collection, Connection } from 'mongoose';
-import type { KeyKind, KeyStatus, Permission } from '@keyward/contracts';
+import type { KeyKind, KeyRateLimit, KeyStatus, Permission } from '@keyward/contracts';
 import { insertOrSaveIfNewer, withTransientRetry } from '@keyward/event-store';
 import { MONGO_CONNECTION } from '@keyward/service-runtime';
 import type { ApiKeyState } from '../domain';
@@ -13,6 +13,9 @@ export interface KeyViewDoc {
   name: string;
   permissions: Permission[];
   allowedIps: string[];
+  /** Absent in views written before keys had origins and limits. */
+  allowedOrigins?: string[];
+  rateLimit?: KeyRateLimit | null;
   expiresAt: Date;
   status: KeyStatus;
   createdAt: Date;
@@ -94,6 +97,8 @@ function toDoc(s: ApiKeyState): KeyViewDoc {
     name: s.name,
     permissions: [...s.permissions],
     allowedIps: [...s.allowedIps],
+    allowedOrigins: [...s.allowedOrigins],
+    rateLimit: s.rateLimit,
     expiresAt: new Date(s.expiresAt),
     status: s.status,
     createdAt: new Date(s.createdAt),

@@ -22,6 +22,10 @@ export type CreateKey = KeyCommand<'CreateKey', {
   readonly name: string;
   readonly permissions: readonly string[];
   readonly allowedIps: readonly string[];
+  /** Web origins the key may be used from; absent or empty: any (no browser use, see allowed-origins.ts). */
+  readonly allowedOrigins?: readonly string[];
+  /** Absent: the kind's default (public keys are limited); null: no limit (private keys only). */
+  readonly rateLimit?: RateLimitInput | null;
   /** ISO-8601 with a zone; defaults to one year from now. */
   readonly expiresAt?: string;
   readonly by: Actor;
@@ -29,6 +33,13 @@ export type CreateKey = KeyCommand<'CreateKey', {
   readonly secretHash: string;
   readonly tokenPrefix: string;
 }>;
+
+/** A rate limit as the caller sent it; `burst` defaults to `requests`. */
+export interface RateLimitInput {
+  readonly requests: number;
+  readonly windowSeconds: number;
+  readonly burst?: number;
+}
 
 /** Who sends a command on an existing key: recorded as `by`, judged by what it holds. */
 interface Caller {
@@ -50,6 +61,12 @@ export type ChangeAllowedIps = KeyCommand<'ChangeAllowedIps', Caller & {
   readonly allowedIps: readonly string[];
 }>;
 
+export type ChangeAllowedOrigins = KeyCommand<'ChangeAllowedOrigins', Caller & {
+  readonly allowedOrigins: readonly string[];
+}>;
+export type ChangeRateLimit = KeyCommand<'ChangeRateLimit', Caller & {
+  readonly rateLimit: RateLimitInput | null;
+}>;
 export type RotateKey = KeyCommand<'RotateKey', Caller & {
   readonly secretHash: string;
   readonly tokenPrefix: string;
@@ -69,6 +86,8 @@ export type ApiKeyCommand =
   | ChangeExpiry
   | ChangePermissions
   | ChangeAllowedIps
+  | ChangeAllowedOrigins
+  | ChangeRateLimit
   | RotateKey
   | RevokeKey
   | ExpireKey;

@@ -1,10 +1,12 @@
-import { addOneYear } from '@keyward/contracts';
+import { addOneYear, sameRateLimit } from '@keyward/contracts';
 import type { KeyEvent } from '@keyward/contracts';
 import type {
   ApiKeyCommand,
   ChangeAllowedIps,
+  ChangeAllowedOrigins,
   ChangeExpiry,
   ChangePermissions,
+  ChangeRateLimit,
   CreateKey,
   DisableKey,
   EnableKey,
@@ -19,8 +21,10 @@ import {
   checkGracePeriod,
   checkNewExpiry,
   normaliseAllowedIps,
+  normaliseAllowedOrigins,
   normaliseName,
   normalisePermissions,
+  normaliseRateLimit,
   normaliseReason,
   sameSet,
 } from './api-key.rules';
@@ -50,6 +54,10 @@ export function decide(command: ApiKeyCommand, state: ApiKeyAggregate, now: Date
       return changePermissions(command, state);
     case 'ChangeAllowedIps':
       return changeAllowedIps(command, state);
+    case 'ChangeAllowedOrigins':
+      return changeAllowedOrigins(command, state);
+    case 'ChangeRateLimit':
+      return changeRateLimit(command, state);
     case 'RotateKey':
       return rotateKey(command, state, now);
     case 'RevokeKey':
@@ -82,17 +90,21 @@ function createKey(command: CreateKey, state: ApiKeyAggregate, now: Date): KeyEv
   const name = normaliseName(c.name);
   const permissions = normalisePermissions(c.kind, c.permissions);
   const allowedIps = normaliseAllowedIps(c.allowedIps);
+  const allowedOrigins = normaliseAllowedOrigins(c.allowedOrigins ?? []);
+  const rateLimit = normaliseRateLimit(c.kind, c.rateLimit);
   const expiresAt = c.expiresAt === undefined ? addOneYear(now).toISOString() : checkNewExpiry(c.expiresAt, now);
   assertSecretFields(c.kind, c.secretHash, c.tokenPrefix);
   return [
     {
       type: 'KeyCreated',
-      schemaVersion: 1,
+      schemaVersion: 2,
       data: {
         kind: c.kind,
         name,
         permissions,
         allowedIps,
+        allowedOrigins,
+        rateLimit,
         expiresAt,
         createdBy: c.by,
         secretHash: c.secretHash,
@@ -159,6 +171,20 @@ function changeAllowedIps(command: ChangeAllowedIps, state: ApiKeyState): KeyEve
   const allowedIps = normaliseAllowedIps(command.data.allowedIps);
   if (sameSet(allowedIps, state.allowedIps)) return [];
   return [{ type: 'KeyAllowedIpsChanged', schemaVersion: 1, data: { by: command.data.by, allowedIps } }];
+}
+
+function changeAllowedOrigins(command: ChangeAllowedOrigins, state: ApiKeyState): KeyEvent[] {
+  refuseIfRevoked(state);
+  const allowedOrigins = normaliseAllowedOrigins(command.data.allowedOrigins);
+  if (sameSet(allowedOrigins, state.allowedOrigins)) return [];
+  return [{ type: 'KeyAllowedOriginsChanged', schemaVersion: 1, data: { by: command.data.by, allowedOrigins } }];
+}
+
+function changeRateLimit(command: ChangeRateLimit, state: ApiKeyState): KeyEvent[] {
+  refuseIfRevoked(state);
+  const rateLimit = normaliseRateLimit(state.kind, command.data.rateLimit);
+  if (sameRateLimit(rateLimit, state.rateLimit)) return [];
+  return [{ type: 'KeyRateLimitChanged', schemaVersion: 1, data: { by: command.data.by, rateLimit } }];
 }
 
 function rotateKey(command: RotateKey, state: ApiKeyState, now: Date): KeyEvent[] {

@@ -150,12 +150,14 @@ describe('CreateKey', () => {
     expect(events).toEqual([
       {
         type: 'KeyCreated',
-        schemaVersion: 1,
+        schemaVersion: 2,
         data: {
           kind: 'private',
           name: 'Billing server',
           permissions: ['devices:read', 'devices:write', 'technicians:read'],
           allowedIps: ['10.0.0.0/8', '2001:db8::1', '192.0.2.7'],
+          allowedOrigins: [],
+          rateLimit: null,
           expiresAt: '2028-06-15T10:00:00.000Z',
           createdBy: 'bootstrap',
           secretHash: HASH_1,
@@ -173,6 +175,8 @@ describe('CreateKey', () => {
       name: 'Billing server',
       permissions: ['devices:read'],
       allowedIps: [],
+      allowedOrigins: [],
+      rateLimit: null,
       expiresAt: '2028-06-15T10:00:00.000Z',
       status: 'active',
       createdAt: NOW.toISOString(),
@@ -763,6 +767,8 @@ describe('a key through its life', () => {
       name: 'Billing server',
       permissions: ['devices:read', 'devices:write', 'technicians:read'],
       allowedIps: ['192.0.2.0/24', '2001:db8::1'],
+      allowedOrigins: [],
+      rateLimit: null,
       expiresAt: '2029-01-01T00:00:00.000Z',
       status: 'active',
       createdAt: '2028-02-29T12:00:00.000Z',

@@ -1,5 +1,9 @@
-import { isPermission, isPublicSafe, KEY_KINDS, maxExpiryAt, PUBLIC_SAFE_PERMISSIONS } from '@keyward/contracts';
-import type { KeyKind, Permission } from '@keyward/contracts';
+import {
+  ALLOWED_ORIGINS_MAX, isPermission, isPublicSafe, KEY_KINDS, maxExpiryAt, parseOriginRule, PUBLIC_KEY_DEFAULT_RATE_LIMIT,
+  PUBLIC_SAFE_PERMISSIONS, RATE_LIMIT_BOUNDS,
+} from '@keyward/contracts';
+import type { KeyKind, KeyRateLimit, Permission } from '@keyward/contracts';
+import type { RateLimitInput } from './api-key.commands';
 import { parseIpRule } from '@keyward/ip-match';
 import { KeyRuleViolation } from './key-rule-violation';
 
@@ -84,6 +88,49 @@ export function normaliseAllowedIps(allowedIps: readonly unknown[]): string[] {
     canonical.add(rule.text);
   }
   return [...canonical];
+}
+
+/**
+ * Parses every origin entry (exact origins and `https://*.example.com` wildcards, allowed-origins.ts);
+ * returns the canonical forms, first occurrence kept, duplicates dropped.
+ */
+export function normaliseAllowedOrigins(allowedOrigins: readonly unknown[]): string[] {
+  if (allowedOrigins.length > ALLOWED_ORIGINS_MAX) {
+    throw new KeyRuleViolation('too_many_allowed_origins', `at most ${ALLOWED_ORIGINS_MAX} allowed origins`, { max: ALLOWED_ORIGINS_MAX });
+  }
+  const canonical = new Set<string>();
+  for (const entry of allowedOrigins) {
+    const rule = typeof entry === 'string' ? parseOriginRule(entry.trim()) : undefined;
+    if (rule === undefined) {
+      throw new KeyRuleViolation('invalid_origin',
+        `${JSON.stringify(entry)} is not an origin: give scheme and host (and port), such as https://shop.example.com or https://*.example.com, without a path`,
+        { entry });
+    }
+    canonical.add(rule.text);
+  }
+  return [...canonical];
+}
+
+/**
+ * A key's rate limit: given (each number a whole number within RATE_LIMIT_BOUNDS, burst defaulting
+ * to requests), absent (the kind's default: public keys are always limited) or null (no limit,
+ * which only a private key may have).
+ */
+export function normaliseRateLimit(kind: KeyKind, input: RateLimitInput | null | undefined): KeyRateLimit | null {
+  if (input === undefined) return kind === 'public' ? PUBLIC_KEY_DEFAULT_RATE_LIMIT : null;
+  if (input === null) {
+    if (kind === 'public') throw new KeyRuleViolation('rate_limit_required', 'a public key always has a rate limit; give requests and windowSeconds');
+    return null;
+  }
+  const value = { requests: input.requests, windowSeconds: input.windowSeconds, burst: input.burst ?? input.requests };
+  for (const field of ['requests', 'windowSeconds', 'burst'] as const) {
+    const n = value[field];
+    const { min, max } = RATE_LIMIT_BOUNDS[field];
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new KeyRuleViolation('invalid_rate_limit', `rateLimit.${field} must be a whole number from ${min} to ${max}`, { field, min, max });
+    }
+  }
+  return value;
 }
 
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:(Z)|([+-])(\d{2}):(\d{2}))$/;

@@ -1,5 +1,6 @@
 import { knownPermissions } from '@keyward/contracts';
-import type { Actor, KeyEventEnvelope, KeyKind, KeyStatus, Permission } from '@keyward/contracts';
+import { effectiveRateLimit } from '@keyward/contracts';
+import type { Actor, KeyEventEnvelope, KeyKind, KeyRateLimit, KeyStatus, Permission } from '@keyward/contracts';
 
 /** The ApiKey aggregate as folded from its events. `null` until `KeyCreated`. */
 export interface ApiKeyState {
@@ -11,6 +12,10 @@ export interface ApiKeyState {
   readonly permissions: readonly Permission[];
   /** Canonical addresses and CIDR ranges; empty means any address. */
   readonly allowedIps: readonly string[];
+  /** Canonical web origins the key may be used from; empty means any (no browser use). */
+  readonly allowedOrigins: readonly string[];
+  /** null: no limit. */
+  readonly rateLimit: KeyRateLimit | null;
   /** ISO-8601 UTC. */
   readonly expiresAt: string;
   /**
@@ -55,6 +60,8 @@ export function evolve(state: ApiKeyAggregate, event: KeyEventEnvelope): ApiKeyS
       // Permissions the catalog has retired since the event was written are dropped.
       permissions: knownPermissions(data.permissions),
       allowedIps: data.allowedIps,
+      allowedOrigins: data.allowedOrigins ?? [],
+      rateLimit: effectiveRateLimit(data.kind, data.rateLimit),
       expiresAt: data.expiresAt,
       status: 'active',
       createdAt: event.occurredAt,
@@ -83,6 +90,10 @@ export function evolve(state: ApiKeyAggregate, event: KeyEventEnvelope): ApiKeyS
       return { ...state, permissions: knownPermissions(event.data.permissions), version };
     case 'KeyAllowedIpsChanged':
       return { ...state, allowedIps: event.data.allowedIps, version };
+    case 'KeyAllowedOriginsChanged':
+      return { ...state, allowedOrigins: event.data.allowedOrigins, version };
+    case 'KeyRateLimitChanged':
+      return { ...state, rateLimit: event.data.rateLimit, version };
     case 'KeyRotated':
       return {
         ...state,

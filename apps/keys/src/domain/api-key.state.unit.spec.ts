@@ -52,6 +52,9 @@ describe('evolve', () => {
       name: 'Billing',
       permissions: ['devices:read'],
       allowedIps: [],
+      // A v1 KeyCreated (no origins, no limit): no restriction, and a private key's default, none.
+      allowedOrigins: [],
+      rateLimit: null,
       expiresAt: '2028-06-15T10:00:00.000Z',
       status: 'active',
       createdAt: '2027-06-15T10:00:00.000Z',

@@ -28,6 +28,8 @@ export const PUBLIC_ROUTES: readonly RouteSpec[] = [
   { method: 'PUT', path: '/v1/keys/:keyId/expiry', service: 'keys', permission: 'keys:manage', summary: 'Change the expiry of a key' },
   { method: 'PUT', path: '/v1/keys/:keyId/permissions', service: 'keys', permission: 'keys:manage', summary: 'Change the permissions of a key' },
   { method: 'PUT', path: '/v1/keys/:keyId/allowed-ips', service: 'keys', permission: 'keys:manage', summary: 'Change the allowed IP addresses of a key' },
+  { method: 'PUT', path: '/v1/keys/:keyId/allowed-origins', service: 'keys', permission: 'keys:manage', summary: 'Change the web origins a key may be used from' },
+  { method: 'PUT', path: '/v1/keys/:keyId/rate-limit', service: 'keys', permission: 'keys:manage', summary: 'Change the rate limit of a key' },
   { method: 'POST', path: '/v1/keys/:keyId/rotate', service: 'keys', permission: 'keys:manage', summary: 'Rotate a key (answers the new secret once)' },
   { method: 'POST', path: '/v1/keys/:keyId/revoke', service: 'keys', permission: 'keys:manage', summary: 'Revoke a key' },
 

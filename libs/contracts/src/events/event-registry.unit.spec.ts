@@ -101,11 +101,35 @@ describe('event registries', () => {
       const up = registry.upcasters['Counted'];
       const stored: EventEnvelope = { id: 'evt_1', type: 'Counted', schemaVersion: 1, aggregateId: 'c', accountId: 'a', version: 1, occurredAt: '2026-03-01T10:00:00.000Z', data: { by: 3 } };
       expect(up?.(stored)).toMatchObject({ schemaVersion: 2, data: { by: 3, unit: 'each' } });
-      expect(Object.keys(KEY_EVENTS.upcasters)).toEqual([]);
+      expect(Object.keys(KEY_EVENTS.upcasters)).toEqual(['KeyCreated']);
     });
 
     it('refuses an older shape that does not match its own schema', () => {
       expect(reason(registry, envelope('Counted', { by: 'three' }))).toBe('Counted v1: data.by must be an integer from 1 to 9007199254740991');
     });
+  });
+});
+
+describe('KeyCreated schemaVersion 2 (allowed origins and rate limit)', () => {
+  const v1 = { kind: 'public', name: 'w', permissions: ['sessions:create'], allowedIps: [], expiresAt: '2027-01-01T00:00:00Z', createdBy: 'key_a', secretHash: HASH, tokenPrefix: 'kw_pk_abc' };
+
+  it('reads a v1 KeyCreated as v2: no origin restriction, and a public key gets the public default limit', () => {
+    const r = KEY_EVENTS.parse(JSON.stringify(envelope('KeyCreated', v1)));
+    expect(r.ok && r.event).toMatchObject({ schemaVersion: 2, data: { allowedOrigins: [], rateLimit: { requests: 300, windowSeconds: 60, burst: 60 } } });
+    const p = KEY_EVENTS.parse(JSON.stringify(envelope('KeyCreated', { ...v1, kind: 'private', tokenPrefix: 'kw_sk_abc' })));
+    expect(p.ok && p.event.data).toMatchObject({ rateLimit: null });
+  });
+
+  it('reads a v2 with both fields and refuses one without them', () => {
+    const full = { ...v1, allowedOrigins: ['https://a.example.com'], rateLimit: { requests: 5, windowSeconds: 60, burst: 5 } };
+    expect(reason(KEY_EVENTS, envelope('KeyCreated', full, { schemaVersion: 2 }))).toBeUndefined();
+    expect(reason(KEY_EVENTS, envelope('KeyCreated', v1, { schemaVersion: 2 }))).toBe('KeyCreated v2: data.allowedOrigins is required');
+    expect(reason(KEY_EVENTS, envelope('KeyCreated', { ...full, rateLimit: { requests: 0, windowSeconds: 60, burst: 5 } }, { schemaVersion: 2 }))).toMatch(/rateLimit.requests/);
+  });
+
+  it('reads the two new change events', () => {
+    expect(reason(KEY_EVENTS, envelope('KeyAllowedOriginsChanged', { by: 'key_a', allowedOrigins: ['https://*.example.com'] }))).toBeUndefined();
+    expect(reason(KEY_EVENTS, envelope('KeyRateLimitChanged', { by: 'key_a', rateLimit: null }))).toBeUndefined();
+    expect(reason(KEY_EVENTS, envelope('KeyRateLimitChanged', { by: 'key_a', rateLimit: { requests: 1, windowSeconds: 1, burst: 1 } }))).toBeUndefined();
   });
 });

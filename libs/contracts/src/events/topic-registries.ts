@@ -2,15 +2,16 @@ import type { Permission } from '../catalog/operation-catalog';
 import type { DeviceEventDataByType } from '../devices/device-events';
 import { KEY_KINDS } from '../keys/key-token';
 import type { KeyEventDataByType } from '../keys/key-events';
+import { PUBLIC_KEY_DEFAULT_RATE_LIMIT } from '../keys/rate-limit';
 import type { ServiceName } from '../services/services';
 import { SERVICES } from '../services/services';
 import { SESSION_OUTCOMES } from '../sessions/session-events';
 import type { SessionEventDataByType } from '../sessions/session-events';
 import type { TechnicianEventDataByType } from '../technicians/technician-events';
 import type { TicketEventDataByType } from '../tickets/ticket-events';
-import { EventRegistry } from './event-registry';
+import { EventRegistry, olderShape } from './event-registry';
 import type { Schema } from './schema';
-import { arrayOf, isoDateTime, nullable, object, oneOf, optional, text } from './schema';
+import { arrayOf, integer, isoDateTime, nullable, object, oneOf, optional, text } from './schema';
 
 // Limits are far above what the services' DTOs accept today: an event stored under an older, looser
 // rule must still read. They only keep a hostile message from being held in memory.
@@ -20,6 +21,8 @@ const name = text({ min: 1, max: 1000 });
 const sha256Hex = text({ pattern: /^[0-9a-f]{64}$/ });
 const reason = optional(text({ max: 10_000 }));
 const ipOrCidr = text({ min: 1, max: 100 });
+const origin = text({ min: 1, max: 1000 });
+const rateLimit = nullable(object({ requests: integer(1), windowSeconds: integer(1), burst: integer(1) }));
 
 /**
  * The form of a permission name. Checked by form, not against today's catalog: a key created when
@@ -30,19 +33,27 @@ const permission: Schema<Permission> = {
   check: (v, path) => (typeof v === 'string' && /^[a-z]+(:[a-z]+){1,3}$/.test(v) ? undefined : `${path} must be a permission name`),
 };
 
+const keyCreatedV1 = {
+  kind: oneOf(KEY_KINDS),
+  name,
+  permissions: arrayOf(permission, 100),
+  allowedIps: arrayOf(ipOrCidr),
+  expiresAt: isoDateTime,
+  createdBy: actor,
+  secretHash: sha256Hex,
+  tokenPrefix: text({ min: 1, max: 40 }),
+};
+
 export const KEY_EVENTS = new EventRegistry<KeyEventDataByType>(SERVICES.keys.topic, {
   KeyCreated: {
-    schemaVersion: 1,
-    data: object({
-      kind: oneOf(KEY_KINDS),
-      name,
-      permissions: arrayOf(permission, 100),
-      allowedIps: arrayOf(ipOrCidr),
-      expiresAt: isoDateTime,
-      createdBy: actor,
-      secretHash: sha256Hex,
-      tokenPrefix: text({ min: 1, max: 40 }),
-    }),
+    // v2 adds allowedOrigins and rateLimit. A new number, not an optional field: a reader that
+    // ignored them would accept a restricted key from any origin at any rate; an old reader refuses a v2.
+    schemaVersion: 2,
+    data: object({ ...keyCreatedV1, allowedOrigins: arrayOf(origin), rateLimit }),
+    older: {
+      // A key created before: no origin restriction, and the kind's default limit (public keys are limited).
+      1: olderShape(object(keyCreatedV1), (d) => ({ ...d, allowedOrigins: [], rateLimit: d.kind === 'public' ? PUBLIC_KEY_DEFAULT_RATE_LIMIT : null })),
+    },
   },
   KeyDisabled: { schemaVersion: 1, data: object({ by: actor, reason }) },
   KeyEnabled: { schemaVersion: 1, data: object({ by: actor, expiresAt: isoDateTime }) },
@@ -55,6 +66,8 @@ export const KEY_EVENTS = new EventRegistry<KeyEventDataByType>(SERVICES.keys.to
   KeyPermissionsChanged: { schemaVersion: 1, data: object({ by: actor, permissions: arrayOf(permission, 100) }) },
   KeyAllowedIpsChanged: { schemaVersion: 1, data: object({ by: actor, allowedIps: arrayOf(ipOrCidr) }) },
   KeyRevoked: { schemaVersion: 1, data: object({ by: actor, reason }) },
+  KeyAllowedOriginsChanged: { schemaVersion: 1, data: object({ by: actor, allowedOrigins: arrayOf(origin) }) },
+  KeyRateLimitChanged: { schemaVersion: 1, data: object({ by: actor, rateLimit }) },
 });
 
 export const TECHNICIAN_EVENTS = new EventRegistry<TechnicianEventDataByType>(SERVICES.technicians.topic, {

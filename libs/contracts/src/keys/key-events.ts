@@ -1,10 +1,12 @@
 import type { Permission } from '../catalog/operation-catalog';
 import type { EventEnvelope } from '../events/event-envelope';
 import type { KeyKind } from './key-token';
+import type { KeyRateLimit } from './rate-limit';
 
 /**
  * Events of the ApiKey aggregate, published on `keys.events`. None carries a secret: only the
- * SHA-256 of a token (`secretHash`) and its short display prefix. All are schemaVersion 1.
+ * SHA-256 of a token (`secretHash`) and its short display prefix. All are schemaVersion 1 but
+ * KeyCreated, which is 2 since it carries `allowedOrigins` and `rateLimit` (KEY_EVENTS upcasts a v1).
  */
 export type KeyStatus = 'active' | 'disabled' | 'expired' | 'revoked';
 
@@ -20,6 +22,13 @@ export interface KeyCreatedData {
   readonly createdBy: Actor;
   readonly secretHash: string;
   readonly tokenPrefix: string;
+  /**
+   * schemaVersion 2 (always there once read through KEY_EVENTS, which upcasts a v1 to `[]` and
+   * the kind's default limit); optional in the type so that code holding a v1 event still compiles
+   * and reads it the same way (absent = no origin restriction, `effectiveRateLimit`).
+   */
+  readonly allowedOrigins?: readonly string[];
+  readonly rateLimit?: KeyRateLimit | null;
 }
 export interface KeyDisabledData { readonly by: Actor; readonly reason?: string }
 export interface KeyEnabledData { readonly by: Actor; readonly expiresAt: string }
@@ -36,6 +45,9 @@ export interface KeyExpiryChangedData { readonly by: Actor; readonly expiresAt: 
 export interface KeyPermissionsChangedData { readonly by: Actor; readonly permissions: readonly Permission[] }
 export interface KeyAllowedIpsChangedData { readonly by: Actor; readonly allowedIps: readonly string[] }
 export interface KeyRevokedData { readonly by: Actor; readonly reason?: string }
+export interface KeyAllowedOriginsChangedData { readonly by: Actor; readonly allowedOrigins: readonly string[] }
+/** `null`: no limit (private keys only). */
+export interface KeyRateLimitChangedData { readonly by: Actor; readonly rateLimit: KeyRateLimit | null }
 
 export interface KeyEventDataByType {
   KeyCreated: KeyCreatedData;
@@ -47,6 +59,8 @@ export interface KeyEventDataByType {
   KeyPermissionsChanged: KeyPermissionsChangedData;
   KeyAllowedIpsChanged: KeyAllowedIpsChangedData;
   KeyRevoked: KeyRevokedData;
+  KeyAllowedOriginsChanged: KeyAllowedOriginsChangedData;
+  KeyRateLimitChanged: KeyRateLimitChangedData;
 }
 
 export type KeyEventType = keyof KeyEventDataByType;
@@ -54,13 +68,20 @@ export type KeyEventType = keyof KeyEventDataByType;
 export const KEY_EVENT_TYPES: readonly KeyEventType[] = [
   'KeyCreated', 'KeyDisabled', 'KeyEnabled', 'KeyExpired', 'KeyRotated',
   'KeyExpiryChanged', 'KeyPermissionsChanged', 'KeyAllowedIpsChanged', 'KeyRevoked',
+  'KeyAllowedOriginsChanged', 'KeyRateLimitChanged',
 ];
 
 export const KEY_EVENT_SCHEMA_VERSION = 1;
 
+/** The schemaVersion each key event type is written with today. */
+export const KEY_EVENT_SCHEMA_VERSIONS = {
+  KeyCreated: 2, KeyDisabled: 1, KeyEnabled: 1, KeyExpired: 1, KeyRotated: 1, KeyExpiryChanged: 1,
+  KeyPermissionsChanged: 1, KeyAllowedIpsChanged: 1, KeyRevoked: 1, KeyAllowedOriginsChanged: 1, KeyRateLimitChanged: 1,
+} as const satisfies Record<KeyEventType, number>;
+
 /** A key event before the store gives it an envelope. */
 export type KeyEvent = {
-  [T in KeyEventType]: { readonly type: T; readonly schemaVersion: 1; readonly data: KeyEventDataByType[T] };
+  [T in KeyEventType]: { readonly type: T; readonly schemaVersion: (typeof KEY_EVENT_SCHEMA_VERSIONS)[T]; readonly data: KeyEventDataByType[T] };
 }[KeyEventType];
 
 /** A stored or published key event. */

@@ -7,7 +7,7 @@ import type { AuthFailure, AuthFailureCode } from './auth-outcome';
  * Every failure `authorize` can return, built once: a refused request allocates nothing.
  * Details that name a permission are prebuilt for each permission of the catalog.
  */
-function failure(status: 401 | 403, code: AuthFailureCode, detail: string): AuthFailure {
+function failure(status: AuthFailure['status'], code: AuthFailureCode, detail: string): AuthFailure {
   return Object.freeze({ ok: false as const, status, code, detail });
 }
 
@@ -27,6 +27,10 @@ export const KEY_DISABLED = failure(401, 'key_disabled', 'The API key is disable
 export const KEY_REVOKED = failure(401, 'key_revoked', 'The API key has been revoked.');
 export const KEY_EXPIRED = failure(401, 'key_expired', 'The API key has expired.');
 export const IP_NOT_ALLOWED = failure(403, 'ip_not_allowed', 'The API key may not be used from this client address.');
+export const ORIGIN_NOT_ALLOWED = failure(403, 'origin_not_allowed',
+  'The API key may not be used from this web origin (the Origin header): it is restricted to its allowed origins.');
+/** The limiter's headers (Retry-After, RateLimit, RateLimit-Policy) say when to come back. */
+export const RATE_LIMITED = failure(429, 'rate_limited', 'The API key has used up its rate limit; retry after the Retry-After seconds.');
 /** For a permission outside the catalog, which a typed caller cannot pass but JSON could. */
 export const PERMISSION_UNKNOWN = failure(403, 'permission_denied', 'The operation needs a permission the key does not hold.');
 

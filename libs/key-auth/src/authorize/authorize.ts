@@ -3,6 +3,8 @@ import type { KeyIndex } from '../projection/key-index';
 import {
   BAD_CHECKSUM,
   IP_NOT_ALLOWED,
+  ORIGIN_NOT_ALLOWED,
+  RATE_LIMITED,
   KEY_DISABLED,
   KEY_EXPIRED,
   KEY_REVOKED,
@@ -13,6 +15,7 @@ import {
   UNKNOWN_KEY,
 } from './auth-failures';
 import type { AuthOutcome, AuthRequest } from './auth-outcome';
+import type { KeyRateLimiter } from './key-rate-limiter';
 
 /**
  * The per-request key check (DESIGN section 2), cheapest step first, no I/O. Every outcome is a
@@ -20,8 +23,12 @@ import type { AuthOutcome, AuthRequest } from './auth-outcome';
  * check allocates nothing, and the only allocation is the SHA-256 digest string, which is the
  * lookup key itself (32 binary characters, see tokenDigest).
  * Account scoping is left to handlers, through `key.accountId` of the outcome.
+ *
+ * With a `limiter`, a key's request also takes a token from the key's bucket (in memory, after
+ * the origin and before the permission, DESIGN section 2): 429 `rate_limited` when it is empty,
+ * with the bucket's state left in `limiter.last` for the answer's headers.
  */
-export function authorize(index: KeyIndex, req: AuthRequest): AuthOutcome {
+export function authorize(index: KeyIndex, req: AuthRequest, limiter?: KeyRateLimiter): AuthOutcome {
   const token = req.token;
   if (token === undefined || token.length === 0) return MISSING_KEY;
 
@@ -34,6 +41,7 @@ export function authorize(index: KeyIndex, req: AuthRequest): AuthOutcome {
   // The kind is spelled in the token and recorded at creation; if they disagree the stored key
   // is not trustworthy, and treating a public token as private would widen what it may do.
   if (profile.kind !== check.kind) return UNKNOWN_KEY;
+  req.found = key;
 
   switch (key.status) {
     case 'active':
@@ -55,6 +63,10 @@ export function authorize(index: KeyIndex, req: AuthRequest): AuthOutcome {
 
   const allowList = profile.allowList;
   if (!allowList.any && (req.clientIp === undefined || !allowList.allows(req.clientIp))) return IP_NOT_ALLOWED;
+  // A restricted key is for the pages of its origins: a request without an Origin is not one of them.
+  const originList = profile.originList;
+  if (!originList.any && (req.origin === undefined || !originList.allows(req.origin))) return ORIGIN_NOT_ALLOWED;
+  if (limiter !== undefined && !limiter.take(key, req.nowMs)) return RATE_LIMITED;
 
   const rule = PERMISSION_RULES.get(req.permission);
   if (rule === undefined) return PERMISSION_UNKNOWN;

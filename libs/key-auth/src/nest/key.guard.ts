@@ -9,6 +9,7 @@ import { CLOCK, Metrics } from '@keyward/service-runtime';
 import { AuthFailureThrottle } from '../authorize/auth-failure-throttle';
 import { TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail } from '../authorize/auth-failures';
 import { authorize } from '../authorize/authorize';
+import { KeyRateLimiter, rateLimitHeaders } from '../authorize/key-rate-limiter';
 import { EdgeSigner, signedClientIp } from '../http/edge-signature';
 import { extractToken } from '../http/extract-token';
 import type { KeyAuthOptions } from './key-auth.options';
@@ -17,18 +18,22 @@ import { KeyProjection } from './key-projection.service';
 import type { AuthorizedRequest } from './require-permission.decorator';
 import { REQUIRED_PERMISSION } from './require-permission.decorator';
 
-const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden' };
+const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too many requests' };
 
 /**
  * Authorizes every route that names a permission, against the in-memory key projection only:
  * no I/O on the request path. Routes without @RequirePermission (health, readiness) are open.
  * The client address is the one the edge signed, else the socket's (see edge-signature.ts);
- * authentication failures (401) are throttled per address exactly as at the edge.
+ * authentication failures (401) are throttled per address exactly as at the edge. The key's
+ * allowed origins are checked against the request's Origin as at the edge (a browser's claim, passed
+ * on unchanged). Each key's rate limit is kept here too, as a backstop with twice the burst: the edge
+ * enforces it; this refuses only a caller that skipped the edge (docs/browser-keys.md).
  */
 @Injectable()
 export class KeyGuard implements CanActivate {
   private readonly signer: EdgeSigner;
   private readonly throttle: AuthFailureThrottle;
+  private readonly limiter = new KeyRateLimiter({ burstFactor: 2 });
   /** Route metadata is read once per handler, not per request. */
   private readonly permissionByHandler = new WeakMap<object, Permission | null>();
 
@@ -56,9 +61,14 @@ export class KeyGuard implements CanActivate {
     }
     // originalUrl: the target as the edge sent and signed it, whatever routing did to req.url.
     const ip = signedClientIp(this.signer, req, req.originalUrl, nowMs);
-    const outcome = authorize(this.projection.index, { token: extractToken(req.headers), clientIp: ip, permission, nowMs });
+    const origin = req.headers.origin;
+    const outcome = authorize(this.projection.index, { token: extractToken(req.headers), clientIp: ip, origin, permission, nowMs, found: undefined }, this.limiter);
     this.count(outcome.ok ? 'ok' : outcome.code);
     if (!outcome.ok) {
+      if (outcome.status === 429) {
+        const res = context.switchToHttp().getResponse<Response>();
+        for (const [name, value] of Object.entries(rateLimitHeaders(this.limiter.last, true))) res.setHeader(name, value);
+      }
       const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
       if (wait !== undefined) {
         this.count('too_many_auth_failures');

@@ -23,6 +23,8 @@ export function evolveKeyView(view: KeyView | undefined, event: KeyEventEnvelope
       // A permission the catalog has retired since (projections:operate) is dropped: it grants nothing.
       permissions: knownPermissions(d.permissions),
       allowedIps: [...d.allowedIps],
+      ...(d.allowedOrigins !== undefined ? { allowedOrigins: [...d.allowedOrigins] } : {}),
+      ...(d.rateLimit !== undefined ? { rateLimit: d.rateLimit } : {}),
       expiresAt: d.expiresAt,
       status: 'active',
       createdAt: event.occurredAt,
@@ -58,6 +60,10 @@ export function evolveKeyView(view: KeyView | undefined, event: KeyEventEnvelope
       return { ...view, allowedIps: [...event.data.allowedIps], ...stamp };
     case 'KeyRevoked':
       return { ...view, status: 'revoked', ...stamp };
+    case 'KeyAllowedOriginsChanged':
+      return { ...view, allowedOrigins: [...event.data.allowedOrigins], ...stamp };
+    case 'KeyRateLimitChanged':
+      return { ...view, rateLimit: event.data.rateLimit, ...stamp };
     default: {
       // Schemas only grow: an event type newer than this code changes nothing it knows of, but
       // its version still counts, so the events after it are not mistaken for a gap.

@@ -4,6 +4,7 @@ import { evolveKeyView } from './evolve-key-view';
 import type { IndexedKey } from './indexed-key';
 import { indexKey, KeyProfiles } from './indexed-key';
 import type { KeyView } from './key-view';
+import { OriginDirectory } from './origin-directory';
 
 /**
  * What `apply` did with an event: folded it in, ignored it as already seen, folded it in although
@@ -26,6 +27,8 @@ export class KeyIndex {
   /** Secrets replaced by a rotation; each matches only while its key's grace lasts. */
   private readonly byPreviousHash = new Map<string, IndexedKey>();
   private profiles = new KeyProfiles();
+  /** Origins some key allows: what a CORS preflight (which carries no key) is answered from. */
+  readonly origins = new OriginDirectory();
 
   get size(): number {
     return this.byId.size;
@@ -102,6 +105,7 @@ export class KeyIndex {
     this.byId.clear();
     this.byCurrentHash.clear();
     this.byPreviousHash.clear();
+    this.origins.clear();
     this.profiles = new KeyProfiles();
     for (const view of views) {
       const previous = this.byId.get(view.id);
@@ -120,6 +124,7 @@ export class KeyIndex {
         previous.previousKey !== previousKey ||
         this.byPreviousHash.get(previousKey) === previous);
     if (previous !== undefined) this.unindex(previous);
+    this.origins.swap(previous === undefined ? undefined : originsOf(previous), originsOf(next));
     this.byId.set(next.id, next);
     this.byCurrentHash.set(next.lookupKey, next);
     if (indexPreviousHash) this.byPreviousHash.set(previousKey, next);
@@ -133,4 +138,9 @@ export class KeyIndex {
       this.byPreviousHash.delete(previousKey);
     }
   }
+}
+
+/** The origins a key counts for in the directory: none once it is revoked (it never works again). */
+function originsOf(entry: IndexedKey): readonly string[] | undefined {
+  return entry.status === 'revoked' ? undefined : entry.profile.allowedOrigins;
 }

@@ -1,4 +1,4 @@
-import type { Actor, KeyKind, KeyStatus, Permission } from '@keyward/contracts';
+import type { Actor, KeyKind, KeyRateLimit, KeyStatus, Permission } from '@keyward/contracts';
 
 /**
  * One key as the projection sees it: plain JSON, so it can be persisted as-is and loaded back.
@@ -11,6 +11,13 @@ export interface KeyView {
   readonly name: string;
   readonly permissions: readonly Permission[];
   readonly allowedIps: readonly string[];
+  /**
+   * Web origins the key may be used from; absent or empty: any. Absent (like `rateLimit`) in views
+   * persisted before keys had them, and for a v1 KeyCreated held in memory.
+   */
+  readonly allowedOrigins?: readonly string[];
+  /** Absent: the kind's default (`effectiveRateLimit`); null: no limit. */
+  readonly rateLimit?: KeyRateLimit | null;
   /** ISO-8601 UTC. */
   readonly expiresAt: string;
   readonly status: KeyStatus;

@@ -8,6 +8,7 @@ import type { KeyDto } from '../../application/key-view.dto';
 import type { ApiKeyCommand } from '../../domain';
 import { by } from '../../http/command-caller';
 import { keyIdPipe } from '../../http/key-id.pipe';
+import { ChangeAllowedOriginsDto, ChangeRateLimitDto } from './browser-limits.dto';
 import { ChangeAllowedIpsDto, ChangeExpiryDto, ChangePermissionsDto, EnableKeyDto, ReasonDto } from './change-key.dto';
 
 /** Every change to a key but rotation; each answers the key as it now is. */
@@ -50,6 +51,20 @@ export class ChangeKeyController {
   @RequirePermission('keys:manage')
   changeAllowedIps(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ChangeAllowedIpsDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
     return this.run(keyId, caller, { type: 'ChangeAllowedIps', data: { ...by(caller), allowedIps: body.allowedIps } });
+  }
+
+  @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 409: ['key_revoked'], 422: ['too_many_allowed_origins', 'invalid_origin'] })
+  @Put('allowed-origins')
+  @RequirePermission('keys:manage')
+  changeAllowedOrigins(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ChangeAllowedOriginsDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+    return this.run(keyId, caller, { type: 'ChangeAllowedOrigins', data: { ...by(caller), allowedOrigins: body.allowedOrigins } });
+  }
+
+  @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 409: ['key_revoked'], 422: ['invalid_rate_limit', 'rate_limit_required'] })
+  @Put('rate-limit')
+  @RequirePermission('keys:manage')
+  changeRateLimit(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ChangeRateLimitDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
+    return this.run(keyId, caller, { type: 'ChangeRateLimit', data: { ...by(caller), rateLimit: body.rateLimit } });
   }
 
   @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 422: ['invalid_reason'] })

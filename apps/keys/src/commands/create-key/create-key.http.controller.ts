@@ -15,7 +15,7 @@ export class CreateKeyController {
   constructor(private readonly commands: KeyCommandsService, private readonly queries: KeyQueries) {}
 
   /** Creates a key and answers its secret, once: it is never stored and never shown again. */
-  @DocumentProblems({ 403: ['permission_escalation'], 409: ['key_exists'], 422: ['invalid_kind', 'invalid_name', 'permissions_required', 'unknown_permission', 'permission_not_public_safe', 'too_many_allowed_ips', 'invalid_ip', 'invalid_expiry', 'expiry_in_past', 'expiry_too_far'] })
+  @DocumentProblems({ 403: ['permission_escalation'], 409: ['key_exists'], 422: ['invalid_kind', 'invalid_name', 'permissions_required', 'unknown_permission', 'permission_not_public_safe', 'too_many_allowed_ips', 'invalid_ip', 'too_many_allowed_origins', 'invalid_origin', 'invalid_rate_limit', 'rate_limit_required', 'invalid_expiry', 'expiry_in_past', 'expiry_too_far'] })
   @Post()
   @HttpCode(201)
   @NoStore()
@@ -32,6 +32,8 @@ export class CreateKeyController {
         name: body.name,
         permissions: body.permissions,
         allowedIps: body.allowedIps ?? [],
+        ...(body.allowedOrigins !== undefined ? { allowedOrigins: body.allowedOrigins } : {}),
+        ...(body.rateLimit !== undefined ? { rateLimit: body.rateLimit } : {}),
         ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}),
         ...by(caller),
         secretHash: hashToken(secret),
