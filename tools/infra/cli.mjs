@@ -12,6 +12,10 @@ const HELP = `usage: npm run infra -- <command>
   start      start Kafka on 127.0.0.1:9092 and FerretDB on 127.0.0.1:27017 and wait; Ctrl-C stops them
   stop       stop a Kafka or FerretDB left running by an earlier start
   wipe       stop them and delete their data (the cache of jars and binaries stays)
+  kafka-console-consumer | kafka-console-producer | kafka-topics | kafka-consumer-groups | kafka-get-offsets
+             run that Kafka tool (kafka-tools, provisioned with the broker) against the platform's
+             Kafka; --bootstrap-server defaults to $KAFKA_BROKERS or 127.0.0.1:<KEYWARD_KAFKA_PORT, 9092>.
+             Read a topic:  npm run infra -- kafka-console-consumer --topic keys.events --from-beginning
   help       this text
 
 environment: KEYWARD_CACHE_DIR (default ~/.cache/keyward), KEYWARD_DATA_DIR (default <cache>/data),
@@ -61,6 +65,18 @@ try {
       rmSync(DATA_DIR, { recursive: true, force: true });
       console.log(`[infra] wiped ${DATA_DIR}`);
       break;
+    case 'kafka-console-consumer':
+    case 'kafka-console-producer':
+    case 'kafka-topics':
+    case 'kafka-consumer-groups':
+    case 'kafka-get-offsets': {
+      const { runKafkaTool } = await import('./lib/kafka.mjs');
+      const args = process.argv.slice(3);
+      const server = process.env.KAFKA_BROKERS?.split(',')[0] ?? `127.0.0.1:${process.env.KEYWARD_KAFKA_PORT ?? 9092}`;
+      if (!args.includes('--bootstrap-server')) args.unshift('--bootstrap-server', server);
+      process.exitCode = await runKafkaTool(command, args, (m) => console.error(m));
+      break;
+    }
     case 'help':
     case '--help':
       console.log(HELP);

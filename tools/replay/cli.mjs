@@ -28,9 +28,10 @@ options:
   --limit <n>          dead-letters: how many to list (default 50; 1-500 per page, the CLI follows pages)
   --token <token>      platform operator token (one of the services' OPERATOR_TOKENS; npm start
                        prints it); default $KEYWARD_OPERATOR_TOKEN. An account's API key is not one.
-  --url <url>          the service's base URL; default $KEYWARD_<SERVICE>_URL or http://127.0.0.1:<port>.
-                       status: a comma-separated list of its instances' URLs; without one, status
-                       lists every instance \`npm start\` started (its instances file, docs/scaling.md)
+  --url <url>          the service's base URL; default $<SERVICE>_URL (the edge's variable), else
+                       http://127.0.0.1:$<SERVICE>_PORT (the app's default port). status: a comma-separated
+                       list of its instances' URLs; without one, status lists every instance
+                       \`npm start\` started (its instances file, docs/scaling.md)
   --json               print JSON instead of text
   -h, --help           this text`;
 
@@ -59,7 +60,10 @@ if (!token) fail('no operator token: set KEYWARD_OPERATOR_TOKEN (or pass --token
 
 function baseUrl(service) {
   if (!(service in SERVICES)) fail(`unknown service "${service}"; one of: ${Object.keys(SERVICES).join(', ')}`, 2);
-  return (values.url ?? process.env[`KEYWARD_${service.toUpperCase()}_URL`] ?? `http://127.0.0.1:${SERVICES[service]}`).replace(/\/$/, '');
+  // One naming scheme with the edge and npm start: <SERVICE>_URL, <SERVICE>_PORT.
+  const name = service.toUpperCase();
+  const listed = process.env[`${name}_URL`]?.split(',')[0]?.trim();
+  return (values.url ?? (listed || `http://127.0.0.1:${process.env[`${name}_PORT`] ?? SERVICES[service]}`)).replace(/\/$/, '');
 }
 
 async function call(service, method, path, body) {
@@ -85,12 +89,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pct = (a, b) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '100%');
 
 /**
- * Where the instances of a service are (docs/scaling.md): --url or $KEYWARD_<SERVICE>_URL (a comma
+ * Where the instances of a service are (docs/scaling.md): --url or $<SERVICE>_URL (a comma
  * list, like the edge's <SERVICE>_URL), else the instances file `npm start` writes
  * ($KEYWARD_INSTANCES_FILE, default <data dir>/instances.json), else the one default port.
  */
 function instanceUrls(service) {
-  const listed = values.url ?? process.env[`KEYWARD_${service.toUpperCase()}_URL`];
+  const listed = values.url ?? process.env[`${service.toUpperCase()}_URL`];
   if (listed) return listed.split(',').map((u) => u.trim().replace(/\/$/, '')).filter(Boolean);
   const cache = process.env.KEYWARD_CACHE_DIR ?? join(homedir(), '.cache', 'keyward');
   const file = process.env.KEYWARD_INSTANCES_FILE ?? join(process.env.KEYWARD_DATA_DIR ?? join(cache, 'data'), 'instances.json');
@@ -102,7 +106,7 @@ function instanceUrls(service) {
       // A broken file: fall back to the default port.
     }
   }
-  return [`http://127.0.0.1:${SERVICES[service]}`];
+  return [`http://127.0.0.1:${process.env[`${service.toUpperCase()}_PORT`] ?? SERVICES[service]}`];
 }
 
 async function instanceCall(url, path) {

@@ -47,6 +47,8 @@ mkdirSync(logDir, { recursive: true });
 
 /** @type {{ stop(): Promise<void> } | undefined} */
 let infra;
+/** While Kafka and FerretDB start: a signal then waits for them, to stop them too. */
+let infraStarting;
 /** @type {Map<string, import('node:child_process').ChildProcess>} */
 const children = new Map();
 let stopping = false;
@@ -62,6 +64,7 @@ async function shutdown(code) {
     child.once('exit', () => { clearTimeout(timer); resolve(undefined); });
     child.kill('SIGTERM');
   })));
+  if (!infra && infraStarting) infra = await infraStarting.catch(() => undefined);
   if (infra) {
     console.log(`[platform] apps stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s; stopping Kafka and FerretDB ...`);
     await infra.stop();
@@ -69,8 +72,9 @@ async function shutdown(code) {
   console.log(`[platform] stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   process.exit(code);
 }
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+// `npm start` runs this with exec (package.json), so npm's SIGINT/SIGTERM reach this process, not
+// only a shell; each stops every app, then Kafka and FerretDB (tools/run/platform-signals.e2e.spec.ts).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void shutdown(0));
 
 /**
  * The platform operator tokens (OPERATOR_TOKENS of every app; docs/operators.md): the caller's when
@@ -91,9 +95,12 @@ try {
   if (env) {
     console.log(`[platform] using KAFKA_BROKERS=${env.KAFKA_BROKERS} MONGODB_URI=${env.MONGODB_URI}`);
   } else {
-    infra = await startInfra({ dataDir: DATA_DIR });
+    infraStarting = startInfra({ dataDir: DATA_DIR });
+    infra = await infraStarting;
     env = infra.env;
   }
+  // A signal came while Kafka and FerretDB started: shutdown() stops them and exits; start no app.
+  if (stopping) await new Promise(() => undefined);
 
   // The edge signs what it asserts to the services with a secret they share: a fresh one per run
   // (never printed), unless the caller brings one.

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { ServiceProcess } from '@keyward/testing';
-import { call, edgeSignedHeaders, KeysApi, Platform, TEST_EDGE_SIGNING_SECRET, waitFor } from '@keyward/testing';
+import { accessLog, call, edgeSignedHeaders, KeysApi, Platform, TEST_EDGE_SIGNING_SECRET, waitFor } from '@keyward/testing';
 
 /**
  * What the edge asserts and who believes it, and the edge's answers to unusual requests, every
@@ -125,7 +125,8 @@ describe('edge trust and edge input', () => {
       expect(one.status).toBe(200);
       const missing = await fetch(`${edge.url}/v1/technicians/tech_doesnotexist00000`, { method: 'HEAD', headers: { authorization: `Bearer ${reader}` } });
       expect(missing.status).toBe(404);
-      await waitFor('the HEAD in the technicians log', () => /\[http\] head-list-1 HEAD \/v1\/technicians 200/.test(technicians.output().slice(before)));
+      await waitFor('the HEAD in the technicians log', () => accessLog(technicians.output().slice(before))
+        .some((l) => l.reqId === 'head-list-1' && l.method === 'HEAD' && l.path === '/v1/technicians' && l.status === 200));
     });
 
     it('is authorized like the GET it stands for, and 405 where there is no GET', async () => {

@@ -118,7 +118,7 @@ describe('runtime resilience: the devices service against a database and a Kafka
 
   afterEach(() => {
     // An unmapped error (a 500) is logged by the service at error level: show it with the test.
-    const errors = started.flatMap((p) => p.output().split('\n').filter((l) => /\bERROR\b/.test(l)));
+    const errors = started.flatMap((p) => p.output().split('\n').filter((l) => /"level":"(error|fatal)"/.test(l)));
     if (errors.length > 0) process.stderr.write(`--- errors logged by devices ---\n${errors.slice(-20).join('\n')}\n`);
   });
 

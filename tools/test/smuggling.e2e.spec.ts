@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { ServiceProcess } from '@keyward/testing';
-import { call, KeysApi, Platform, waitFor } from '@keyward/testing';
+import { accessLog as parseAccessLog, call, KeysApi, Platform, waitFor } from '@keyward/testing';
 
 /**
  * Request smuggling through the edge, every service its own process, with raw sockets: a body on
@@ -57,13 +57,9 @@ describe('request smuggling through the edge', () => {
     await platform.close();
   });
 
-  /** The access-log lines (`[http] <id> <method> <path> <status>`) a process wrote since `from`. */
+  /** The access-log lines (JSON, context `http`) a process wrote since `from`. */
   function accessLog(service: 'technicians' | 'devices' | 'edge', from: number): { id: string; method: string; path: string; status: number }[] {
-    const lines: { id: string; method: string; path: string; status: number }[] = [];
-    for (const m of platform.process(service).output().slice(from).matchAll(/\[http\] (\S+) ([A-Z]+) (\S*) (\d{3}) /g)) {
-      lines.push({ id: m[1] ?? '', method: m[2] ?? '', path: m[3] ?? '', status: Number(m[4]) });
-    }
-    return lines;
+    return parseAccessLog(platform.process(service).output().slice(from)).map((l) => ({ id: l.reqId, method: l.method, path: l.path, status: l.status }));
   }
 
   /** Where each service's log stands once everything sent so far has been logged (a sentinel request reached it). */

@@ -121,7 +121,9 @@ describe('a session opened from a ticket drives the ticket, across the real tick
     // The session service learns the ticket from tickets.events; until then it answers 422 unknown_ticket.
     const opened = await measured('ticket created → sessions accepts a session for it', filedAt, async () => {
       const r = await call(s.url, 'POST', '/v1/sessions', publicKey.secret, { ticketId });
-      if (r.code === 'unknown_ticket') return false;
+      // A public key is rate limited (the public default; the service keeps twice its burst): a poll
+      // this fast may run through it on a slow box, and then waits for the bucket like any client.
+      if (r.code === 'unknown_ticket' || r.code === 'rate_limited') return false;
       if (r.status !== 201) throw new Error(`unexpected answer: ${describeReply(r)}`);
       return r;
     });

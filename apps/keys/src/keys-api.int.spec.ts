@@ -364,11 +364,10 @@ describe('keys API: changing keys', () => {
     expect((await getKey(app, key.id)).status).toBe('disabled');
   });
 
-  it('answers 200 to enabling an active key and records nothing, but refuses a new expiry there with 409 key_already_active', async () => {
+  it('refuses to enable an active key with 409 key_already_active, with an empty body or a new expiry, and records nothing', async () => {
     const { key } = await createKey(app, READER);
-    const reply = await app.call('POST', `/v1/keys/${key.id}/enable`);
-    expect(reply.status).toBe(200);
-    expect(keyOf(reply.body)).toMatchObject({ status: 'active', version: 1 });
+    expectProblem(await app.call('POST', `/v1/keys/${key.id}/enable`), 409, 'key_already_active');
+    expectProblem(await app.call('POST', `/v1/keys/${key.id}/enable`, {}), 409, 'key_already_active');
     expectProblem(await app.call('POST', `/v1/keys/${key.id}/enable`, { expiresAt: '2028-06-01T00:00:00Z' }), 409, 'key_already_active');
     expect(await typesOf(app, key.id)).toEqual(['KeyCreated']);
   });

@@ -19,6 +19,8 @@ export interface ServiceConfig {
   /** Largest request body accepted, in bytes. */
   readonly bodyLimitBytes: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Logs are JSON lines (pino); `pretty` (LOG_FORMAT) only when a person reads them live. */
+  readonly logFormat: 'json' | 'pretty';
   /** How the service bounds its waits and its work (docs/failure-model.md). */
   readonly limits: RuntimeLimits;
   /** Addresses/CIDRs whose X-Forwarded-For is believed (the edge); empty: none (TRUSTED_PROXIES). */
@@ -101,7 +103,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Required: KAFKA_BROKERS (comma-separated host:port), MONGODB_URI.
  * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
- * LOG_LEVEL (info), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
+ * LOG_LEVEL (info), LOG_FORMAT (json), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
  * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS; for the edge KEYS_URL, SESSIONS_URL,
  * TICKETS_URL, TECHNICIANS_URL, DEVICES_URL (lists), UPSTREAM_TIMEOUT_MS, UPSTREAM_MAX_IN_FLIGHT, UPSTREAM_MAX_QUEUED,
@@ -118,6 +120,9 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   const bodyLimitBytes = intFrom(env, 'BODY_LIMIT_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024, problems);
   const logLevel = env['LOG_LEVEL'] ?? 'info';
   if (!isLogLevel(logLevel)) problems.push(`LOG_LEVEL must be debug, info, warn or error, not "${logLevel}"`);
+  // Structured logs (observability): JSON unless a person asks for pino-pretty's lines.
+  const logFormat = env['LOG_FORMAT'] || 'json';
+  if (logFormat !== 'json' && logFormat !== 'pretty') problems.push(`LOG_FORMAT must be json or pretty, not "${logFormat}"`);
   const mongodbDatabase = env['MONGODB_DATABASE'] ?? `keyward_${service}`;
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(mongodbDatabase)) problems.push(`MONGODB_DATABASE "${mongodbDatabase}" is not a valid database name`);
   const limits: RuntimeLimits = {
@@ -184,6 +189,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     mongodbDatabase,
     bodyLimitBytes,
     logLevel: logLevel as ServiceConfig['logLevel'],
+    logFormat: logFormat === 'pretty' ? 'pretty' : 'json',
     limits: Object.freeze(limits),
     trustedProxies: env['TRUSTED_PROXIES'] ?? '',
     keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,

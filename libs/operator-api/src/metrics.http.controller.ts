@@ -37,7 +37,7 @@ export class MetricsController {
     }
     const store = this.eventStore();
     if (store) this.metrics.set('outbox_relay_backlog_events', 'Appended events not yet published to Kafka', {}, await store.countUnpublished());
-    return this.metrics.render();
+    return await this.metrics.render();
   }
 
   private eventStore(): MongoEventStore | undefined {

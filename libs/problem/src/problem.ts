@@ -42,12 +42,3 @@ export class ProblemError extends Error {
     };
   }
 }
-
-export const notFound = (what: string, id: string): ProblemError =>
-  new ProblemError(404, 'not_found', 'Not found', `${what} ${id} does not exist`);
-
-export const conflict = (code: string, detail: string): ProblemError =>
-  new ProblemError(409, code, 'Conflict', detail);
-
-export const unprocessable = (code: string, detail: string, extensions?: Record<string, unknown>): ProblemError =>
-  new ProblemError(422, code, 'Request breaks a rule', detail, extensions);

@@ -17,3 +17,5 @@ export * from './infra/infra-status';
 export * from './overload/concurrency-limiter';
 export * from './overload/concurrency-limit.interceptor';
 export * from './openapi/document-problems';
+export * from './logging/logger';
+export { CORRELATION_ID_HEADER, requestLogger } from './logging/request-context';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { DynamicModule, INestApplication, LogLevel, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -11,10 +11,12 @@ import { createValidationPipe, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemF
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Logger as Pino } from 'pino';
 import { refuseNonCanonicalPaths, strictExpress } from './http/canonical-path';
 import { useJsonBodies } from './http/json-body';
 import { hostUrls, listenOnHosts } from './http/listen-hosts';
 import { countRequests } from './metrics/http-metrics';
+import { createRootLogger, nestLoggerFor } from './logging/logger';
 import { Metrics } from './metrics/metrics';
 import { ConcurrencyLimitInterceptor } from './overload/concurrency-limit.interceptor';
 import { ConcurrencyLimiter } from './overload/concurrency-limiter';
@@ -40,21 +42,14 @@ function answerClientErrorsAsProblems(server: Server): void {
   });
 }
 
-const LEVELS: Record<ServiceConfig['logLevel'], LogLevel[]> = {
-  debug: ['debug', 'log', 'warn', 'error', 'fatal'],
-  info: ['log', 'warn', 'error', 'fatal'],
-  warn: ['warn', 'error', 'fatal'],
-  error: ['error', 'fatal'],
-};
-
 export interface HttpOptions {
   /** Parse JSON bodies (every service but the edge, which streams them through unparsed). */
   readonly jsonBody?: boolean;
 }
 
 /** Applies what every service's HTTP layer has: body limit, validation, problem+json errors, GET /openapi.json. */
-export function configureHttp(app: NestExpressApplication, config: ServiceConfig, options: HttpOptions = {}): void {
-  countRequests(app, app.get(Metrics));
+export function configureHttp(app: NestExpressApplication, config: ServiceConfig, options: HttpOptions = {}, root: Pino = createRootLogger(config)): void {
+  countRequests(app, app.get(Metrics), root);
   refuseNonCanonicalPaths(app);
   serveOpenApi(app, config.service);
   if (options.jsonBody !== false) useJsonBodies(app, config.bodyLimitBytes);
@@ -74,12 +69,30 @@ export function configureHttp(app: NestExpressApplication, config: ServiceConfig
 /** Creates a service's Nest application with the shared HTTP set-up, without listening. */
 export type RootModule = Type<unknown> | DynamicModule;
 
-export async function createServiceApp(rootModule: RootModule, options: HttpOptions = {}): Promise<NestExpressApplication> {
-  const levels = LEVELS[(process.env['LOG_LEVEL'] as ServiceConfig['logLevel']) ?? 'info'] ?? LEVELS.info;
-  // Not buffered: while the app waits for its database or Kafka at start, its log says so.
-  Logger.overrideLogger(levels);
-  const app = await NestFactory.create<NestExpressApplication>(rootModule, new ExpressAdapter(strictExpress()), { bodyParser: false, logger: levels });
-  configureHttp(app, app.get<ServiceConfig>(SERVICE_CONFIG), options);
+/** A process's logging: the pino root (JSON lines) and Nest's logger writing through it. */
+export interface ServiceLogging {
+  readonly root: Pino;
+  readonly nest: LoggerService;
+}
+
+export function serviceLogging(config: ServiceConfig): ServiceLogging {
+  const root = createRootLogger(config);
+  return { root, nest: nestLoggerFor(root) };
+}
+
+/**
+ * `logging` made from the configuration already read (runService): the app logs through it from
+ * its first line, not buffered, so while it waits for its database or Kafka at start its log says
+ * so. Without (tests in process), the app's own configuration decides once it is built.
+ */
+export async function createServiceApp(rootModule: RootModule, options: HttpOptions = {}, logging?: ServiceLogging): Promise<NestExpressApplication> {
+  if (logging) Logger.overrideLogger(logging.nest);
+  const app = await NestFactory.create<NestExpressApplication>(rootModule, new ExpressAdapter(strictExpress()),
+    { bodyParser: false, ...(logging ? { logger: logging.nest } : { bufferLogs: true }) });
+  const config = app.get<ServiceConfig>(SERVICE_CONFIG);
+  const used = logging ?? serviceLogging(config);
+  if (!logging) app.useLogger(used.nest);
+  configureHttp(app, config, options, used.root);
   return app;
 }
 
@@ -154,14 +167,24 @@ export async function runService(name: string, rootModuleFactory: () => RootModu
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  let config: ServiceConfig | undefined;
+  try {
+    config = isServiceName(name) ? loadServiceConfig(name) : undefined;
+  } catch (e) {
+    // Not even the log settings are known: one JSON line at the defaults says why, then exit.
+    createRootLogger({ service: name, instanceId: 'unknown', logLevel: 'info', logFormat: 'json' })
+      .fatal({ context: name }, `${name} failed to start: ${message(e)}`);
+    process.exit(1);
+  }
+  const logging = config ? serviceLogging(config) : undefined;
+  if (logging) Logger.overrideLogger(logging.nest);
   try {
     const rootModule = rootModuleFactory();
-    const config = isServiceName(name) ? loadServiceConfig(name) : undefined;
     if (config) {
       shutdownTimeoutMs = config.limits.shutdownTimeoutMs;
       starting = await startupListener(name, config);
     }
-    app = await createServiceApp(rootModule, options);
+    app = await createServiceApp(rootModule, options, logging);
     const appConfig = app.get<ServiceConfig>(SERVICE_CONFIG);
     shutdownTimeoutMs = appConfig.limits.shutdownTimeoutMs;
     await app.init();

@@ -12,4 +12,5 @@ export * from './key-probe';
 export * from './edge-signing';
 export * from './whole-platform';
 export * from './faults-infra';
+export * from './log-records';
 export * from './scaled-platform';

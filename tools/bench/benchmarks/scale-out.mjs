@@ -3,6 +3,7 @@
 // and the load generator, so the ratio says what the machine allows, and the CPU each process
 // used during the runs says what limits it.
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { bearer } from '../lib/http.mjs';
 import { closedLoop } from '../lib/load.mjs';
 import { freePort } from '../../infra/lib/proc.mjs';
@@ -102,11 +103,11 @@ export async function run(ctx) {
         'core busy the whole run), the load generator\'s from process.cpuUsage().',
       baseline: 'the same request through an edge in front of one keys instance, in the same run.',
       figures,
-      reading: `On this ${ctx.cpuCount ?? 2}-core machine the whole path shares two cores: with 2 keys instances the processes used ` +
+      notes: [`What limits it: on this ${cpus().length}-core machine the whole path shares two cores: with 2 keys instances the processes used ` +
         `${total(cpuTwo)} cores (edge ${cpuTwo.edge}, keys ${cpuTwo['keys #1']} + ${cpuTwo['keys #2']}, load generator ${cpuTwo['load generator']}). ` +
         (edgeBound
           ? 'The edge, one Node process on one core, is the bottleneck: a second keys instance cannot raise what one edge forwards; more edges (behind a load balancer) would.'
-          : 'The two cores are the limit: a second keys instance only splits the same CPU between two processes, so the ratio stays near 1; on a machine with a core per process it would grow with the instances.'),
+          : 'The two cores are the limit: a second keys instance only splits the same CPU between two processes, so the ratio stays near 1; on a machine with a core per process it would grow with the instances.')],
       charts: [{ file: 'scale-edge-throughput.svg', title: 'Edge throughput over 1 and 2 keys instances', svg: barChart({
         title: `GET ${PATH}, ${connections} connections: requests per second`, unit: 'req/s',
         categories: tp.one.map((_, i) => `run ${i + 1}`),

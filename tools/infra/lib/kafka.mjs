@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InfraError } from './errors.mjs';
@@ -23,24 +24,60 @@ function checkJava() {
   }
 }
 
-/** Makes sure the Kafka jars are in the cache (resolved once from Maven Central). */
+/**
+ * Makes sure the Kafka jars (the broker and its command-line tools) are in the cache, resolved
+ * once from Maven Central. The directory is named by the pom's hash, so a changed pom (kafka-tools
+ * added, a new version) fetches into a new one while a running broker keeps its jars; concurrent
+ * provisioning is safe (each fetch goes to its own staging directory, renamed into place).
+ */
 export function provisionKafka(log = console.log) {
   checkJava();
   const version = kafkaVersion();
-  const home = join(CACHE_DIR, `kafka-${version}`);
+  const hash = createHash('sha256').update(readFileSync(POM)).digest('hex').slice(0, 12);
+  const home = join(CACHE_DIR, `kafka-${version}-${hash}`);
   const libs = join(home, 'libs');
   if (existsSync(join(home, '.complete'))) return { home, libs, version, fresh: false };
   requireTool('mvn', ['-v'], 'install Apache Maven (apt-get install maven): it fetches the Kafka jars from Maven Central');
-  log(`[infra] fetching Apache Kafka ${version} jars from Maven Central into ${libs} ...`);
-  const staging = `${libs}.partial`;
+  log(`[infra] fetching Apache Kafka ${version} jars (broker and tools) from Maven Central into ${libs} ...`);
+  const staging = `${libs}.partial-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
   run('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime',
     `-DoutputDirectory=${staging}`], { what: `mvn (fetching Kafka ${version})` });
-  rmSync(libs, { recursive: true, force: true });
-  renameSync(staging, libs);
-  writeFileSync(join(home, '.complete'), new Date().toISOString());
+  if (existsSync(join(home, '.complete'))) {
+    rmSync(staging, { recursive: true, force: true });
+  } else {
+    rmSync(libs, { recursive: true, force: true });
+    renameSync(staging, libs);
+    writeFileSync(join(home, '.complete'), new Date().toISOString());
+  }
   return { home, libs, version, fresh: true };
+}
+
+/** Kafka's command-line tools (kafka-tools), by the name of their script in Kafka's distribution. */
+export const KAFKA_TOOLS = {
+  'kafka-console-consumer': 'org.apache.kafka.tools.consumer.ConsoleConsumer',
+  'kafka-console-producer': 'org.apache.kafka.tools.ConsoleProducer',
+  'kafka-topics': 'org.apache.kafka.tools.TopicCommand',
+  'kafka-consumer-groups': 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+  'kafka-get-offsets': 'org.apache.kafka.tools.GetOffsetShell',
+};
+
+/**
+ * Runs one of Kafka's tools from the cached jars with the caller's terminal (for example
+ * `kafka-console-consumer --bootstrap-server 127.0.0.1:9092 --topic keys.events --from-beginning`)
+ * and resolves to its exit status.
+ */
+export function runKafkaTool(tool, args, log = console.log) {
+  const main = KAFKA_TOOLS[tool];
+  if (!main) throw new InfraError(`unknown Kafka tool "${tool}"`, `one of: ${Object.keys(KAFKA_TOOLS).join(', ')}`);
+  const { libs } = provisionKafka(log);
+  return new Promise((resolvePromise) => {
+    const child = spawn('java', ['-Xmx512m', '-Dlog4j2.level=WARN', '-cp', `${libs}/*`, main, ...args], { stdio: 'inherit' });
+    // Ctrl-C reaches the tool from the terminal; a signal to this process is passed on.
+    for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+    child.once('exit', (code, signal) => resolvePromise(code ?? (signal ? 130 : 1)));
+  });
 }
 
 function serverProperties({ port, controllerPort, dataDir }) {

@@ -91,5 +91,3 @@ export type ApiKeyCommand =
   | RotateKey
   | RevokeKey
   | ExpireKey;
-
-export type ApiKeyCommandType = ApiKeyCommand['type'];

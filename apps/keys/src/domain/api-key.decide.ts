@@ -130,8 +130,9 @@ function disableKey(command: DisableKey, state: ApiKeyState): KeyEvent[] {
 function enableKey(command: EnableKey, state: ApiKeyState, now: Date): KeyEvent[] {
   refuseIfRevoked(state);
   const given = command.data.expiresAt;
+  // Enabling an active key is a mistake the caller should hear about (409), whatever the body:
+  // a silent 200 read as "it was disabled and now works". Moving its expiry is change expiry.
   if (state.status === 'active' && !hasExpired(state, now)) {
-    if (given === undefined) return [];
     throw new KeyRuleViolation('key_already_active', 'the key is already active; use change expiry to move its expiry');
   }
   let expiresAt: string;

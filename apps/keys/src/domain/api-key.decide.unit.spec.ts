@@ -393,8 +393,9 @@ describe('DisableKey', () => {
 });
 
 describe('EnableKey', () => {
-  it('does nothing for an active key when no expiry is given', () => {
-    expect(decide(enable(), given(), NOW)).toEqual([]);
+  it('refuses to enable an active key with 409 key_already_active, with or without an expiry', () => {
+    expect(violation(() => decide(enable(), given(), NOW))).toMatchObject({ code: 'key_already_active', kind: 'conflict' });
+    expect(violation(() => decide(enable(), given([disable, enable()]), NOW))).toMatchObject({ code: 'key_already_active' });
   });
 
   it('refuses a new expiry for an active key, pointing to change expiry', () => {

@@ -51,7 +51,3 @@ export class KeyRuleViolation extends RuleViolation {
     super(code, KEY_RULE_CODES[code], message, details);
   }
 }
-
-export function isKeyRuleViolation(error: unknown): error is KeyRuleViolation {
-  return error instanceof KeyRuleViolation;
-}

@@ -29,11 +29,3 @@ export interface DomainEvent<TType extends string = string, TData = unknown> {
   readonly schemaVersion: number;
   readonly data: TData;
 }
-
-/** Narrows an envelope by its `type`. */
-export function isEventOfType<E extends EventEnvelope, T extends E['type']>(
-  event: E,
-  type: T,
-): event is Extract<E, { type: T }> {
-  return event.type === type;
-}

@@ -71,8 +71,6 @@ export const KEY_EVENT_TYPES: readonly KeyEventType[] = [
   'KeyAllowedOriginsChanged', 'KeyRateLimitChanged',
 ];
 
-export const KEY_EVENT_SCHEMA_VERSION = 1;
-
 /** The schemaVersion each key event type is written with today. */
 export const KEY_EVENT_SCHEMA_VERSIONS = {
   KeyCreated: 2, KeyDisabled: 1, KeyEnabled: 1, KeyExpired: 1, KeyRotated: 1, KeyExpiryChanged: 1,

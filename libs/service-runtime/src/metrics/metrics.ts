@@ -1,83 +1,104 @@
 import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-type Labels = Readonly<Record<string, string>>;
-
-function key(labels: Labels): string {
-  return Object.keys(labels).sort().map((k) => `${k}="${escape(labels[k] ?? '')}"`).join(',');
-}
-
-function escape(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-interface Family {
-  readonly help: string;
-  readonly type: 'counter' | 'gauge' | 'histogram';
-  readonly values: Map<string, number>;
-  readonly buckets?: readonly number[];
-}
+export type MetricLabels = Readonly<Record<string, string>>;
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+type Family = Counter | Gauge | Histogram;
+
 /**
- * A small Prometheus registry (text format 0.0.4): counters, gauges and histograms with labels.
- * Everything a service counts goes through one instance; /metrics renders it.
+ * The service's Prometheus registry, on prom-client: every series a service counts, plus Node's
+ * default process, GC and event-loop metrics (`process_cpu_seconds_total`,
+ * `nodejs_eventloop_lag_seconds`, `nodejs_gc_duration_seconds`, heap, handles, ...).
+ *
+ * The call-site API stays "register by name on first use" (inc / set / setTotal / observe), so a
+ * new series needs no declaration elsewhere. A family's label names are fixed by its first use
+ * (prom-client validates them on every call). Hot paths should pass a label object they keep
+ * (see http-metrics.ts): then nothing is built per request, prom-client only adds to a number.
  */
 @Injectable()
 export class Metrics {
+  readonly registry = new Registry();
   private readonly families = new Map<string, Family>();
+  /** Totals kept elsewhere (setTotal): the last value reported, to add only the difference. */
+  private readonly totals = new Map<string, number>();
 
-  inc(name: string, help: string, labels: Labels = {}, by = 1): void {
-    const f = this.family(name, help, 'counter');
-    const k = key(labels);
-    f.values.set(k, (f.values.get(k) ?? 0) + by);
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  inc(name: string, help: string, labels: MetricLabels = {}, by = 1): void {
+    this.counter(name, help, labels).inc(labels, by);
   }
 
   /** A counter whose total is kept elsewhere (read at scrape time, e.g. a projection's restarts). */
-  setTotal(name: string, help: string, labels: Labels, total: number): void {
-    this.family(name, help, 'counter').values.set(key(labels), total);
-  }
-
-  set(name: string, help: string, labels: Labels, value: number): void {
-    this.family(name, help, 'gauge').values.set(key(labels), value);
-  }
-
-  observe(name: string, help: string, labels: Labels, seconds: number): void {
-    const f = this.family(name, help, 'histogram', DURATION_BUCKETS);
-    const base = key(labels);
-    const sep = base ? ',' : '';
-    for (const b of f.buckets ?? []) {
-      if (seconds <= b) f.values.set(`${base}${sep}le="${b}"`, (f.values.get(`${base}${sep}le="${b}"`) ?? 0) + 1);
+  setTotal(name: string, help: string, labels: MetricLabels, total: number): void {
+    const sorted = sortedLabels(labels);
+    const counter = this.counter(name, help, sorted);
+    const key = `${name}${JSON.stringify(sorted)}`;
+    const last = this.totals.get(key) ?? 0;
+    if (total < last) {
+      // The source restarted from zero (a rebuild, a new consumer): start the series again.
+      counter.remove(sorted);
+      counter.inc(sorted, total);
+    } else if (total > last) {
+      counter.inc(sorted, total - last);
+    } else if (!this.totals.has(key)) {
+      counter.inc(sorted, 0);
     }
-    f.values.set(`${base}${sep}le="+Inf"`, (f.values.get(`${base}${sep}le="+Inf"`) ?? 0) + 1);
-    f.values.set(`sum:${base}`, (f.values.get(`sum:${base}`) ?? 0) + seconds);
-    f.values.set(`count:${base}`, (f.values.get(`count:${base}`) ?? 0) + 1);
+    this.totals.set(key, total);
   }
 
-  render(): string {
-    const lines: string[] = [];
-    for (const [name, f] of this.families) {
-      lines.push(`# HELP ${name} ${f.help}`, `# TYPE ${name} ${f.type}`);
-      for (const [labels, value] of f.values) {
-        if (f.type !== 'histogram') lines.push(`${name}${labels ? `{${labels}}` : ''} ${value}`);
-        else if (labels.startsWith('sum:')) lines.push(`${name}_sum${wrap(labels.slice(4))} ${value}`);
-        else if (labels.startsWith('count:')) lines.push(`${name}_count${wrap(labels.slice(6))} ${value}`);
-        else lines.push(`${name}_bucket{${labels}} ${value}`);
-      }
-    }
-    return `${lines.join('\n')}\n`;
+  set(name: string, help: string, labels: MetricLabels, value: number): void {
+    const sorted = sortedLabels(labels);
+    this.gauge(name, help, sorted).set(sorted, value);
   }
 
-  private family(name: string, help: string, type: Family['type'], buckets?: readonly number[]): Family {
-    let f = this.families.get(name);
-    if (!f) {
-      f = { help, type, values: new Map(), ...(buckets ? { buckets } : {}) };
-      this.families.set(name, f);
-    }
-    return f;
+  observe(name: string, help: string, labels: MetricLabels, seconds: number): void {
+    this.histogram(name, help, labels).observe(labels, seconds);
+  }
+
+  /** The Prometheus text format 0.0.4 of everything registered. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private counter(name: string, help: string, labels: MetricLabels): Counter {
+    const f = this.families.get(name);
+    if (f instanceof Counter) return f;
+    if (f) throw new Error(`metric ${name} is already registered as another type`);
+    const c = new Counter({ name, help, labelNames: Object.keys(labels), registers: [this.registry] });
+    this.families.set(name, c);
+    return c;
+  }
+
+  private gauge(name: string, help: string, labels: MetricLabels): Gauge {
+    const f = this.families.get(name);
+    if (f instanceof Gauge) return f;
+    if (f) throw new Error(`metric ${name} is already registered as another type`);
+    const g = new Gauge({ name, help, labelNames: Object.keys(labels), registers: [this.registry] });
+    this.families.set(name, g);
+    return g;
+  }
+
+  private histogram(name: string, help: string, labels: MetricLabels): Histogram {
+    const f = this.families.get(name);
+    if (f instanceof Histogram) return f;
+    if (f) throw new Error(`metric ${name} is already registered as another type`);
+    const h = new Histogram({ name, help, labelNames: Object.keys(labels), buckets: DURATION_BUCKETS, registers: [this.registry] });
+    this.families.set(name, h);
+    return h;
   }
 }
 
-function wrap(labels: string): string {
-  return labels ? `{${labels}}` : '';
+/** Labels in name order, so a series reads the same whatever order its call site wrote them in. */
+function sortedLabels(labels: MetricLabels): MetricLabels {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(labels).sort()) out[k] = labels[k] ?? '';
+  return out;
 }

@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsArray, IsInt, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { ALL_PERMISSIONS } from '@keyward/contracts';
 import { IsSafeText } from '@keyward/problem';
@@ -44,13 +44,4 @@ export class ChangeAllowedIpsDto {
   @IsString({ each: true })
   @MaxLength(100, { each: true })
   allowedIps!: string[];
-}
-
-export class RotateKeyDto {
-  /** How long the replaced secret keeps working: 0 to 604800 seconds (7 days); default 0. */
-  @IsOptional()
-  @IsInt()
-  // Documented; checked by the domain (422 grace_period_out_of_range).
-  @JSONSchema({ minimum: 0, maximum: 604_800 })
-  gracePeriodSeconds?: number;
 }

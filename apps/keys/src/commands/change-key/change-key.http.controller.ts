@@ -8,7 +8,7 @@ import type { KeyDto } from '../../application/key-view.dto';
 import type { ApiKeyCommand } from '../../domain';
 import { by } from '../../http/command-caller';
 import { keyIdPipe } from '../../http/key-id.pipe';
-import { ChangeAllowedOriginsDto, ChangeRateLimitDto } from './browser-limits.dto';
+import { ChangeAllowedOriginsDto, ChangeRateLimitDto } from '../../http/browser-limits.dto';
 import { ChangeAllowedIpsDto, ChangeExpiryDto, ChangePermissionsDto, EnableKeyDto, ReasonDto } from './change-key.dto';
 
 /** Every change to a key but rotation; each answers the key as it now is. */

@@ -4,7 +4,7 @@ import { IsSafeText } from '@keyward/problem';
 import type { KeyKind } from '@keyward/contracts';
 import { ALL_PERMISSIONS, KEY_KINDS } from '@keyward/contracts';
 import { JSONSchema } from 'class-validator-jsonschema';
-import { ALLOWED_ORIGINS_SCHEMA, nullableRateLimitSchema, RateLimitDto } from '../change-key/browser-limits.dto';
+import { ALLOWED_ORIGINS_SCHEMA, nullableRateLimitSchema, RateLimitDto } from '../../http/browser-limits.dto';
 
 /** Shapes only; the key rules (catalog, public-safe, IP syntax, expiry window) are the domain's. */
 export class CreateKeyDto {

@@ -9,7 +9,7 @@ import type { KeyDto } from '../../application/key-view.dto';
 import { by } from '../../http/command-caller';
 import { keyIdPipe } from '../../http/key-id.pipe';
 import { NoStore } from '../../http/no-store';
-import { RotateKeyDto } from '../change-key/change-key.dto';
+import { RotateKeyDto } from './rotate-key.dto';
 
 @Controller('v1/keys/:keyId')
 export class RotateKeyController {
