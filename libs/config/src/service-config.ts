@@ -1,4 +1,5 @@
-import { hostname as osHostname } from 'node:os';
+import { hostname as osHostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICES } from '@keyward/contracts';
 import type { EdgeUpstreamsConfig } from './edge-upstreams';
@@ -63,6 +64,11 @@ export interface ServiceConfig {
   readonly rateLimitEdges: number;
   /** The edge: answer CORS preflights for private routes too, not only the public-key ones (CORS_PRIVATE_ROUTES, false). */
   readonly corsPrivateRoutes: boolean;
+  // Projection snapshots (snapshots, docs/snapshots.md):
+  /** Directory of the projections' local snapshots (PROJECTION_SNAPSHOT_DIR, default `<tmpdir>/keyward-state`); empty: no snapshots. */
+  readonly projectionSnapshotDir: string;
+  /** A projection writes a new snapshot at most this often, when it changed (PROJECTION_SNAPSHOT_INTERVAL_MS, 60000); 0: never. */
+  readonly projectionSnapshotIntervalMs: number;
 }
 
 /**
@@ -177,6 +183,9 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   const rateLimitEdges = intFrom(env, 'RATE_LIMIT_EDGES', 1, 1, 1000, problems);
   const corsPrivate = (env['CORS_PRIVATE_ROUTES'] ?? 'false').toLowerCase();
   if (corsPrivate !== 'true' && corsPrivate !== 'false') problems.push(`CORS_PRIVATE_ROUTES must be true or false, not "${corsPrivate}"`);
+  // Projection snapshots (snapshots): a restart loads the snapshot and reads only what is newer.
+  const projectionSnapshotDir = env['PROJECTION_SNAPSHOT_DIR'] ?? join(tmpdir(), 'keyward-state');
+  const projectionSnapshotIntervalMs = intFrom(env, 'PROJECTION_SNAPSHOT_INTERVAL_MS', 60_000, 0, 24 * 60 * 60 * 1000, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -206,6 +215,8 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     relayLeaseTtlMs,
     rateLimitEdges,
     corsPrivateRoutes: corsPrivate === 'true',
+    projectionSnapshotDir,
+    projectionSnapshotIntervalMs,
   });
 }
 

@@ -15,7 +15,7 @@ import type { Kafka, Message } from 'kafkajs';
 import mongoose from 'mongoose';
 import { KeyIndex, parseKeyEvent } from '@keyward/key-auth';
 import { createKafka, withKafkaRetry } from '@keyward/messaging';
-import { TopicReader } from '@keyward/projections';
+import { snapshotFilePath, TopicReader, writeSnapshotFile } from '@keyward/projections';
 import { benchKey } from './bench-keys';
 
 interface ProduceInput {
@@ -35,6 +35,8 @@ interface ReadInput {
   persistDatabase: string;
   /** When set, one more rebuild read (not timed) runs under the CPU profiler, written here. */
   profileFile?: string;
+  /** Where and as whom the service will look for its key projection's snapshot (see writeSnapshotFile). */
+  snapshot?: { dir: string; service: string; instanceId: string; topic: string };
 }
 
 interface ReadRun {
@@ -203,7 +205,17 @@ async function read(i: ReadInput): Promise<object> {
       await views.findOne({ _id: v.id });
       findMs.push(performance.now() - t);
     }
-    return { bare, rebuild, keys: kept.index.size, persistMs, persisted: all.length, upsertMs, findMs, profiled };
+    // The snapshot the service's key projection would have written at this point, by the same function
+    // (IndexedProjection writes it from the same capture), at the same offsets as the checkpoint.
+    let snapshot: { ms: number; bytes: number } | undefined;
+    if (i.snapshot) {
+      const { dir, ...rest } = i.snapshot;
+      const identity = { ...rest, projection: 'keys', database: i.persistDatabase };
+      const written = await writeSnapshotFile(snapshotFilePath(dir, identity), identity, positions, kept.index.capture());
+      snapshot = { ms: written.ms, bytes: written.bytes };
+      log(`snapshot of ${written.items} keys written in ${written.ms} ms (${Math.round(written.bytes / 1048576)} MiB)`);
+    }
+    return { bare, rebuild, keys: kept.index.size, persistMs, persisted: all.length, upsertMs, findMs, profiled, snapshot };
   } finally {
     await connection.close();
   }
