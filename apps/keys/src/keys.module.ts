@@ -13,6 +13,7 @@ import { KeyViewsMaintenance } from './application/key-views.maintenance';
 import { KeyViewsRepository } from './application/key-views.repository';
 import { ChangeKeyController } from './commands/change-key/change-key.http.controller';
 import { CreateKeyController } from './commands/create-key/create-key.http.controller';
+import { ExpirySchedule } from './commands/expire-keys/expiry-schedule';
 import { ExpiryScheduler } from './commands/expire-keys/expiry-scheduler';
 import { RotateKeyController } from './commands/rotate-key/rotate-key.http.controller';
 import { GetKeyController } from './queries/get-key/get-key.http.controller';
@@ -47,7 +48,7 @@ export class KeysModule {
         KeyUsageController,
       ],
       providers: [
-        KeyViewsRepository, KeyCommandsService, KeyQueries, KeyViewsMaintenance, ExpiryScheduler,
+        KeyViewsRepository, KeyCommandsService, KeyQueries, KeyViewsMaintenance, ExpirySchedule, ExpiryScheduler,
         // Usage per key (docs/usage.md): the read model of keys.usage, its consumer and its query.
         UsageRepository, UsageProjector, KeyUsageQueries,
       ],
