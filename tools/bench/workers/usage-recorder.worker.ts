@@ -6,11 +6,11 @@
 // Run: SWC_NODE_PROJECT=tsconfig.base.json BENCH_INPUT='{"keys":100000,"runs":200,"runMs":20}' \
 //        node -r @swc-node/register tools/bench/workers/usage-recorder.worker.ts
 import 'reflect-metadata';
-import { performance } from 'node:perf_hooks';
 import type { KeyEventEnvelope, Permission } from '@keyward/contracts';
 import type { AuthOutcome } from '@keyward/key-auth';
 import { authorize, KeyIndex, UsageRecorder, usageSubjectOf } from '@keyward/key-auth';
 import { benchKey } from './bench-keys';
+import { checkRate } from './check-rate';
 
 interface Input { keys?: number; runs?: number; runMs?: number; poolSize?: number }
 const input = JSON.parse(process.env['BENCH_INPUT'] ?? '{}') as Input;
@@ -23,23 +23,7 @@ const OPERATION = 'GET /v1/devices';
 /** As USAGE_FLUSH_INTERVAL_MS by default: the flush (take + settle) runs on the request path here, in production on a timer. */
 const FLUSH_MS = 10_000;
 
-function rate(check: (token: string) => number, pool: readonly string[], ms: number): number {
-  let sink = 0;
-  let ops = 0;
-  let i = 0;
-  const start = performance.now();
-  let now = start;
-  do {
-    for (let j = 0; j < 256; j++) {
-      sink += check(pool[i] as string);
-      i = i + 1 === pool.length ? 0 : i + 1;
-    }
-    ops += 256;
-    now = performance.now();
-  } while (now < start + ms);
-  if (sink < 0) process.stderr.write('unreachable\n');
-  return (ops * 1000) / (now - start);
-}
+const rate = (check: (token: string) => number, pool: readonly string[], ms: number): number => checkRate(check, pool, ms);
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
