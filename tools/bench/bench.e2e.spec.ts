@@ -57,7 +57,9 @@ describe('the benchmarks (npm run bench)', () => {
     expect(process.env['MONGODB_URI']).toBeTruthy();
 
     const { code, output } = await runQuickBench(outDir);
-    expect({ code, output: code === 0 ? '' : output.slice(-6000) }).toEqual({ code: 0, output: '' });
+    // On a failure: which benchmark failed and why (its line comes early, before the whole table), then the end of the output.
+    const failures = output.split('\n').filter((l) => /^\[bench\] \S+ FAILED/.test(l)).map((l) => l.slice(0, 2000));
+    expect({ code, failures, output: code === 0 ? '' : output.slice(-3000) }).toEqual({ code: 0, failures: [], output: '' });
 
     const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as { meta: Record<string, unknown>; benchmarks: Section[] };
     expect(report.meta).toMatchObject({ quick: true, cpuCount: expect.any(Number), node: process.version });

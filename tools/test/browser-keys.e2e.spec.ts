@@ -5,10 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import type { Browser } from 'puppeteer-core';
-import { SERVICE_NAMES, SERVICES } from '@keyward/contracts';
-import { ensureTopics, eventTopic } from '@keyward/messaging';
 import type { AdminKey, CreatedKey, Reply, ServiceProcess } from '@keyward/testing';
-import { call, freePort, KeysApi, Platform, testKafka, waitFor } from '@keyward/testing';
+import { call, createEventTopics, freePort, KeysApi, Platform, waitFor } from '@keyward/testing';
 
 // Browser use of public keys and per-key rate limits, on the real platform: keys, tickets and
 // sessions each their own process behind the edge, on real Kafka and FerretDB, and Debian's
@@ -84,19 +82,8 @@ describe('browser use of public keys and per-key rate limits, through the edge',
 
   beforeAll(async () => {
     const chromium = await ensureChromium();
-    const admin = testKafka().admin();
-    await admin.connect();
-    try {
-      // Every topic first: sessions and tickets consume the topics of services not started here.
-      const topics = SERVICE_NAMES.flatMap((s) => (SERVICES[s].topic ? [eventTopic(`${platform.prefix}${SERVICES[s].topic}`)] : []));
-      await waitFor('the event topics', async () => {
-        await ensureTopics(admin, topics);
-        for (const t of topics) await admin.fetchTopicOffsets(t.topic);
-        return true;
-      }, { timeoutMs: 30_000, intervalMs: 200 });
-    } finally {
-      await admin.disconnect();
-    }
+    // Every topic first: sessions and tickets consume the topics of services not started here.
+    await createEventTopics(platform.prefix);
     const [keysProc, ticketsProc] = await Promise.all([platform.start('keys'), platform.start('tickets')]);
     tickets = ticketsProc;
     await platform.start('sessions');

@@ -11,6 +11,8 @@ const REBUILD_BOUND_MS = 60_000;
 /** Requests sent after the swap, to cover the moment the live consumer restarts. */
 const AFTER_SWAP = 50;
 const MAX_REQUESTS = 50_000;
+/** Rebuilds tried until one is still running when its revoke is answered (see the second test). */
+const MAX_WINDOW_ATTEMPTS = 6;
 
 interface RebuildJob {
   id: string;
@@ -120,24 +122,36 @@ describe('rebuilding the key projection while serving', () => {
   });
 
   it('enforces a revoke made while the rebuild runs once the rebuilt projection is swapped in', async () => {
-    const key = await api.create({ name: 'revoked during the rebuild' });
-    expect(outcome(await waitUntilKnown(technicians, key.secret, key.id))).toBe('200');
-    expect((await job()).state).toBe('succeeded');
+    // A rebuild of this small topic may end before a revoke is answered; the window this test is
+    // about (revoke answered while the rebuild still runs) is then missed, not disproved. Such an
+    // attempt still proves the revoke propagates, and the test tries again with a new key.
+    const outcomes: string[] = [];
+    for (let attempt = 1; attempt <= MAX_WINDOW_ATTEMPTS; attempt++) {
+      const key = await api.create({ name: `revoked during rebuild ${attempt}` });
+      expect(outcome(await waitUntilKnown(technicians, key.secret, key.id))).toBe('200');
+      expect((await job()).state).not.toBe('running');
 
-    const started = await operatorCall(technicians.url, 'POST', '/admin/projections/keys/rebuild');
-    expect(started.status).toBe(202);
-    await api.change(key.id, 'revoke');
-    // The revoke was answered while the rebuild was still reading: this test is about that window.
-    expect((await job()).state).toBe('running');
+      const started = await operatorCall(technicians.url, 'POST', '/admin/projections/keys/rebuild');
+      expect(started.status).toBe(202);
+      await api.change(key.id, 'revoke');
+      const inWindow = (await job()).state === 'running';
 
-    const final = await waitFor('the rebuild to end', async () => {
-      const j = await job();
-      return j.state === 'running' ? false : j;
-    }, { timeoutMs: REBUILD_BOUND_MS });
-    expect(final.state).toBe('succeeded');
-    // At once: the swapped-in index read the topic to its end after the revoke was published.
-    expect(outcome(await guarded(technicians, key.secret))).toBe('401 key_revoked');
-    expect(outcome(await guarded(technicians, admin.secret))).toBe('200');
-    console.log(`rebuild with a revoke in flight: ${JSON.stringify(final.result)}`);
+      const final = await waitFor('the rebuild to end', async () => {
+        const j = await job();
+        return j.state === 'running' ? false : j;
+      }, { timeoutMs: REBUILD_BOUND_MS });
+      expect(final.state).toBe('succeeded');
+      expect(outcome(await guarded(technicians, admin.secret))).toBe('200');
+      if (!inWindow) {
+        outcomes.push('ended before the revoke was answered');
+        await waitForOutcome(technicians, key.secret, '401 key_revoked');
+        continue;
+      }
+      // At once: the swapped-in index read the topic to its end after the revoke was published.
+      expect(outcome(await guarded(technicians, key.secret))).toBe('401 key_revoked');
+      console.log(`rebuild with a revoke in flight (attempt ${attempt}): ${JSON.stringify(final.result)}`);
+      return;
+    }
+    throw new Error(`no rebuild was still running when its revoke was answered, in ${MAX_WINDOW_ATTEMPTS} attempts: ${outcomes.join('; ')}`);
   });
 });

@@ -8,7 +8,10 @@ import { guarded, KeysApi, keyProjectionStatus, outcome, Platform, waitForOutcom
 describe('key projection across a restart of the service', () => {
   const platform = new Platform();
   // At info level the projection says what it loaded; the global set-up runs services at warn.
-  const techniciansEnv = { LOG_LEVEL: 'info' };
+  // One instance restarted (its id would otherwise follow its new free port: a new instance with
+  // nothing of its own), and the database path this spec proves (the snapshot path has
+  // libs/key-auth/src/projection/key-snapshot.int.spec.ts).
+  const techniciansEnv = { LOG_LEVEL: 'info', INSTANCE_ID: 'technicians-restarted', PROJECTION_SNAPSHOT_DIR: '' };
 
   afterAll(async () => {
     await platform.close();

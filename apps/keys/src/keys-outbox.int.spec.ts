@@ -2,6 +2,7 @@ import type { Consumer } from 'kafkajs';
 import { topicName } from '@keyward/config';
 import type { EventEnvelope } from '@keyward/contracts';
 import { KEYS_EVENTS_TOPIC } from '@keyward/contracts';
+import type { StoredEvent } from '@keyward/event-store';
 import { MongoEventStore, OutboxRelay } from '@keyward/event-store';
 import { testKafka, testName, waitFor } from '@keyward/testing';
 import { startKeysTestApp } from './testing/keys-test-app.spec-helper';
@@ -31,7 +32,8 @@ describe('keys service outbox', () => {
     }
     const store = first.app.get(MongoEventStore);
     expect(await store.countUnpublished()).toBe(12);
-    const stored = await store.readAll(0, 1000);
+    const stored: StoredEvent[] = [];
+    for await (const batch of store.readAll()) stored.push(...batch);
     await first.close();
 
     // A new instance on the same database and topic.

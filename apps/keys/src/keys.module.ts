@@ -13,11 +13,16 @@ import { KeyViewsMaintenance } from './application/key-views.maintenance';
 import { KeyViewsRepository } from './application/key-views.repository';
 import { ChangeKeyController } from './commands/change-key/change-key.http.controller';
 import { CreateKeyController } from './commands/create-key/create-key.http.controller';
+import { ExpirySchedule } from './commands/expire-keys/expiry-schedule';
 import { ExpiryScheduler } from './commands/expire-keys/expiry-scheduler';
 import { RotateKeyController } from './commands/rotate-key/rotate-key.http.controller';
 import { GetKeyController } from './queries/get-key/get-key.http.controller';
 import { KeyHistoryController } from './queries/key-history/key-history.http.controller';
 import { ListKeysController } from './queries/list-keys/list-keys.http.controller';
+import { KeyUsageController } from './queries/key-usage/key-usage.http.controller';
+import { KeyUsageQueries } from './usage/key-usage.queries';
+import { UsageProjector } from './usage/usage.projector';
+import { UsageRepository } from './usage/usage.repository';
 
 export interface KeysModuleOptions {
   readonly config?: ServiceConfig;
@@ -40,8 +45,13 @@ export class KeysModule {
       ],
       controllers: [
         CreateKeyController, ListKeysController, GetKeyController, KeyHistoryController, ChangeKeyController, RotateKeyController,
+        KeyUsageController,
       ],
-      providers: [KeyViewsRepository, KeyCommandsService, KeyQueries, KeyViewsMaintenance, ExpiryScheduler],
+      providers: [
+        KeyViewsRepository, KeyCommandsService, KeyQueries, KeyViewsMaintenance, ExpirySchedule, ExpiryScheduler,
+        // Usage per key (docs/usage.md): the read model of keys.usage, its consumer and its query.
+        UsageRepository, UsageProjector, KeyUsageQueries,
+      ],
     };
   }
 }

@@ -1,4 +1,5 @@
-import { hostname as osHostname } from 'node:os';
+import { hostname as osHostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICES } from '@keyward/contracts';
 import type { EdgeUpstreamsConfig } from './edge-upstreams';
@@ -63,6 +64,17 @@ export interface ServiceConfig {
   readonly rateLimitEdges: number;
   /** The edge: answer CORS preflights for private routes too, not only the public-key ones (CORS_PRIVATE_ROUTES, false). */
   readonly corsPrivateRoutes: boolean;
+  // Projection snapshots (snapshots, docs/snapshots.md):
+  /** Directory of the projections' local snapshots (PROJECTION_SNAPSHOT_DIR, default `<tmpdir>/keyward-state`); empty: no snapshots. */
+  readonly projectionSnapshotDir: string;
+  /** A projection writes a new snapshot at most this often, when it changed (PROJECTION_SNAPSHOT_INTERVAL_MS, 60000); 0: never. */
+  readonly projectionSnapshotIntervalMs: number;
+  // Usage per key (docs/usage.md):
+  /**
+   * How often the edge and each service publish the usage they counted to `keys.usage`
+   * (USAGE_FLUSH_INTERVAL_MS, 10000); also what a crash can lose at most.
+   */
+  readonly usageFlushIntervalMs: number;
 }
 
 /**
@@ -107,7 +119,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
  * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS; for the edge KEYS_URL, SESSIONS_URL,
  * TICKETS_URL, TECHNICIANS_URL, DEVICES_URL (lists), UPSTREAM_TIMEOUT_MS, UPSTREAM_MAX_IN_FLIGHT, UPSTREAM_MAX_QUEUED,
- * UPSTREAM_MAX_QUEUE_WAIT_MS, UPSTREAM_HEALTH_INTERVAL_MS, UPSTREAM_EJECT_MS, RATE_LIMIT_EDGES, CORS_PRIVATE_ROUTES.
+ * UPSTREAM_MAX_QUEUE_WAIT_MS, UPSTREAM_HEALTH_INTERVAL_MS, UPSTREAM_EJECT_MS, RATE_LIMIT_EDGES, CORS_PRIVATE_ROUTES,
+ * USAGE_FLUSH_INTERVAL_MS (10000).
  */
 export function loadServiceConfig(service: ServiceName, env: Env = process.env, hostname: string = osHostname()): ServiceConfig {
   const problems: string[] = [];
@@ -177,6 +190,12 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   const rateLimitEdges = intFrom(env, 'RATE_LIMIT_EDGES', 1, 1, 1000, problems);
   const corsPrivate = (env['CORS_PRIVATE_ROUTES'] ?? 'false').toLowerCase();
   if (corsPrivate !== 'true' && corsPrivate !== 'false') problems.push(`CORS_PRIVATE_ROUTES must be true or false, not "${corsPrivate}"`);
+  // Projection snapshots (snapshots): a restart loads the snapshot and reads only what is newer.
+  const projectionSnapshotDir = env['PROJECTION_SNAPSHOT_DIR'] ?? join(tmpdir(), 'keyward-state');
+  const projectionSnapshotIntervalMs = intFrom(env, 'PROJECTION_SNAPSHOT_INTERVAL_MS', 60_000, 0, 24 * 60 * 60 * 1000, problems);
+  // Usage (docs/usage.md): short enough that /usage is current within seconds, long enough that a
+  // busy key costs one small message per interval and instance.
+  const usageFlushIntervalMs = intFrom(env, 'USAGE_FLUSH_INTERVAL_MS', 10_000, 50, 60_000, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     service,
@@ -206,6 +225,9 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     relayLeaseTtlMs,
     rateLimitEdges,
     corsPrivateRoutes: corsPrivate === 'true',
+    projectionSnapshotDir,
+    projectionSnapshotIntervalMs,
+    usageFlushIntervalMs,
   });
 }
 

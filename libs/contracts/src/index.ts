@@ -17,3 +17,4 @@ export * from './catalog/route-table';
 export * from './events/schema';
 export * from './events/event-registry';
 export * from './events/topic-registries';
+export * from './usage/usage-events';

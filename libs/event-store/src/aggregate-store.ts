@@ -20,13 +20,25 @@ export interface Executed<S> {
   readonly events: readonly StoredEvent[];
 }
 
+/** Folded states kept in memory per store (most recently used; states are immutable values). */
+const STATE_CACHE_LIMIT = 10_000;
+
 /**
  * Runs commands against one kind of aggregate: load (fold its events), decide, append at the
  * version it was loaded at (a concurrent writer makes the append fail with ConcurrencyError,
  * answered 409), fold the new events, hand the state to `onChanged` (the service's read model).
  * Another account's aggregate is treated exactly as one that does not exist.
+ *
+ * Loading starts from the last state this process folded for the aggregate, when it has one, and
+ * reads only the versions after it (one lookup by `_id` when nothing changed). A cached state
+ * that another writer has overtaken is caught up by that same read; one that is stale in some
+ * other way cannot exist (events never change), and an append at a stale version conflicts anyway.
  */
 export class AggregateStore<S, C, E extends EventEnvelope> {
+  private readonly cache = new Map<string, { state: S; version: number }>();
+  /** Versions of the read model this process has written, so the relay's repair can skip them. */
+  private readonly viewsWritten = new Map<string, number>();
+
   constructor(
     private readonly store: MongoEventStore,
     private readonly definition: AggregateDefinition<S, C, E>,
@@ -35,7 +47,13 @@ export class AggregateStore<S, C, E extends EventEnvelope> {
   ) {}
 
   async load(id: string): Promise<{ state: S; version: number }> {
-    return this.store.load<S, E>(id, (s, e) => this.definition.evolve(s, e), this.definition.initialState());
+    const evolve = (s: S, e: E): S => this.definition.evolve(s, e);
+    const cached = this.cache.get(id);
+    const loaded = cached
+      ? await this.store.loadFrom<S, E>(id, evolve, cached.state, cached.version)
+      : await this.store.load<S, E>(id, evolve, this.definition.initialState());
+    if (loaded.version > 0) this.remember(this.cache, id, loaded);
+    return loaded;
   }
 
   /** The aggregate as the account sees it: another account's aggregate is the initial state. */
@@ -45,27 +63,69 @@ export class AggregateStore<S, C, E extends EventEnvelope> {
     return owner === undefined || owner === accountId ? loaded : { state: this.definition.initialState(), version: -1 };
   }
 
-  async execute(id: string, accountId: string, command: C, options: AppendOptions = {}): Promise<Executed<S>> {
-    const { state, version } = await this.loadFor(accountId, id);
+  /**
+   * `options.newStream`: the caller has just made the id up (a random id nobody else can know
+   * yet), so there is nothing to load: the stream is taken as empty without a lookup (were it not,
+   * the append would conflict), and the view needs no check for a newer version (no other writer
+   * can have the id before this command answers).
+   */
+  async execute(id: string, accountId: string, command: C, options: AppendOptions & { readonly newStream?: boolean } = {}): Promise<Executed<S>> {
+    const { newStream = false, ...appendOptions } = options;
+    const { state, version } = newStream ? { state: this.definition.initialState(), version: 0 } : await this.loadFor(accountId, id);
     // One instant for deciding and for the events' occurredAt: what decide derives from `now`
     // (a new key's expiry one year on) must match the recorded time exactly.
     const now = this.now();
     const events = this.definition.decide(command, state, now);
     if (events.length === 0) return { state, version, events: [] };
     // version -1: the id belongs to another account; the append can only conflict.
-    const appended = await this.store.append({ aggregateId: id, aggregateType: this.definition.type, accountId }, Math.max(version, 0), events, { occurredAt: now, ...options });
+    const appended = await this.store.append({ aggregateId: id, aggregateType: this.definition.type, accountId }, Math.max(version, 0), events, { occurredAt: now, ...appendOptions });
     let next = state;
     for (const e of appended.events) next = this.definition.evolve(next, e as unknown as E);
-    await this.onChanged?.(id, next);
+    this.remember(this.cache, id, { state: next, version: appended.version });
+    await this.writeView(id, next, appended.version, !newStream);
     return { state: next, version: appended.version, events: appended.events };
   }
 
-  /** Re-derives the read model of aggregates from their streams (the relay's repair path). */
-  async refresh(ids: Iterable<string>): Promise<void> {
+  /**
+   * Re-derives the read model of aggregates from their streams (the relay's repair path, after
+   * publishing): skipped where this process already wrote the view at the published version.
+   */
+  async refresh(events: Iterable<Pick<StoredEvent, 'aggregateId' | 'version'>>): Promise<void> {
     if (!this.onChanged) return;
-    for (const id of new Set(ids)) {
-      const { state } = await this.load(id);
-      if (this.definition.accountOf(state) !== undefined) await this.onChanged(id, state);
+    const highest = new Map<string, number>();
+    for (const e of events) highest.set(e.aggregateId, Math.max(e.version, highest.get(e.aggregateId) ?? 0));
+    for (const [id, version] of highest) {
+      if ((this.viewsWritten.get(id) ?? 0) >= version) continue;
+      const loaded = await this.load(id);
+      if (this.definition.accountOf(loaded.state) !== undefined) await this.writeView(id, loaded.state, loaded.version);
+    }
+  }
+
+  /**
+   * Writes the read model, then checks by `_id` whether the stream moved past the version
+   * written; if it did, writes again from the new state. View writes never go backwards by
+   * themselves (they compare versions), but the comparison and the write are two operations: a
+   * writer that lost that race to a newer one is the one that sees the newer version here, so
+   * the view always ends at the stream's latest version.
+   */
+  private async writeView(id: string, state: S, version: number, check = true): Promise<void> {
+    if (!this.onChanged) return;
+    let current = { state, version };
+    for (let round = 0; round < 10; round++) {
+      await this.onChanged(id, current.state);
+      this.remember(this.viewsWritten, id, current.version);
+      if (!check || !(await this.store.eventAt(id, current.version + 1))) return;
+      current = await this.load(id);
+    }
+  }
+
+  private remember<T>(map: Map<string, T>, id: string, value: T): void {
+    // Re-inserted last: the Map's order is the use order, the first key the least recent.
+    map.delete(id);
+    map.set(id, value);
+    if (map.size > STATE_CACHE_LIMIT) {
+      const oldest = map.keys().next();
+      if (!oldest.done) map.delete(oldest.value);
     }
   }
 }

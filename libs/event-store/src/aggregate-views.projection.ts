@@ -20,7 +20,8 @@ export class AggregateViewsProjection<S, C, E extends EventEnvelope, V extends V
 
   async status(): Promise<Omit<ProjectionStatus, 'rebuild'>> {
     const items = await this.views.collection.countDocuments({});
-    const last = await this.store.lastPosition();
+    // No query over the events (a scan on FerretDB): the position of this process's last append.
+    const last = this.store.lastPosition();
     const unpublished = await this.store.countUnpublished();
     return {
       name: this.name, topic: this.topic, positions: { store: String(last) }, lag: unpublished, lastEventAt: null,
@@ -30,25 +31,24 @@ export class AggregateViewsProjection<S, C, E extends EventEnvelope, V extends V
 
   async rebuild(onProgress: (p: RebuildProgress) => void, signal?: AbortSignal): Promise<RebuildResult> {
     const started = Date.now();
-    const target = await this.store.lastPosition();
+    // The whole store, read once (a scan: an operator's rebuild, never a request path). The
+    // target is the events counted when the rebuild starts.
+    const target = await this.store.events.estimatedDocumentCount();
     const states = new Map<string, { state: S; version: number }>();
     let read = 0;
-    let position = 0;
     let gaps = 0;
-    for (;;) {
+    for await (const batch of this.store.readAll(1000, signal)) {
       // A cancel, the deadline or shutdown stops it before anything is replaced.
       signal?.throwIfAborted();
-      const batch = await this.store.readAll(position, 1000);
-      if (batch.length === 0) break;
       for (const e of batch) {
         const current = states.get(e.aggregateId) ?? { state: this.definition.initialState(), version: 0 };
         if (e.version !== current.version + 1) gaps++;
         states.set(e.aggregateId, { state: this.definition.evolve(current.state, e as unknown as E), version: e.version });
         read++;
       }
-      position = batch[batch.length - 1]?.position ?? position;
-      onProgress({ read, target, lag: Math.max(0, target - position), eventsPerSecond: Math.round(read / Math.max((Date.now() - started) / 1000, 0.001)) });
+      onProgress({ read, target, lag: Math.max(0, target - read), eventsPerSecond: Math.round(read / Math.max((Date.now() - started) / 1000, 0.001)) });
     }
+    signal?.throwIfAborted();
     const rebuilt = [...states].map(([id, s]) => this.toView(id, s.state)).filter((v): v is V => v !== undefined);
     const live = new Map((await this.views.all()).map((v) => [v.id, JSON.stringify(sortKeys(v))]));
     signal?.throwIfAborted();

@@ -8,6 +8,7 @@ export * from './aggregate-views.projection';
 export * from './view-store';
 export * from './nest/aggregate.providers';
 export * from './transient-retry';
+export * from './migrate-layout';
 export * from './relay-watermarks';
 export * from './relay-lease';
 export * from './published-tail';

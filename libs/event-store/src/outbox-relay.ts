@@ -49,9 +49,10 @@ export interface RelayStatus {
 }
 
 /**
- * Publishes what the store holds unpublished, in append order, to the service's topic, keyed by
- * aggregate id (one aggregate's events keep their order on one partition), then marks it
- * published. Woken at once by every append in this process; polling only catches the rest.
+ * Publishes what the store's outbox holds, each aggregate's events in version order, to the
+ * service's topic, keyed by aggregate id (one aggregate's events keep their order on one
+ * partition), then deletes the markers. A cycle reads the outbox (only the backlog), looks events
+ * up by `_id` and deletes markers by `_id`: its cost follows the backlog, not the history. Woken at once by every append in this process; polling only catches the rest.
  * A crash between publish and mark republishes the batch: duplicates, never loss.
  */
 export class OutboxRelay {
@@ -186,8 +187,10 @@ export class OutboxRelay {
     for (;;) {
       // Real time, not the service's clock: consumers compare it with their own real clock.
       const readAtMs = Date.now();
-      const batch = await this.store.unpublished(batchSize);
-      if (batch.length === 0) return this.drained(readAtMs);
+      const { events: batch, complete } = await this.store.pending(batchSize);
+      // Nothing publishable: either the outbox is empty (drained), or what it holds waits for an
+      // append still under way (or a stream's earlier marker beyond the read): the poll comes back.
+      if (batch.length === 0) return complete ? this.drained(readAtMs) : undefined;
       await this.options.beforePublish?.(batch);
       const toSend = await this.withoutPublishedTail(batch, batchSize);
       // Fencing: nothing is sent under a lease term that another instance may have taken over.
@@ -202,10 +205,10 @@ export class OutboxRelay {
         })),
       });
       await this.options.afterPublish?.(batch);
-      await this.store.markPublished(batch.map((e) => e.id));
+      await this.store.markPublished(batch);
       this.publishedCount += batch.length;
       this.lastPublishedPosition = batch[batch.length - 1]?.position ?? this.lastPublishedPosition;
-      if (batch.length < batchSize) return this.drained(readAtMs);
+      if (complete) return this.drained(readAtMs);
     }
   }
 

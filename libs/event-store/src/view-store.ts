@@ -1,4 +1,4 @@
-import type { Collection, Connection } from 'mongoose';
+import type { Collection, Connection, mongo } from 'mongoose';
 import { decodeCursor, encodeCursor } from '@keyward/service-runtime';
 import { FERRETDB_SAFE_WRITE_BATCH } from '@keyward/projections';
 import { withTransientRetry } from './transient-retry';
@@ -33,18 +33,13 @@ export class MongoViewStore<V extends ViewBase> {
   }
 
   async save(view: V): Promise<void> {
-    const doc = toDoc(view);
-    try {
-      await withTransientRetry(() => this.collection.replaceOne({ _id: view.id, version: { $lt: view.version } }, doc, { upsert: true }));
-    } catch (e) {
-      // The upsert met a view at this version or newer: nothing to do.
-      if ((e as { code?: unknown }).code !== 11000) throw e;
-    }
+    await insertOrSaveIfNewer(this.collection, toDoc(view));
   }
 
+  /** By `_id` alone (the indexed lookup), the account compared here: another account's view is none. */
   async get(accountId: string, id: string): Promise<V | undefined> {
-    const doc = await withTransientRetry(() => this.collection.findOne({ _id: id, accountId }));
-    return doc ? fromDoc<V>(doc) : undefined;
+    const doc = await withTransientRetry(() => this.collection.findOne({ _id: id }));
+    return doc && doc.accountId === accountId ? fromDoc<V>(doc) : undefined;
   }
 
   async find(filter: ViewFilter, sort: Record<string, 1 | -1>, limit: number): Promise<V[]> {
@@ -80,6 +75,38 @@ export class MongoViewStore<V extends ViewBase> {
       await withTransientRetry(() => this.collection.bulkWrite(ops, { ordered: false }));
     }
     await withTransientRetry(() => this.collection.deleteMany({ _id: { $nin: views.map((v) => v.id) } }));
+  }
+}
+
+/**
+ * Writes a versioned document unless one at its version or newer is there, by `_id` only: a
+ * filter with anything beside `_id` (such as `version: {$lt: v}`) makes FerretDB scan the
+ * collection. A new document is inserted (a duplicate means a writer was first: compare again);
+ * an older one is read, compared and replaced. The read and the replace are two operations, so
+ * two writers can cross; callers that can race check the stream afterwards (AggregateStore does).
+ */
+export async function saveIfNewer<D extends { _id: string; version: number }>(collection: Collection<D>, doc: D): Promise<void> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const existing = await withTransientRetry(() => collection.findOne({ _id: doc._id } as mongo.Filter<D>));
+    if (existing && existing.version >= doc.version) return;
+    try {
+      if (existing) await withTransientRetry(() => collection.replaceOne({ _id: doc._id } as mongo.Filter<D>, doc));
+      else await withTransientRetry(() => collection.insertOne(doc as mongo.OptionalUnlessRequiredId<D>));
+      return;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 11000) throw e;
+    }
+  }
+}
+
+/** Like saveIfNewer for a document this process knows to be new (a version 1): one insert, and the compare only on a duplicate. */
+export async function insertOrSaveIfNewer<D extends { _id: string; version: number }>(collection: Collection<D>, doc: D): Promise<void> {
+  if (doc.version !== 1) return saveIfNewer(collection, doc);
+  try {
+    await withTransientRetry(() => collection.insertOne(doc as mongo.OptionalUnlessRequiredId<D>));
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 11000) throw e;
+    await saveIfNewer(collection, doc);
   }
 }
 

@@ -26,3 +26,8 @@ export * from './nest/key-auth.options';
 export * from './nest/key-projection.service';
 export * from './nest/key.guard';
 export * from './nest/require-permission.decorator';
+export type { UsageReport } from './usage/usage-recorder';
+export { UsageRecorder } from './usage/usage-recorder';
+export type { UsageSubject } from './usage/usage-subject';
+export { usageSubjectOf } from './usage/usage-subject';
+export * from './nest/usage-reporter.service';

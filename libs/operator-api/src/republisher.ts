@@ -16,8 +16,8 @@ export interface RepublishStatus {
 }
 
 /**
- * Republishes the service's own event store to its topic from a position, in append order and
- * keyed by aggregate (disaster recovery when a topic was lost). Idempotent: the envelopes are the
+ * Republishes the service's own event store to its topic from a position, each stream in version
+ * order and keyed by aggregate (disaster recovery when a topic was lost). Idempotent: the envelopes are the
  * stored ones, ids and versions unchanged, so consumers drop what they have already applied.
  */
 @Injectable()
@@ -41,18 +41,19 @@ export class Republisher {
       this.current = status;
     };
     void (async () => {
-      const last = await store.lastPosition();
-      update({ target: Math.max(0, last - fromPosition) });
+      // One pass over the store (a scan, O(events): operator work), each stream in version order.
+      update({ target: await store.events.estimatedDocumentCount() });
       let position = fromPosition;
-      for (;;) {
-        const batch = await store.readAll(position, 500);
-        if (batch.length === 0) break;
+      for await (const all of store.readAll(500)) {
+        // `fromPosition` is an append position (the appender's clock in µs, see StoredEventDoc).
+        const batch = all.filter((e) => e.position > fromPosition);
+        if (batch.length === 0) continue;
         await producer.send({
           topic,
           acks: -1,
           messages: batch.map((e) => ({ key: e.aggregateId, value: JSON.stringify(toEnvelope(e)), headers: { type: e.type, schemaVersion: String(e.schemaVersion) } })),
         });
-        position = batch[batch.length - 1]?.position ?? position;
+        position = Math.max(position, ...batch.map((e) => e.position));
         const published = status.published + batch.length;
         update({ position, published, eventsPerSecond: Math.round(published / Math.max((Date.now() - startedAt) / 1000, 0.001)) });
       }

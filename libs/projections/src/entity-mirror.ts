@@ -47,6 +47,10 @@ export class EntityMirror<V extends MirrorView> implements ProjectionIndex<V> {
 
   load(views: readonly V[]): void {
     this.byId.clear();
+    this.loadMore(views);
+  }
+
+  loadMore(views: readonly V[]): void {
     for (const v of views) this.byId.set(v.id, v);
   }
 }

@@ -12,3 +12,8 @@ export * from './dead-letters';
 export * from './consumer-faults';
 export * from './source-watermarks';
 export * from './per-instance';
+export type { ProjectionSnapshotOptions, SnapshotStatus } from './snapshots/projection-snapshots';
+export { snapshotFilePath, withSnapshot } from './snapshots/projection-snapshots';
+export type { IndexCapture, WrittenSnapshot } from './snapshots/snapshot-file';
+export { readSnapshotFile, writeSnapshotFile, SnapshotUnusable } from './snapshots/snapshot-file';
+export { projectionSnapshotOptions } from './snapshots/snapshot-config';

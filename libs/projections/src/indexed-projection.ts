@@ -10,6 +10,10 @@ import type { ProjectionStatus, RebuildableProjection, RebuildPhase, RebuildProg
 import { rebuildIndexedProjection, writeViewsById } from './projection-rebuild';
 import type { FreshnessSource, WatermarkStatus } from './source-watermarks';
 import { FERRETDB_SAFE_WRITE_BATCH } from './view-writes';
+import type { ProjectionSnapshotOptions, SnapshotCut, SnapshotStatus } from './snapshots/projection-snapshots';
+import { describe as describePositions, ProjectionSnapshots } from './snapshots/projection-snapshots';
+import type { IndexCapture, WrittenSnapshot } from './snapshots/snapshot-file';
+import { partitionsPastSnapshot } from './snapshots/snapshot-resume';
 import { instanceCheckpointId, instanceCollection, instanceGroupId } from './per-instance';
 
 /** An in-memory projection state that applies each aggregate's events once, by version. */
@@ -20,6 +24,10 @@ export interface ProjectionIndex<V extends { readonly id: string }> {
   snapshot(): V[];
   load(views: readonly V[]): void;
   readonly size: number;
+  /** A copy of the items taken in one synchronous step, rendered as views later (snapshots); default: `snapshot()`. */
+  capture?(): IndexCapture<V>;
+  /** Adds views to what `load` loaded (a snapshot is loaded a slice at a time); default: collected, then `load`. */
+  loadMore?(views: readonly V[]): void;
 }
 
 export interface IndexedProjectionOptions<V extends { readonly id: string }, I extends ProjectionIndex<V>> {
@@ -44,6 +52,8 @@ export interface IndexedProjectionOptions<V extends { readonly id: string }, I e
   readonly freshness?: FreshnessSource;
   /** What the items are called in log lines (`keys`, `technicians`). */
   readonly itemNoun?: string;
+  /** A local snapshot to restart from (docs/snapshots.md); none: every restart loads every view from the database. */
+  readonly snapshot?: ProjectionSnapshotOptions;
   readonly log: { log(message: string): void; warn(message: string): void };
   /**
    * This instance of the service (ServiceConfig.instanceId): when set, the consumer group, the
@@ -144,6 +154,11 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private runningSinceMs = 0;
   private lastError: { message: string; at: string } | null = null;
   private restartTimer: NodeJS.Timeout | undefined;
+  private readonly snapshots: ProjectionSnapshots<V> | undefined;
+  /** The state came from the snapshot and the consumer has not run from it yet (see bootstrap). */
+  private resumedFromSnapshot = false;
+  /** A rebuild is running: its swapped-in index holds views not persisted yet, so no snapshot is cut. */
+  private snapshotHolds = 0;
   /** The consumer group this instance reads with (`<groupId>.<instanceId>`, see per-instance.ts). */
   private readonly groupId: string;
 
@@ -154,6 +169,9 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.views = connection.collection<ViewDoc>(instanceCollection(options.collection, options.instanceId));
     this.checkpoints = connection.collection<CheckpointDoc>('projection_checkpoints');
     this.deadLetters = new DeadLetters(connection);
+    this.snapshots = options.snapshot
+      ? new ProjectionSnapshots<V>({ ...options.snapshot, projection: options.name, topic: options.topic }, () => this.snapshotCut(), options.log, options.name)
+      : undefined;
   }
 
   /** The state the service reads; replaced in one assignment when a rebuild swaps in. */
@@ -175,6 +193,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.startedAtMs = Date.now();
     this.state = 'restarting';
     this.options.freshness?.start();
+    this.snapshots?.start();
     try {
       await this.bootstrap();
     } catch (e) {
@@ -196,6 +215,12 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => undefined);
     await this.options.freshness?.stop();
+    await this.snapshots?.stop();
+  }
+
+  /** Writes a snapshot now from a consistent cut (tests; see ProjectionSnapshots.writeNow). */
+  async writeSnapshot(timeoutMs?: number): Promise<WrittenSnapshot | undefined> {
+    return this.snapshots?.writeNow(timeoutMs);
   }
 
   /** False while catching up after start, or when the broker has not been heard from for too long. */
@@ -240,7 +265,9 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     };
   }
 
-  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & ConsumerStatus & { groupId: string; instanceId?: string; malformed: number; lastFetchAt: string | null; watermarks?: WatermarkStatus }> {
+  async status(): Promise<Omit<ProjectionStatus, 'rebuild'> & ConsumerStatus & {
+    groupId: string; instanceId?: string; malformed: number; lastFetchAt: string | null; watermarks?: WatermarkStatus; snapshot: SnapshotStatus | null;
+  }> {
     let lag = 0;
     const positions: Record<string, string> = {};
     // Readable when Kafka is not: the lag then comes from the last high watermarks seen.
@@ -268,6 +295,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       gaps: this.counts.gaps,
       malformed: this.counts.malformed,
       lastFetchAt: this.lastFetchAtMs !== undefined ? new Date(this.lastFetchAtMs).toISOString() : null,
+      snapshot: this.snapshots?.status() ?? null,
       ...this.consumerStatus(),
       ...(this.options.freshness ? { watermarks: this.options.freshness.status() } : {}),
     };
@@ -275,6 +303,15 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
 
   /** See projection-rebuild.ts: rebuilt into a new index while this one serves, then swapped. */
   async rebuild(onProgress: (p: RebuildProgress) => void, signal: AbortSignal, onPhase?: (phase: RebuildPhase) => void): Promise<RebuildResult> {
+    this.snapshotHolds++;
+    try {
+      return await this.rebuildNow(onProgress, signal, onPhase);
+    } finally {
+      this.snapshotHolds--;
+    }
+  }
+
+  private async rebuildNow(onProgress: (p: RebuildProgress) => void, signal: AbortSignal, onPhase?: (phase: RebuildPhase) => void): Promise<RebuildResult> {
     return rebuildIndexedProjection<V, I>({
       kafka: this.kafka,
       topic: this.options.topic,
@@ -315,22 +352,79 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     return at;
   }
 
+  /**
+   * The snapshot when there is a usable one (then the consumer reads from exactly its offsets),
+   * else every view and the checkpoint from the database.
+   */
   private async loadPersisted(): Promise<void> {
+    const checkpoints = await this.readCheckpoints();
+    // Into a fresh index, swapped in only once the whole file checked out.
+    const fresh = this.options.createIndex();
+    const collected: V[] = [];
+    const snapshot = await this.snapshots?.load(checkpoints, (views) => {
+      if (fresh.loadMore) fresh.loadMore(views);
+      else for (const v of views) collected.push(v);
+    });
+    if (snapshot) {
+      if (!fresh.loadMore) fresh.load(collected);
+      this.current = fresh;
+      this.positions.clear();
+      for (const [p, o] of snapshot.positions) this.positions.set(p, o);
+      this.resumedFromSnapshot = true;
+      this.options.log.log(`${this.name}: loaded ${snapshot.items} ${this.options.itemNoun ?? 'items'} from the snapshot ${this.snapshots?.path} ` +
+        `(taken ${snapshot.header.takenAt}); reading from its ${describePositions(snapshot.positions)}`);
+      return;
+    }
+    await this.loadFromDatabase(checkpoints);
+  }
+
+  /** This instance's persisted checkpoint of the topic, per partition. */
+  private async readCheckpoints(): Promise<Map<number, bigint>> {
+    const mine = this.options.instanceId !== undefined ? { instanceId: this.options.instanceId } : { instanceId: { $exists: false } };
+    const checkpoints = new Map<number, bigint>();
+    for (const c of await this.checkpoints.find({ topic: this.options.topic, ...mine }).toArray()) checkpoints.set(c.partition, BigInt(c.offset));
+    return checkpoints;
+  }
+
+  private async loadFromDatabase(checkpoints: ReadonlyMap<number, bigint>, fallbackReason?: string): Promise<void> {
     const docs = await this.views.find({}).toArray();
     this.current.load(docs.map((d) => {
       const { _id: _ignored, ...view } = d;
       return view as unknown as V;
     }));
-    const mine = this.options.instanceId !== undefined ? { instanceId: this.options.instanceId } : { instanceId: { $exists: false } };
-    for (const c of await this.checkpoints.find({ topic: this.options.topic, ...mine }).toArray()) this.positions.set(c.partition, BigInt(c.offset));
+    this.positions.clear();
+    for (const [p, o] of checkpoints) this.positions.set(p, o);
+    this.resumedFromSnapshot = false;
+    this.snapshots?.loadedFromDatabase(fallbackReason);
     if (docs.length > 0) this.options.log.log(`${this.name}: loaded ${docs.length} ${this.options.itemNoun ?? 'items'} and the checkpoint from the database`);
+  }
+
+  /**
+   * A consistent cut for a snapshot, or undefined when there is none right now: every view changed
+   * so far is persisted (nothing dirty, no dead letter pending, no rebuild's unpersisted index), and
+   * nothing was applied past the persisted checkpoint. Then the index is exactly the state at
+   * `positions`, all of it in the database too, and a restart from it reading on from `positions`
+   * neither skips an event nor leaves one unwritten. Synchronous: nothing applies in between.
+   */
+  private snapshotCut(): SnapshotCut<V> | undefined {
+    if (!this.loaded || this.snapshotHolds > 0 || this.dirty.size > 0 || this.pendingLetters.size > 0 || this.positions.size === 0) return undefined;
+    for (const [p, at] of this.appliedThrough) if (at > (this.positions.get(p) ?? 0n)) return undefined;
+    const index = this.current;
+    let capture: IndexCapture<V>;
+    if (index.capture) {
+      capture = index.capture();
+    } else {
+      const all = index.snapshot();
+      capture = { size: all.length, views: (start, end) => all.slice(start, end) };
+    }
+    return { positions: new Map(this.positions), capture };
   }
 
   /**
    * The database is the truth of what was applied: point the group at the persisted checkpoint
    * (or at the start of the topic when there is none, e.g. a fresh or wiped database).
    */
-  private async alignGroupOffsets(admin: Admin): Promise<void> {
+  private async alignGroupOffsets(admin: Admin): Promise<boolean> {
     try {
       if (this.positions.size === 0) {
         await admin.resetOffsets({ groupId: this.groupId, topic: this.options.topic, earliest: true });
@@ -341,9 +435,11 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
           partitions: [...this.positions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
         });
       }
+      return true;
     } catch (e) {
       // Another member of the group is running: it owns the offsets; keep them.
       this.options.log.warn(`${this.name}: could not align the group's offsets with the checkpoint: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
     }
   }
 
@@ -369,7 +465,15 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
         this.deadLetterCount = await this.deadLetters.count(this.name, this.options.topic);
         this.loaded = true;
       }
-      await this.alignGroupOffsets(admin);
+      if (!(await this.alignGroupOffsets(admin)) && this.resumedFromSnapshot) {
+        const past = await partitionsPastSnapshot(admin, this.groupId, this.options.topic, this.positions);
+        if (past.length > 0) {
+          const reason = `the group's committed offsets are past the snapshot on partition(s) ${past.join(', ')} and could not be moved back`;
+          this.options.log.warn(`${this.name}: snapshot dropped (${reason}); loading from the database instead`);
+          await this.loadFromDatabase(await this.readCheckpoints(), reason);
+        }
+      }
+      this.resumedFromSnapshot = false;
       if (!this.startupEndKnown) {
         for (const p of await admin.fetchTopicOffsets(this.options.topic)) this.startupEnd.set(p.partition, BigInt(p.high));
         this.startupEndKnown = true;

@@ -6,12 +6,16 @@ import { createEventTopic, kafkaClient, mongoose, Partitioners, PROBE_PATHS, SER
 import { sleep, waitFor } from '../lib/proc.mjs';
 import { median, percentileCurve, ratio, summarize } from '../lib/stats.mjs';
 import { percentileChart } from '../lib/svg.mjs';
+import { countKeyEvents, topUpKeyEvents } from '../lib/seed-store.mjs';
 
 export const name = 'propagation';
 export const title = '2. Propagation of a key change to every service';
 export const needsPlatform = true;
 
 const POLL_MS = 2;
+/** Events already in the keys service's event store while propagation is measured. */
+const STORED = 100_000;
+const STORED_QUICK = 2000;
 const BOUND_MS = 10_000;
 
 /** The service's probe route (PROBE_PATHS) with the key; the guard's answer status. */
@@ -58,40 +62,27 @@ async function topicObserver(env, prefix) {
   };
 }
 
-async function countEvents(env, database) {
-  const conn = await mongoose.createConnection(env.MONGODB_URI, { dbName: database }).asPromise();
-  try {
-    return await conn.collection('events').countDocuments({});
-  } finally {
-    await conn.close();
-  }
-}
-
 /**
  * What one outbox drain asks the keys service's database, each timed alone on its real
- * collections without changing anything (a lease other than the relay's; an update matching no
- * event): take the lease, read the unpublished events, mark a batch published.
+ * collections without changing anything (a lease other than the relay's; probe ids nobody uses).
  */
 async function relayRoundTrips(env, database) {
   const conn = await mongoose.createConnection(env.MONGODB_URI, { dbName: database }).asPromise();
   try {
     const events = conn.collection('events');
-    const count = await events.countDocuments({});
+    const count = await events.estimatedDocumentCount();
     const ops = {
-      'lease: `leases.findOneAndUpdate` (upsert)': () => conn.collection('leases').findOneAndUpdate(
+      'lease (renewed at most every third of its time to live, not per drain): `leases.findOneAndUpdate` (upsert)': () => conn.collection('leases').findOneAndUpdate(
         { _id: 'bench-probe', $or: [{ owner: 'bench' }, { until: { $lte: new Date() } }] },
         { $set: { owner: 'bench', until: new Date(Date.now() + 10_000) } }, { upsert: true, returnDocument: 'after' }),
-      'read: `events.find({published: false}).sort({position: 1}).limit(500)`': () => events.find({ published: false }).sort({ position: 1 }).limit(500).toArray(),
-      'before publishing, the keys service\'s hook (`KeyViewsMaintenance` → `refreshViews`) per key: load its stream, `events.find({aggregateId}).sort({version: 1})`':
-        () => events.find({ aggregateId: 'bench-no-such-key' }).sort({ version: 1 }).toArray(),
-      '… and save its view, `key_views.replaceOne({_id, version: {$lt: v}}, …, {upsert})` (timed here as the same filter without a write)':
-        () => conn.collection('key_views').updateOne({ _id: 'bench-no-such-key', version: { $lt: 0 } }, { $set: { probe: true } }),
-      'mark: `events.updateMany({_id: {$in: [id]}}, {$set: …})`': () => events.updateMany({ _id: { $in: ['bench-no-such-event'] } }, { $set: { published: true } }),
-      'for scale: `events.findOne({_id})`': () => events.findOne({ _id: 'bench-no-such-event' }),
+      'read the backlog: `events_outbox.find({}).limit(500)` (the outbox holds only unpublished markers)': () => conn.collection('events_outbox').find({}).limit(500).toArray(),
+      'is a marker\'s event stored (only for events another process appended): `events.findOne({_id})`': () => events.findOne({ _id: 'bench-no-such-key:0000000001' }),
+      'after publishing, the view repair (only for keys another process changed): `key_views.findOne({_id})`': () => conn.collection('key_views').findOne({ _id: 'bench-no-such-key' }),
+      'delete the markers: `events_outbox.bulkWrite([deleteOne by _id])`': () => conn.collection('events_outbox').bulkWrite([{ deleteOne: { filter: { _id: 'bench-no-such-key:0000000001' } } }]),
     };
-    const lines = [`**The outbox relay's database round trips, in the order one drain makes them** (keys service database, ${count} events ` +
-      `and ${await conn.collection('key_views').countDocuments({})} key views stored; each timed alone, median of 10). The event reaches Kafka after the ` +
-      'first four (plus the produce); marking it published follows:', '',
+    const lines = [`**The outbox relay's database round trips** (keys service database, ${count} events ` +
+      'stored; each timed alone, median of 10). For an event appended in the relay\'s own process (every event here) a drain makes the read ' +
+      'of the backlog, the produce, and the delete; nothing else:', '',
       '| operation | ms |', '|---|---:|'];
     for (const [what, op] of Object.entries(ops)) {
       const ms = [];
@@ -157,7 +148,10 @@ export async function run(ctx) {
   // (the keys service and its outbox relay) and the rest (the services' consumers, the polling).
   const observer = await topicObserver(ctx.env, platform.prefix);
   stage('observer joined');
-  const eventsBefore = await countEvents(ctx.env, platform.database('keys'));
+  // Measured with history in the store: the keys service's event store topped up to STORED events.
+  const seeded = await topUpKeyEvents(ctx.env, platform.database('keys'), ctx.quick ? STORED_QUICK : STORED, ctx.verbose ? ctx.log : () => {});
+  stage(`${seeded.after} events stored (seeded ${seeded.after - seeded.before} in ${Math.round(seeded.ms)} ms)`);
+  const eventsBefore = seeded.after;
   const toDisable = await create('bench propagation (disable)');
   let toRotate = await create('bench propagation (rotate)');
   for (const k of [toDisable, toRotate]) await waitFor('the bench keys to reach every service', async () => (await Promise.all(SERVICES.map((s) => answer(platform.url(s), k.secret)))).every((st) => st === 403), { timeoutMs: 30_000, intervalMs: 20 });
@@ -205,7 +199,7 @@ export async function run(ctx) {
   stage('done');
 
   const relayTable = await relayRoundTrips(ctx.env, platform.database('keys'));
-  const eventsAfter = await countEvents(ctx.env, platform.database('keys'));
+  const eventsAfter = await countKeyEvents(ctx.env, platform.database('keys'));
   const b = summarize(baseline);
   const figures = [];
   for (const [what, data] of [['disable', disable], ['rotation', rotate]]) {
@@ -266,14 +260,14 @@ export async function run(ctx) {
     charts,
     tables: [perServiceTable, relayTable],
     notes: [
-      'The path measured: the HTTP answer → the outbox relay (woken by the append; takes its lease with a `findOneAndUpdate`, reads the ' +
-        'unpublished events, produces, marks them published) → Kafka → each service\'s key-projection consumer (applies the event to the ' +
+      'The path measured: the HTTP answer → the outbox relay (woken by the append; reads the outbox, produces, deletes the markers; ' +
+        'renews its lease at most every third of its time to live) → Kafka → each service\'s key-projection consumer (applies the event to the ' +
         'in-memory index before persisting the view) → the next poll. The baseline has only the Kafka part. The "(info) … on keys.events" rows ' +
         'time the same changes as seen by a bare consumer of the topic in the bench process (itself one Kafka consumer hop, like the baseline): ' +
         'what is left to the services is the difference.',
-      `The keys service's event store held ${eventsBefore} events before the first change and ${eventsAfter} after the last (each disable ` +
-        'is followed by an enable, so three events per round). The outbox relay\'s queries in the table above scan the events collection on ' +
-        'this FerretDB, so they — and with them the propagation time — grow with the store; the "last vs first" rows show the drift.',
+      `The keys service's event store held ${eventsBefore} events before the first change (topped up with published key streams, ` +
+        `\`tools/bench/lib/seed-store.mjs\`) and ${eventsAfter} after the last (each disable is followed by an enable, so three events per round). ` +
+        'Every query of the relay goes by `_id` or reads the outbox (only the backlog), so none grows with the store; the "last vs first" rows show the drift.',
       'While a change propagates, six pollers each send a request every ~2–4 ms; on a 2-core machine that also runs Kafka, FerretDB and the ' +
         'six apps, this load itself delays the services a little.',
     ],

@@ -2,6 +2,8 @@
 // projection persisted, against a bare kafkajs consumer reading the same topic.
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseProfile } from '../lib/cpu-profile.mjs';
 import { bearer, request } from '../lib/http.mjs';
@@ -26,6 +28,23 @@ async function until401(url, token, since, boundMs = 120_000) {
   }
 }
 
+/**
+ * POST a rebuild of the key projection and poll its job until it ends: the swap time, the result.
+ * The service has heap for two indexes of every key (the live one serves while the new one is read).
+ */
+async function rebuildToSwap(url, operatorToken, boundMs) {
+  const started = performance.now();
+  const post = await request(`${url}/admin/projections/keys/rebuild`, { method: 'POST', headers: bearer(operatorToken) });
+  if (post.status !== 202) throw new Error(`POST rebuild answered ${post.status} ${post.body.slice(0, 300)}`);
+  for (;;) {
+    await sleep(500);
+    const res = await request(`${url}/admin/projections/keys/rebuild`, { headers: bearer(operatorToken) });
+    const job = res.status === 200 ? res.json() : undefined;
+    if (job && job.state !== 'running') return { job, ms: performance.now() - started };
+    if (performance.now() - started > boundMs) throw new Error(`the rebuild did not end within ${boundMs} ms (last ${res.status} ${res.body.slice(0, 200)})`);
+  }
+}
+
 export async function run(ctx) {
   const events = ctx.events ?? (ctx.quick ? 10_000 : 1_000_000);
   const runs = ctx.quick ? 1 : 2;
@@ -35,17 +54,24 @@ export async function run(ctx) {
   const emptyDb = platform.database(SERVICE);
   const fullDb = benchName(`${SERVICE}_full`);
   const kafka = kafkaClient(ctx.env);
+  // The key projection's local snapshots of this benchmark's service (hundreds of MB at 1M keys), removed at the end.
+  const snapshotDir = join(tmpdir(), `${benchName('replay-snapshots')}`);
+  const snapshotEnv = { PROJECTION_SNAPSHOT_DIR: snapshotDir };
   try {
     await createEventTopic(kafka, topic);
 
     // Baseline for the restart: the same service restarted with an empty key topic (the first start
     // is a warm-up in a full run; a quick run takes the first start as the baseline).
     if (!ctx.quick) {
-      await platform.start(SERVICE);
+      await platform.start(SERVICE, { extraEnv: snapshotEnv });
       await platform.stop(SERVICE);
     }
-    const emptyRestart = await platform.start(SERVICE);
+    const emptyRestart = await platform.start(SERVICE, { extraEnv: snapshotEnv });
     await platform.stop(SERVICE);
+    // The instance id the service keys its snapshot by: the documented default `<hostname>-<port>`
+    // (and INSTANCE_ID set to the same, for when the configuration reads it).
+    const instanceId = `${hostname()}-${platform.ports.get(SERVICE)}`;
+    Object.assign(snapshotEnv, { INSTANCE_ID: instanceId });
     ctx.log(`[replay] restart with no keys: ready in ${(emptyRestart.readyMs / 1000).toFixed(1)} s; producing ${label(events)} KeyCreated events ...`);
 
     const produced = await runWorker('replay', { mode: 'produce', brokers: ctx.env.KAFKA_BROKERS, topic, events }, { log: ctx.verbose ? ctx.log : () => {} });
@@ -53,17 +79,22 @@ export async function run(ctx) {
     const read = await runWorker('replay', {
       mode: 'read', brokers: ctx.env.KAFKA_BROKERS, topic, events, runs, mongodbUri: ctx.env.MONGODB_URI, persistDatabase: fullDb,
       profileFile: join(ctx.outDir, `replay-rebuild-${label(events)}.cpuprofile`),
+      snapshot: { dir: snapshotDir, service: SERVICE, instanceId, topic },
     }, { nodeArgs: ['--max-old-space-size=8192'], log: ctx.verbose ? ctx.log : () => {} });
     if (read.keys !== events) throw new Error(`the rebuilt index holds ${read.keys} keys, expected ${events}`);
 
     ctx.log(`[replay] ${label(events)} views persisted; restarting ${SERVICE} on them ...`);
     platform.databases.set(SERVICE, fullDb);
-    const fullRestart = await platform.start(SERVICE, { extraEnv: { NODE_OPTIONS: '--max-old-space-size=8192' }, readyTimeoutMs: 45 * 60_000 });
+    const bigHeap = { NODE_OPTIONS: '--max-old-space-size=8192' };
+    const fullRestart = await platform.start(SERVICE, { extraEnv: { ...bigHeap, ...snapshotEnv }, readyTimeoutMs: 45 * 60_000 });
     const url = platform.url(SERVICE);
     const status = await request(`${url}/admin/projections`, { headers: bearer(platform.operatorToken) });
     if (status.status !== 200) throw new Error(`the restarted service answered ${status.status} ${status.body.slice(0, 300)}`);
     const keysProjection = status.json().projections.find((p) => p.name === 'keys');
     if (keysProjection?.items !== events) throw new Error(`the restarted service holds ${keysProjection?.items} keys, expected ${events}`);
+    // The figure is the snapshot path's: a restart that fell back to the database would measure the old one.
+    if (keysProjection.snapshot?.loadedFrom !== 'snapshot') throw new Error(`the restart did not load the snapshot: ${JSON.stringify(keysProjection.snapshot)}`);
+    const snapshotLoad = keysProjection.snapshot.loaded;
 
     // Two changes back to back on the service holding every key: the first is applied in memory at
     // once; the second waits until the first one's view is written to the database.
@@ -81,7 +112,23 @@ export async function run(ctx) {
     await producer.send({ topic, acks: -1, messages: [disabled(b)] });
     const [firstMs, secondMs] = await Promise.all([pa, until401(url, b.token, sentB)]);
     await producer.disconnect();
+
+    // Issue 10: a full rebuild of every key event through the operator route, to the swap, on the
+    // service holding them all (its heap sized for two indexes).
+    ctx.log(`[replay] rebuilding ${SERVICE}'s key projection (${label(events)} events) through POST /admin/projections/keys/rebuild ...`);
+    const rebuilt = await rebuildToSwap(url, platform.operatorToken, 40 * 60_000);
+    const rebuildJob = rebuilt.job;
+    if (rebuildJob.state !== 'succeeded') throw new Error(`the rebuild ended ${rebuildJob.state}: ${rebuildJob.error}`);
+    ctx.log(`[replay] rebuild swapped after ${(rebuildJob.result.swappedAfterMs / 1000).toFixed(1)} s, finished in ${(rebuildJob.result.durationMs / 1000).toFixed(1)} s`);
     await platform.stop(SERVICE);
+
+    // The old path in the same run: the same restart with snapshots off, every view read from the database.
+    let databaseRestart;
+    if (process.env.BENCH_SKIP_DATABASE_RESTART !== '1') {
+      ctx.log(`[replay] restarting ${SERVICE} without its snapshot (every view from the database: the old path) ...`);
+      databaseRestart = await platform.start(SERVICE, { extraEnv: { ...bigHeap, PROJECTION_SNAPSHOT_DIR: '' }, readyTimeoutMs: 45 * 60_000 });
+      await platform.stop(SERVICE);
+    }
 
     const rate = (runsOf) => median(runsOf.map((r) => (r.events * 1000) / r.streamMs));
     const rebuildRate = rate(read.rebuild);
@@ -95,8 +142,13 @@ export async function run(ctx) {
         ratio: ratio(rebuildRate, bareRate), target: '≥ 0.5× baseline', met: ratio(rebuildRate, bareRate) >= 0.5 },
       { label: `(info) rebuild read of ${label(events)} events, including the consumer group join`, unit: 's', value: rebuildTotal, baseline: bareTotal,
         ratio: ratio(rebuildTotal, bareTotal), target: null, met: null },
-      { label: `restart to ready with ${label(events)} keys persisted (${SERVICE})`, unit: 's', value: fullRestart.readyMs / 1000, baseline: emptyRestart.readyMs / 1000,
+      { label: `restart to ready with ${label(events)} keys persisted (${SERVICE}, from its snapshot)`, unit: 's', value: fullRestart.readyMs / 1000, baseline: emptyRestart.readyMs / 1000,
         ratio: ratio(fullRestart.readyMs, emptyRestart.readyMs), target: '< 15 s', met: fullRestart.readyMs < 15_000 },
+      ...(databaseRestart ? [{ label: `(info) the same restart without the snapshot (every view from the database, the old path), against the one from the snapshot`, unit: 's',
+        value: databaseRestart.readyMs / 1000, baseline: fullRestart.readyMs / 1000, ratio: ratio(databaseRestart.readyMs, fullRestart.readyMs), target: null, met: null }] : []),
+      { label: `full rebuild of ${label(events)} key events to the swap (POST /admin/projections/keys/rebuild on ${SERVICE} holding them)`, unit: 's',
+        value: rebuildJob.result.swappedAfterMs / 1000, baseline: bareTotal, ratio: ratio(rebuildJob.result.swappedAfterMs / 1000, bareTotal),
+        target: 'finishes and swaps', met: rebuildJob.state === 'succeeded' && rebuildJob.swapped === true },
       { label: `(info) one view upsert (replaceOne by _id, as the live consumer writes) with ${label(events)} views persisted`, unit: 'ms', value: upsert, baseline: find,
         ratio: ratio(upsert, find), target: null, met: null },
       { label: `change enforced by a service holding ${label(events)} keys: a second change right behind a first`, unit: 'ms', value: secondMs, baseline: firstMs,
@@ -119,16 +171,19 @@ export async function run(ctx) {
         `kafkajs producer in batches of 1,000. Rebuild: what \`KeyProjection.rebuild()\` does before its swap — \`TopicReader\` from \`@keyward/projections\` ` +
         `reading from the start with a throw-away group, each message through \`parseKeyEvent\` into a fresh \`KeyIndex\` — driven directly in a ` +
         `process of its own, ${runs} run(s) interleaved with the baseline; the rate is events ÷ time from the first batch to the last event (the group ` +
-        'join is shown separately). `POST /admin/projections/keys/rebuild` was not used: after reading, it persists every view with ' +
-        '`replaceOne(upsert)` in chunks of 500, and each such upsert costs time proportional to the collection on FerretDB (see the upsert ' +
-        `figure), which makes a rebuild of this size take far longer than its reading. Restart: the rebuilt index persisted into a fresh database ` +
+        'join is shown separately). Restart: the rebuilt index persisted into a fresh database ' +
         `of ${SERVICE} as its key projection stores it (one document per view, \`insertMany\`; ${(read.persistMs / 1000).toFixed(1)} s), with the ` +
-        `checkpoint at the topic's end; then ${SERVICE} is started on it and the time from spawn to \`/ready\` 200 is measured ` +
-        `(load the views, index them, join the group, find nothing new).`,
+        `checkpoint at the topic's end, and its local snapshot written beside it by the projection's own \`writeSnapshotFile\` from \`KeyIndex.capture()\` ` +
+        `at the same offsets (${read.snapshot ? `${(read.snapshot.ms / 1000).toFixed(1)} s, ${Math.round(read.snapshot.bytes / 1048576)} MiB` : 'not written'}); ` +
+        `then ${SERVICE} is started on it and the time from spawn to \`/ready\` 200 is measured (verify and load the snapshot, join the group, ` +
+        'find nothing new); /admin/projections must say it loaded from the snapshot. The old path, in the same run: the same restart with ' +
+        '`PROJECTION_SNAPSHOT_DIR=` (snapshots off: every view read from the database). Rebuild to the swap: `POST /admin/projections/keys/rebuild` ' +
+        `on the service holding every key (heap 8 GiB, for two indexes), its job polled every 0.5 s until it ends; \`swappedAfterMs\` is from the start of the job to the swap.`,
       baseline: 'reading: a bare kafkajs consumer of a fresh group with TopicReader\'s fetch settings reading the same topic from the start and ' +
         `doing nothing with a batch. Restart: the same service restarted on an empty key topic. The view upsert is compared with a \`findOne\` by ` +
         '`_id` on the same collection (on this FerretDB, 1.24 with SQLite, both grow with the size of the collection). ' +
-        'The back-to-back changes are compared with the first of the two.',
+        'The back-to-back changes are compared with the first of the two. The rebuild to the swap is compared with the bare consumer\'s read ' +
+          'of the same topic (including its group join). The old restart path is compared with the one from the snapshot.',
       figures,
       charts: [{ file: 'replay.svg', title: 'Replay read rate', svg: barChart({
         title: `Reading ${label(events)} key events: events per second (first batch to last event)`, unit: 'events/s', categories: ['rate'],
@@ -137,15 +192,21 @@ export async function run(ctx) {
       }) }],
       notes: [
         `Producing the ${label(events)} events took ${(produced.ms / 1000).toFixed(1)} s; persisting the views with insertMany ${(read.persistMs / 1000).toFixed(1)} s.`,
+        `The restart loaded the snapshot of ${snapshotLoad?.items} keys in ${((snapshotLoad?.ms ?? 0) / 1000).toFixed(1)} s (read, verified, indexed); ` +
+          `the rest of its ${(fullRestart.readyMs / 1000).toFixed(1)} s is the service's start and the group join (the empty restart: ${(emptyRestart.readyMs / 1000).toFixed(1)} s).`,
+        `The rebuild: ${rebuildJob.result.applied} events applied, swapped after ${(rebuildJob.result.swappedAfterMs / 1000).toFixed(1)} s, done after ` +
+          `${(rebuildJob.result.durationMs / 1000).toFixed(1)} s, matchedLive ${rebuildJob.result.matchedLive}, ${rebuildJob.result.viewsWritten} views written.`,
         `The back-to-back changes: the first was enforced after ${firstMs.toFixed(1)} ms, the second after ${secondMs.toFixed(1)} ms. The live consumer applies ` +
           'an event in memory, then writes the changed views and the checkpoint before it takes the next batch; on FerretDB that write costs ' +
           'about the upsert figure above at this size.',
       ],
       details: { produced: { events: produced.events, ms: produced.ms }, read: { bare: read.bare, rebuild: read.rebuild, persistMs: read.persistMs, upsertMs: read.upsertMs, findMs: read.findMs },
-        restart: { emptyMs: emptyRestart.readyMs, fullMs: fullRestart.readyMs }, backToBack: { firstMs, secondMs } },
+        restart: { emptyMs: emptyRestart.readyMs, fullMs: fullRestart.readyMs, databaseMs: databaseRestart?.readyMs ?? null, snapshot: read.snapshot ?? null, snapshotLoad },
+        backToBack: { firstMs, secondMs }, rebuild: { job: rebuildJob, pollMs: rebuilt.ms } },
     };
   } finally {
     await platform.close({ dropDatabases: false });
     await cleanUp(ctx.env, { databases: [emptyDb, fullDb], topicPrefix: platform.prefix });
+    rmSync(snapshotDir, { recursive: true, force: true });
   }
 }

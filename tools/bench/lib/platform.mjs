@@ -182,7 +182,13 @@ export class Platform {
       AUTH_FAILURE_LIMIT: '1000000',
       ...extra,
     };
-    if (service === 'edge') for (const s of SERVICES) if (s !== 'edge' && this.ports.has(s)) env[`${s.toUpperCase()}_URL`] = this.url(s);
+    if (service === 'edge') {
+      for (const s of SERVICES) if (s !== 'edge' && this.ports.has(s)) env[`${s.toUpperCase()}_URL`] = this.url(s);
+      // The edge benchmark measures what forwarding costs at saturation (32 connections), not the
+      // edge's shedding: its per-instance bound (16 in flight, 50 ms queue) would answer part of
+      // that load 503 overloaded. The caller's own settings still win.
+      env.UPSTREAM_MAX_IN_FLIGHT = extra.UPSTREAM_MAX_IN_FLIGHT ?? '64';
+    }
     return env;
   }
 

@@ -10,6 +10,7 @@ import type { KeyEventEnvelope } from '@keyward/contracts';
 import type { AuthRequest } from '@keyward/key-auth';
 import { authorize, KeyIndex, KeyRateLimiter } from '@keyward/key-auth';
 import { benchKey } from './bench-keys';
+import { checkRate, cpuClockMs } from './check-rate';
 
 interface Input {
   keys: number;
@@ -27,30 +28,8 @@ const ALLOWED_ORIGINS = ['https://www.example.com', 'https://app.example.net', '
 const NOW = Date.now();
 
 /** The process's own CPU time in ms: on a shared machine the wall clock also counts other processes' turns. */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 /** Checks per CPU second of `check` over the pool, for about `ms` of this process's CPU time. */
-function rate(check: Check, pool: readonly string[], ms: number): number {
-  let sink = 0;
-  let ops = 0;
-  let i = 0;
-  const start = cpuMs();
-  const end = start + ms;
-  let now = start;
-  do {
-    for (let j = 0; j < 1024; j++) {
-      sink += check(pool[i] as string);
-      i = i + 1 === pool.length ? 0 : i + 1;
-    }
-    ops += 1024;
-    now = cpuMs();
-  } while (now < end);
-  if (sink < 0) process.stderr.write('unreachable\n');
-  return (ops * 1000) / (now - start);
-}
+const rate = (check: Check, pool: readonly string[], ms: number): number => checkRate(check, pool, ms, cpuClockMs);
 
 function main(): void {
   const n = input.keys;

@@ -13,6 +13,7 @@ import { checkToken, generateToken, tokenDigest } from '@keyward/contracts';
 import type { AuthRequest } from '@keyward/key-auth';
 import { authorize, KeyIndex } from '@keyward/key-auth';
 import { benchKey, newKeyId } from './bench-keys';
+import { checkRate } from './check-rate';
 
 interface Input {
   keys: number;
@@ -47,25 +48,8 @@ function keyCreated(i: number, ipRestricted: boolean): { token: string; event: K
   return { token, event: JSON.parse(JSON.stringify(envelope)) as KeyEventEnvelope };
 }
 
-/** Ops per second of `check` over the pool for about `ms` milliseconds. */
-function rate(check: Check, pool: readonly string[], ms: number): number {
-  let sink = 0;
-  let ops = 0;
-  let i = 0;
-  const start = performance.now();
-  const end = start + ms;
-  let now = start;
-  do {
-    for (let j = 0; j < 256; j++) {
-      sink += check(pool[i] as string);
-      i = i + 1 === pool.length ? 0 : i + 1;
-    }
-    ops += 256;
-    now = performance.now();
-  } while (now < end);
-  if (sink < 0) log('unreachable');
-  return (ops * 1000) / (now - start);
-}
+/** Ops per second of `check` over the pool for about `ms` milliseconds (wall time). */
+const rate = (check: Check, pool: readonly string[], ms: number): number => checkRate(check, pool, ms);
 
 /** Each check timed on its own (hrtime, so each sample includes the same ~timer cost). */
 function latencies(check: Check, pool: readonly string[], n: number): number[] {

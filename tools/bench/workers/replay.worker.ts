@@ -15,7 +15,7 @@ import type { Kafka, Message } from 'kafkajs';
 import mongoose from 'mongoose';
 import { KeyIndex, parseKeyEvent } from '@keyward/key-auth';
 import { createKafka, withKafkaRetry } from '@keyward/messaging';
-import { TopicReader } from '@keyward/projections';
+import { instanceCheckpointId, instanceCollection, snapshotFilePath, TopicReader, writeSnapshotFile } from '@keyward/projections';
 import { benchKey } from './bench-keys';
 
 interface ProduceInput {
@@ -35,6 +35,8 @@ interface ReadInput {
   persistDatabase: string;
   /** When set, one more rebuild read (not timed) runs under the CPU profiler, written here. */
   profileFile?: string;
+  /** Where and as whom the service will look for its key projection's snapshot (see writeSnapshotFile). */
+  snapshot?: { dir: string; service: string; instanceId: string; topic: string };
 }
 
 interface ReadRun {
@@ -177,7 +179,9 @@ async function read(i: ReadInput): Promise<object> {
   // FerretDB's upsert by _id scans the collection, which would make 1M upserts take hours.
   const connection = await mongoose.createConnection(i.mongodbUri, { dbName: i.persistDatabase }).asPromise();
   try {
-    const views = connection.collection<{ _id: string; [field: string]: unknown }>('key_projection_views');
+    // Under the restarted service's own instance id (per-instance.ts): it reads only its own views and checkpoints.
+    const instanceId = i.snapshot?.instanceId;
+    const views = connection.collection<{ _id: string; [field: string]: unknown }>(instanceCollection('key_projection_views', instanceId));
     const all = kept.index.snapshot();
     const t0 = performance.now();
     for (let k = 0; k < all.length; k += 1000) {
@@ -186,8 +190,9 @@ async function read(i: ReadInput): Promise<object> {
     }
     const persistMs = performance.now() - t0;
     for (const [partition, offset] of positions) {
-      await connection.collection<{ _id: string; topic: string; partition: number; offset: string }>('projection_checkpoints').replaceOne(
-        { _id: `${i.topic}:${partition}` }, { topic: i.topic, partition, offset: offset.toString() }, { upsert: true });
+      await connection.collection<{ _id: string; topic: string; partition: number; offset: string; instanceId?: string }>('projection_checkpoints').replaceOne(
+        { _id: instanceCheckpointId(i.topic, partition, instanceId) },
+        { topic: i.topic, partition, offset: offset.toString(), ...(instanceId !== undefined ? { instanceId } : {}) }, { upsert: true });
     }
     // One view rewritten as the live consumer rewrites it, and one found by id, at this size.
     const samples = all.length >= 500_000 ? 3 : 10;
@@ -203,7 +208,17 @@ async function read(i: ReadInput): Promise<object> {
       await views.findOne({ _id: v.id });
       findMs.push(performance.now() - t);
     }
-    return { bare, rebuild, keys: kept.index.size, persistMs, persisted: all.length, upsertMs, findMs, profiled };
+    // The snapshot the service's key projection would have written at this point, by the same function
+    // (IndexedProjection writes it from the same capture), at the same offsets as the checkpoint.
+    let snapshot: { ms: number; bytes: number } | undefined;
+    if (i.snapshot) {
+      const { dir, ...rest } = i.snapshot;
+      const identity = { ...rest, projection: 'keys', database: i.persistDatabase };
+      const written = await writeSnapshotFile(snapshotFilePath(dir, identity), identity, positions, kept.index.capture());
+      snapshot = { ms: written.ms, bytes: written.bytes };
+      log(`snapshot of ${written.items} keys written in ${written.ms} ms (${Math.round(written.bytes / 1048576)} MiB)`);
+    }
+    return { bare, rebuild, keys: kept.index.size, persistMs, persisted: all.length, upsertMs, findMs, profiled, snapshot };
   } finally {
     await connection.close();
   }

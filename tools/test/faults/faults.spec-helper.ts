@@ -269,12 +269,16 @@ function parseEnvelope(value: Buffer | null): SeenEvent | undefined {
   }
 }
 
-/** Every event in a service's event store (collection `events` of its database). */
+/**
+ * Every event in a service's event store (collection `events` of its database; `_id` is stream +
+ * version, `eventId` the envelope id); published = its outbox marker (`events_outbox`, same `_id`) is gone.
+ */
 export async function readStore(setup: FaultSetup, service: Exclude<ServiceName, 'edge'>): Promise<(SeenEvent & { published: boolean })[]> {
   const db = await setup.infra.connect(setup.platform.database(service));
   try {
     const docs = await db.collection('events').find({}).toArray();
-    return docs.map((d) => ({ id: String(d['_id']), aggregateId: String(d['aggregateId']), version: Number(d['version']), type: String(d['type']), published: d['published'] === true }));
+    const pending = new Set((await db.collection('events_outbox').find({}, { projection: { _id: 1 } }).toArray()).map((m) => String(m['_id'])));
+    return docs.map((d) => ({ id: String(d['eventId']), aggregateId: String(d['aggregateId']), version: Number(d['version']), type: String(d['type']), published: !pending.has(String(d['_id'])) }));
   } finally {
     await db.close();
   }

@@ -55,7 +55,7 @@ describe('two instances of every service, two edges', () => {
   }, 300_000);
 
   it('lists every instance of every service in `replay status`, given their URL lists', async () => {
-    const urls = Object.fromEntries([...UPSTREAMS, 'edge' as const].map((s) => [`KEYWARD_${s.toUpperCase()}_URL`, run.all(s).map((p) => p.url).join(',')]));
+    const urls = Object.fromEntries([...UPSTREAMS, 'edge' as const].map((s) => [`${s.toUpperCase()}_URL`, run.all(s).map((p) => p.url).join(',')]));
     const { code, stdout, stderr } = await runTsScript('tools/replay/cli.mjs', ['status'], { ...urls, KEYWARD_OPERATOR_TOKEN: TEST_OPERATOR_TOKEN });
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     // One key-projection row per instance, each naming its own instance id and URL.

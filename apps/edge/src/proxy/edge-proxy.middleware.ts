@@ -10,6 +10,7 @@ import type { AuthRequest, KeyAuthOptions } from '@keyward/key-auth';
 import {
   AuthFailureThrottle, authorize, KeyRateLimiter, rateLimitHeaders, clientIp, EDGE_SIGNATURE_HEADER, EDGE_TIMESTAMP_HEADER, EdgeSigner, extractToken,
   KEY_AUTH_OPTIONS, KeyProjection, parseTrustedProxies, TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail,
+  UsageReporter, usageSubjectOf,
 } from '@keyward/key-auth';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, Metrics, SERVICE_CONFIG } from '@keyward/service-runtime';
@@ -69,6 +70,7 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     @Inject(KEY_AUTH_OPTIONS) keyAuth: KeyAuthOptions,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: Metrics,
+    private readonly usage: UsageReporter,
   ) {
     this.trustedProxies = parseTrustedProxies(keyAuth.trustedProxies);
     this.throttle = new AuthFailureThrottle(keyAuth.authFailureLimit, keyAuth.authFailureWindowMs);
@@ -118,6 +120,9 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
       // Only authentication failures (401: no, bad or dead key) count: a 403 comes from a key that
       // works and is answered as such.
       const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
+      // Usage: the edge counts what it answers itself; what it forwards, the service's guard counts (docs/usage.md).
+      const subject = usageSubjectOf(authRequest, outcome);
+      if (subject) this.usage.recorder.record(subject.keyId, subject.accountId, route.id, wait !== undefined ? 'too_many_auth_failures' : outcome.code, ip, nowMs);
       if (wait !== undefined) {
         this.count('too_many_auth_failures');
         return sendProblem(res, new ProblemError(429, 'too_many_auth_failures', TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail(wait)), pathname, { 'retry-after': String(wait) });

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { AggregateStore, MongoEventStore } from '@keyward/event-store';
-import type { AggregateDefinition } from '@keyward/event-store';
+import type { AggregateDefinition, StoredEvent } from '@keyward/event-store';
 import { ProblemError } from '@keyward/problem';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK } from '@keyward/service-runtime';
 import type { ApiKeyAggregate, ApiKeyCommand, ApiKeyState } from '../domain';
 import { decide, evolve, initialState } from '../domain';
+import { ExpirySchedule } from '../commands/expire-keys/expiry-schedule';
 import { KeyViewsRepository } from './key-views.repository';
 
 export const KEY_AGGREGATE_TYPE = 'ApiKey';
@@ -14,6 +15,8 @@ export const KEY_AGGREGATE_TYPE = 'ApiKey';
 export interface CommandContext {
   readonly accountId: string;
   readonly correlationId?: string;
+  /** The key id was generated for this command (POST /v1/keys): the stream cannot exist yet. */
+  readonly newKey?: boolean;
 }
 
 /** The ApiKey aggregate as the shared AggregateStore runs it. */
@@ -34,9 +37,11 @@ export const API_KEY: AggregateDefinition<ApiKeyAggregate, ApiKeyCommand, KeyEve
 export class KeyCommandsService {
   private readonly aggregates: AggregateStore<ApiKeyAggregate, ApiKeyCommand, KeyEventEnvelope>;
 
-  constructor(store: MongoEventStore, views: KeyViewsRepository, @Inject(CLOCK) clock: Clock) {
+  constructor(store: MongoEventStore, views: KeyViewsRepository, @Inject(CLOCK) clock: Clock, expiries: ExpirySchedule) {
     this.aggregates = new AggregateStore(store, API_KEY, () => clock.now(), async (_id, state) => {
-      if (state !== null) await views.save(state);
+      if (state === null) return;
+      await views.save(state);
+      expiries.track(state.id, state.accountId, state.status, Date.parse(state.expiresAt));
     });
   }
 
@@ -45,15 +50,18 @@ export class KeyCommandsService {
   }
 
   async execute(keyId: string, command: ApiKeyCommand, ctx: CommandContext): Promise<ApiKeyState> {
-    const { state } = await this.aggregates.execute(keyId, ctx.accountId, command,
-      ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {});
+    // A CreateKey's id was just made up by the controller (newId): nothing to load.
+    const { state } = await this.aggregates.execute(keyId, ctx.accountId, command, {
+      ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}),
+      ...(command.type === 'CreateKey' && ctx.newKey === true ? { newStream: true } : {}),
+    });
     if (state === null) throw keyNotFound(keyId);
     return state;
   }
 
   /** Re-derives the read model of keys from their streams (the relay's repair path). */
-  async refreshViews(keyIds: Iterable<string>): Promise<void> {
-    await this.aggregates.refresh(keyIds);
+  async refreshViews(events: Iterable<Pick<StoredEvent, 'aggregateId' | 'version'>>): Promise<void> {
+    await this.aggregates.refresh(events);
   }
 }
 

@@ -9,6 +9,7 @@ import { keyNotFound } from './key-commands.service';
 import type { KeyDto } from './key-view.dto';
 import { toKeyDto } from './key-view.dto';
 import { KeyViewsRepository } from './key-views.repository';
+import { UsageRepository } from '../usage/usage.repository';
 
 export interface KeyPage {
   items: KeyDto[];
@@ -32,9 +33,12 @@ export class KeyQueries {
     private readonly views: KeyViewsRepository,
     private readonly store: MongoEventStore,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly usage: UsageRepository,
   ) {}
 
-  dtoOf(state: ApiKeyState): KeyDto {
+  /** The key as a command left it, with its last use (a command's answer shows the same key as GET). */
+  async dtoOf(state: ApiKeyState): Promise<KeyDto> {
+    const lastUse = (await this.usage.lastUse([state.id])).get(state.id);
     return toKeyDto({
       _id: state.id, accountId: state.accountId, kind: state.kind, name: state.name,
       permissions: [...state.permissions], allowedIps: [...state.allowedIps],
@@ -42,13 +46,14 @@ export class KeyQueries {
       status: state.status, createdAt: new Date(state.createdAt), createdBy: state.createdBy, tokenPrefix: state.tokenPrefix,
       lastRotatedAt: state.lastRotatedAt ? new Date(state.lastRotatedAt) : null,
       graceUntil: state.graceUntil ? new Date(state.graceUntil) : null, version: state.version,
-    }, this.clock.now());
+    }, this.clock.now(), lastUse);
   }
 
   async get(accountId: string, keyId: string): Promise<KeyDto> {
     const view = await this.views.get(accountId, keyId);
     if (!view) throw keyNotFound(keyId);
-    return toKeyDto(view, this.clock.now());
+    const lastUse = (await this.usage.lastUse([keyId])).get(keyId);
+    return toKeyDto(view, this.clock.now(), lastUse);
   }
 
   async list(accountId: string, q: { kind?: KeyKind; status?: KeyStatus; limit?: number; cursor?: string }): Promise<KeyPage> {
@@ -61,7 +66,8 @@ export class KeyQueries {
     });
     const page = docs.slice(0, limit);
     const last = page[page.length - 1];
-    return { items: page.map((d) => toKeyDto(d, now)), nextCursor: docs.length > limit && last ? encodeCursor(last.createdAt.toISOString(), last._id) : null };
+    const lastUses = await this.usage.lastUse(page.map((d) => d._id));
+    return { items: page.map((d) => toKeyDto(d, now, lastUses.get(d._id))), nextCursor: docs.length > limit && last ? encodeCursor(last.createdAt.toISOString(), last._id) : null };
   }
 
   async history(accountId: string, keyId: string): Promise<KeyHistoryEntry[]> {

@@ -28,9 +28,24 @@ export interface KeyDto {
   /** A private key whose current secret is older than the rotation period. */
   rotationDue: boolean;
   version: number;
+  /**
+   * The last request made with this key that was counted (whatever its outcome), its operation
+   * (route id) and client address; null until the key is first used. Usage reaches the keys
+   * service within USAGE_FLUSH_INTERVAL_MS (docs/usage.md).
+   */
+  lastUsedAt: string | null;
+  lastUsedOperation: string | null;
+  lastUsedAddress: string | null;
 }
 
-export function toKeyDto(v: KeyViewDoc, now: Date, rotationPeriodDays = ROTATION_PERIOD_DAYS_DEFAULT): KeyDto {
+/** A key's last use as the usage read model has it (see apps/keys/src/usage). */
+export interface KeyLastUse {
+  readonly at: Date;
+  readonly operation: string;
+  readonly address: string | null;
+}
+
+export function toKeyDto(v: KeyViewDoc, now: Date, lastUse?: KeyLastUse, rotationPeriodDays = ROTATION_PERIOD_DAYS_DEFAULT): KeyDto {
   const expired = v.status !== 'revoked' && v.status !== 'expired' && v.expiresAt.getTime() <= now.getTime();
   return {
     id: v._id,
@@ -56,5 +71,8 @@ export function toKeyDto(v: KeyViewDoc, now: Date, rotationPeriodDays = ROTATION
       ...(v.lastRotatedAt ? { lastRotatedAt: v.lastRotatedAt.toISOString() } : {}),
     }, now, rotationPeriodDays),
     version: v.version,
+    lastUsedAt: lastUse ? lastUse.at.toISOString() : null,
+    lastUsedOperation: lastUse?.operation ?? null,
+    lastUsedAddress: lastUse?.address ?? null,
   };
 }

@@ -15,6 +15,6 @@ export class KeyViewsMaintenance implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.views.init();
-    this.hooks.register((events) => this.commands.refreshViews(events.map((e) => e.aggregateId)));
+    this.hooks.register((events) => this.commands.refreshViews(events));
   }
 }

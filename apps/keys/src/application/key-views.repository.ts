@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Collection, Connection } from 'mongoose';
 import type { KeyKind, KeyRateLimit, KeyStatus, Permission } from '@keyward/contracts';
+import { insertOrSaveIfNewer, withTransientRetry } from '@keyward/event-store';
 import { MONGO_CONNECTION } from '@keyward/service-runtime';
 import type { ApiKeyState } from '../domain';
 
@@ -47,19 +48,15 @@ export class KeyViewsRepository {
     await this.views.createIndex({ status: 1, expiresAt: 1 }, { name: 'expiry_sweep' });
   }
 
-  /** Writes the view of a folded aggregate unless a newer one is already there (idempotent). */
+  /** Writes the view of a folded aggregate unless a newer one is already there (idempotent; by `_id` only). */
   async save(state: ApiKeyState): Promise<void> {
-    const doc = toDoc(state);
-    try {
-      await this.views.replaceOne({ _id: doc._id, version: { $lt: doc.version } }, doc, { upsert: true });
-    } catch (e) {
-      // The upsert found a view at this version or newer: nothing to do.
-      if ((e as { code?: unknown }).code !== 11000) throw e;
-    }
+    await insertOrSaveIfNewer(this.views, toDoc(state));
   }
 
+  /** By `_id` alone (the indexed lookup), the account compared here: another account's key is none. */
   async get(accountId: string, keyId: string): Promise<KeyViewDoc | null> {
-    return this.views.findOne({ _id: keyId, accountId });
+    const doc = await withTransientRetry(() => this.views.findOne({ _id: keyId }));
+    return doc && doc.accountId === accountId ? doc : null;
   }
 
   /**
@@ -82,10 +79,13 @@ export class KeyViewsRepository {
     return this.views.find({ $and: and }).sort({ createdAt: -1, _id: -1 }).limit(q.limit).toArray();
   }
 
-  /** Keys whose expiry has passed but whose `KeyExpired` is not recorded yet. */
-  async dueForExpiry(now: Date, limit: number): Promise<Pick<KeyViewDoc, '_id' | 'accountId'>[]> {
-    return this.views.find({ status: { $in: ['active', 'disabled'] }, expiresAt: { $lte: now } }, { projection: { _id: 1, accountId: 1 } })
-      .limit(limit).toArray();
+  /**
+   * Every key that can still expire (one pass of one cursor over the read model: a scan, run once
+   * at start to fill the in-memory expiry schedule, never per sweep).
+   */
+  async forEachExpirable(visit: (key: Pick<KeyViewDoc, '_id' | 'accountId' | 'status' | 'expiresAt'>) => void): Promise<void> {
+    const cursor = this.views.find({}, { projection: { _id: 1, accountId: 1, status: 1, expiresAt: 1 }, batchSize: 1000 });
+    for await (const doc of cursor) visit(doc);
   }
 }
 

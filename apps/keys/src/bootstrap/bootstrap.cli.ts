@@ -8,6 +8,7 @@ import { MongoEventStore, OutboxRelay } from '@keyward/event-store';
 import { createIdempotentProducer } from '@keyward/messaging';
 import { connectDatabase, connectKafka, InfraStatus, systemClock } from '@keyward/service-runtime';
 import { KeyCommandsService } from '../application/key-commands.service';
+import { ExpirySchedule } from '../commands/expire-keys/expiry-schedule';
 import { KeyViewsRepository } from '../application/key-views.repository';
 import { bootstrapAdminKey } from './bootstrap';
 
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     await store.init();
     await views.init();
     await producer.connect();
-    const result = await bootstrapAdminKey(new KeyCommandsService(store, views, systemClock), values.account, values.name);
+    const result = await bootstrapAdminKey(new KeyCommandsService(store, views, systemClock, new ExpirySchedule()), values.account, values.name);
     relay.start();
     await relay.flush();
     if (values.json) {

@@ -4,6 +4,8 @@ import type { HttpMethod, RouteSpec } from './routes';
 import { PUBLIC_ROUTES } from './routes';
 
 export interface MatchedRoute {
+  /** `GET /v1/keys/:keyId`: the operation's id, as usage counts it (routeId). */
+  readonly id: string;
   readonly service: ServiceName;
   readonly permission: Permission;
   readonly template: string;
@@ -29,7 +31,7 @@ export class RouteTable {
       const segments = r.path.split('/').filter(Boolean).map((s) => (s.startsWith(':') ? null : s));
       const byLength = this.byMethod.get(r.method) ?? new Map<number, CompiledRoute[]>();
       const list = byLength.get(segments.length) ?? [];
-      list.push({ service: r.service, permission: r.permission, template: r.path, segments });
+      list.push({ id: routeId(r.method, r.path), service: r.service, permission: r.permission, template: r.path, segments });
       list.sort((a, b) => paramCount(a) - paramCount(b));
       byLength.set(segments.length, list);
       this.byMethod.set(r.method, byLength);
@@ -65,6 +67,11 @@ export class RouteTable {
     }
     return undefined;
   }
+}
+
+/** The id of an operation: its method and template (`GET /v1/keys/:keyId`); HEAD is its GET. */
+export function routeId(method: string, template: string): string {
+  return `${method === 'HEAD' ? 'GET' : method} ${template}`;
 }
 
 function paramCount(r: CompiledRoute): number {

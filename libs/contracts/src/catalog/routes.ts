@@ -23,6 +23,7 @@ export const PUBLIC_ROUTES: readonly RouteSpec[] = [
   { method: 'GET', path: '/v1/keys', service: 'keys', permission: 'keys:read', summary: 'List keys' },
   { method: 'GET', path: '/v1/keys/:keyId', service: 'keys', permission: 'keys:read', summary: 'Get a key' },
   { method: 'GET', path: '/v1/keys/:keyId/events', service: 'keys', permission: 'keys:read', summary: 'History of a key' },
+  { method: 'GET', path: '/v1/keys/:keyId/usage', service: 'keys', permission: 'keys:read', summary: 'Usage of a key: counts by operation and outcome' },
   { method: 'POST', path: '/v1/keys/:keyId/disable', service: 'keys', permission: 'keys:manage', summary: 'Disable a key' },
   { method: 'POST', path: '/v1/keys/:keyId/enable', service: 'keys', permission: 'keys:manage', summary: 'Re-enable a key' },
   { method: 'PUT', path: '/v1/keys/:keyId/expiry', service: 'keys', permission: 'keys:manage', summary: 'Change the expiry of a key' },

@@ -9,6 +9,8 @@ import { SESSION_OUTCOMES } from '../sessions/session-events';
 import type { SessionEventDataByType } from '../sessions/session-events';
 import type { TechnicianEventDataByType } from '../technicians/technician-events';
 import type { TicketEventDataByType } from '../tickets/ticket-events';
+import type { UsageEventDataByType } from '../usage/usage-events';
+import { USAGE_TOPIC } from '../usage/usage-events';
 import { EventRegistry, olderShape } from './event-registry';
 import type { Schema } from './schema';
 import { arrayOf, integer, isoDateTime, nullable, object, oneOf, optional, text } from './schema';
@@ -114,6 +116,23 @@ export const SESSION_EVENTS = new EventRegistry<SessionEventDataByType>(SERVICES
   SessionCreated: { schemaVersion: 1, data: object({ code: text({ min: 1, max: 100 }), deviceId: nullable(id), ticketId: nullable(id), by: actor }) },
   SessionStarted: { schemaVersion: 1, data: object({ technicianId: id, by: actor }) },
   SessionEnded: { schemaVersion: 1, data: object({ outcome: oneOf(SESSION_OUTCOMES), notes: nullable(text({ max: 20_000 })), by: actor }) },
+});
+
+// Usage (docs/usage.md): not an aggregate's events; `version` is the source's report number.
+export const USAGE_EVENTS = new EventRegistry<UsageEventDataByType>(USAGE_TOPIC, {
+  KeyUsageRecorded: {
+    schemaVersion: 1,
+    data: object({
+      window: isoDateTime,
+      source: text({ min: 1, max: 300 }),
+      service: text({ min: 1, max: 100 }),
+      instance: text({ min: 1, max: 200 }),
+      counts: arrayOf(object({ operation: text({ min: 1, max: 300 }), outcome: text({ min: 1, max: 100 }), count: integer(1) }), 2000),
+      lastUsedAt: isoDateTime,
+      lastOperation: text({ min: 1, max: 300 }),
+      lastAddress: nullable(text({ min: 1, max: 100 })),
+    }),
+  },
 });
 
 export type AnyEventRegistry = EventRegistry<KeyEventDataByType> | EventRegistry<TechnicianEventDataByType> | EventRegistry<DeviceEventDataByType>

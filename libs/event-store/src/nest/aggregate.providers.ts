@@ -40,7 +40,6 @@ export function aggregateProviders<S, C, E extends EventEnvelope, V extends View
       inject: [MONGO_CONNECTION],
       useFactory: async (connection: Connection) => {
         const views = new MongoViewStore<V>(connection, w.views);
-        await views.collection.createIndex({ accountId: 1, _id: 1 });
         for (const index of w.indexes ?? []) await views.collection.createIndex(index);
         return views;
       },
@@ -54,7 +53,7 @@ export function aggregateProviders<S, C, E extends EventEnvelope, V extends View
           if (view) await views.save(view);
         };
         const aggregates = new AggregateStore<S, C, E>(store, w.definition, () => clock.now(), save);
-        hooks.register((events) => aggregates.refresh(events.filter((e) => e.aggregateType === w.definition.type).map((e) => e.aggregateId)));
+        hooks.register((events) => aggregates.refresh(events.filter((e) => e.aggregateType === w.definition.type)));
         const topic = SERVICES[config.service].topic ?? '';
         registry.register(new AggregateViewsProjection(w.views, store, w.definition, views, w.toView, topicName(config, topic)));
         return aggregates;

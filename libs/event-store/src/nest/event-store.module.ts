@@ -106,10 +106,10 @@ export class EventStoreModule {
           provide: OUTBOX_PRODUCER,
           inject: [SERVICE_CONFIG],
           // A client of its own with short retries: with the shared client's (8, growing to seconds,
-          // nested in each send's own retries), a send started while Kafka was away kept retrying for
-          // over a minute after it was back. Here a send to a broker that is away fails within seconds
-          // and the relay tries again every second (resetting the producer when needed), so the backlog
-          // is published about a second after the broker answers again.
+          // nested in each send's own retries) a send begun while Kafka is away can sit out long pauses
+          // after it is back. Here such a send fails within seconds and the relay tries again every
+          // second (resetting the producer when needed), so the backlog goes out soon after the broker
+          // answers again.
           useFactory: (config: ServiceConfig) =>
             createIdempotentProducer(createKafka(config, { retry: RELAY_PRODUCER_RETRY }), { retry: RELAY_PRODUCER_RETRY }),
         },

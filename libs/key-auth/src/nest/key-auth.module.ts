@@ -7,6 +7,7 @@ import type { KeyAuthOptions } from './key-auth.options';
 import { KEY_AUTH_OPTIONS, keyAuthOptionsFrom } from './key-auth.options';
 import { KeyProjection } from './key-projection.service';
 import { KeyGuard } from './key.guard';
+import { UsageReporter } from './usage-reporter.service';
 
 /**
  * The key projection and the guard, the same in every service: import once in the app module;
@@ -25,10 +26,11 @@ export class KeyAuthModule {
           useFactory: (config: ServiceConfig): KeyAuthOptions => ({ ...keyAuthOptionsFrom(config), ...overrides }),
         },
         KeyProjection,
+        UsageReporter,
         KeyGuard,
         { provide: APP_GUARD, useExisting: KeyGuard },
       ],
-      exports: [KeyProjection, KEY_AUTH_OPTIONS],
+      exports: [KeyProjection, KEY_AUTH_OPTIONS, UsageReporter],
     };
   }
 }

@@ -6,7 +6,7 @@ import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { KEY_EVENTS, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
-import { IndexedProjection, instanceGroupId, WatermarkFreshness } from '@keyward/projections';
+import { IndexedProjection, instanceGroupId, projectionSnapshotOptions, WatermarkFreshness, withSnapshot } from '@keyward/projections';
 import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { KeyIndex } from '../projection/key-index';
 import type { KeyView } from '../projection/key-view';
@@ -44,6 +44,7 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
       // read by each instance on its own, like the keys themselves.
       freshness: new WatermarkFreshness(kafka, { topic, groupId: `${instanceGroupId(options.groupId, config.instanceId)}.watermarks`, log }),
       itemNoun: 'keys',
+      ...withSnapshot(projectionSnapshotOptions(config)),
       // Every instance sees every key: its own group, checkpoint and views (docs/scaling.md).
       instanceId: config.instanceId,
       log,

@@ -3,6 +3,7 @@ import { ALL_PERMISSIONS, compileOriginList, digestOfTokenHash, effectiveRateLim
 import type { IpAllowList } from '@keyward/ip-match';
 import { compileAllowList } from '@keyward/ip-match';
 import type { AuthGranted } from '../authorize/auth-outcome';
+import { isCanonicalIsoTime } from './canonical-time';
 import type { KeyView } from './key-view';
 
 /**
@@ -108,6 +109,7 @@ export class KeyProfiles {
   private readonly profiles = new Map<string, KeyProfile>();
   private readonly rateLimits = new Map<string, CompiledRateLimit>();
   private nextGrantId = 0;
+  private lastGrant: Grant | undefined;
 
   /** The profile of `view`, reusing `previous` when the view's parts are those `previous` was made from. */
   of(view: KeyView, previous: KeyProfile | undefined): KeyProfile {
@@ -161,9 +163,16 @@ export class KeyProfiles {
   }
 
   private grant(permissionList: readonly Permission[], allowedIps: readonly string[], allowedOrigins: readonly string[] | undefined): Grant {
+    // Consecutive keys mostly share their grant (a restart loads a million views, each with its own arrays).
+    const last = this.lastGrant;
+    if (last !== undefined && sameList(last.permissionList, permissionList) && sameList(last.allowedIps, allowedIps) &&
+      (last.allowedOrigins === undefined ? allowedOrigins === undefined : allowedOrigins !== undefined && sameList(last.allowedOrigins, allowedOrigins))) return last;
     const content = JSON.stringify([permissionList, allowedIps, allowedOrigins ?? null]);
     const known = this.grants.get(content);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.lastGrant = known;
+      return known;
+    }
     if (this.grants.size >= MAX_PROFILES) this.grants.clear();
     let permissionBits = 0;
     const permissions = new Set<Permission>();
@@ -185,8 +194,15 @@ export class KeyProfiles {
       originList: allowedOrigins === undefined || allowedOrigins.length === 0 ? ANY_ORIGIN : compileOriginList(allowedOrigins),
     });
     this.grants.set(content, grant);
+    this.lastGrant = grant;
     return grant;
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -312,13 +328,13 @@ export class IndexedKey {
 export function indexKey(view: KeyView, previous: IndexedKey | undefined, profiles: KeyProfiles): IndexedKey {
   const profile = profiles.of(view, previous?.profile);
   const expiresAtMs = Date.parse(view.expiresAt);
-  const canonicalExpiry = Number.isFinite(expiresAtMs) && new Date(expiresAtMs).toISOString() === view.expiresAt;
+  const canonicalExpiry = isCanonicalIsoTime(view.expiresAt, expiresAtMs);
   const digest = digestOfTokenHash(view.secretHash);
   const kindPrefix = TOKEN_PREFIX[view.kind] as string | undefined;
   const usualPrefix = kindPrefix !== undefined && view.tokenPrefix.length === DISPLAY_PREFIX_LENGTH && view.tokenPrefix.startsWith(kindPrefix);
   const statusCode = STATUS_CODES.get(view.status) ?? OTHER_STATUS;
   const createdAtMs = Date.parse(view.createdAt);
-  const canonicalCreation = Number.isFinite(createdAtMs) && new Date(createdAtMs).toISOString() === view.createdAt;
+  const canonicalCreation = isCanonicalIsoTime(view.createdAt, createdAtMs);
   const previousGranted = previous?.grantedSoFar();
   // The outcome names the key, its account, kind and permissions: kept only if none changed.
   const granted = previousGranted !== undefined && previous?.id === view.id && previous.profile.accountId === profile.accountId &&

@@ -100,6 +100,16 @@ export class KeyIndex {
     return views;
   }
 
+  /**
+   * The entries as they are now, for a snapshot written in the background: entries are never
+   * changed in place (a change puts a new one), so copying the references is a consistent cut, and
+   * the views are rebuilt a slice at a time while the index moves on.
+   */
+  capture(): { readonly size: number; views(start: number, end: number): KeyView[] } {
+    const entries = [...this.byId.values()];
+    return { size: entries.length, views: (start, end) => entries.slice(start, end).map((e) => e.view) };
+  }
+
   /** Replaces the whole index with persisted views (the precomputed parts are rebuilt). */
   load(views: readonly KeyView[]): void {
     this.byId.clear();
@@ -107,6 +117,11 @@ export class KeyIndex {
     this.byPreviousHash.clear();
     this.origins.clear();
     this.profiles = new KeyProfiles();
+    this.loadMore(views);
+  }
+
+  /** Adds persisted views to the index (a snapshot is loaded a slice at a time). */
+  loadMore(views: readonly KeyView[]): void {
     for (const view of views) {
       const previous = this.byId.get(view.id);
       this.put(indexKey(view, previous, this.profiles), previous);

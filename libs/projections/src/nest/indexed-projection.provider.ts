@@ -9,6 +9,8 @@ import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyw
 import type { ProjectionIndex } from '../indexed-projection';
 import { IndexedProjection } from '../indexed-projection';
 import { ProjectionRegistry } from '../projection-registry';
+import { projectionSnapshotOptions } from '../snapshots/snapshot-config';
+import { withSnapshot } from '../snapshots/projection-snapshots';
 
 export interface IndexedProjectionSpec<V extends { readonly id: string }, I extends ProjectionIndex<V>> {
   /** Operator-facing name (`technicians`, `devices`): unique in the service. */
@@ -45,6 +47,7 @@ export function indexedProjectionProvider<V extends { readonly id: string }, I e
         createIndex: spec.createIndex,
         parse: (value) => spec.events.parse(value),
         maxStalenessMs: 0,
+        ...withSnapshot(projectionSnapshotOptions(config)),
         // A mirror is seen whole by every instance (docs/scaling.md).
         instanceId: config.instanceId,
         log: { log: (m) => logger.log(m), warn: (m) => logger.warn(m) },

@@ -39,7 +39,7 @@ export class CreateKeyController {
         secretHash: hashToken(secret),
         tokenPrefix: displayPrefix(secret),
       },
-    }, { accountId: caller.accountId });
-    return { key: this.queries.dtoOf(state), secret };
+    }, { accountId: caller.accountId, newKey: true });
+    return { key: await this.queries.dtoOf(state), secret };
   }
 }

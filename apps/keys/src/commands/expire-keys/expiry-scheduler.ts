@@ -5,12 +5,15 @@ import type { Clock } from '@keyward/service-runtime';
 import { CLOCK } from '@keyward/service-runtime';
 import { KeyCommandsService } from '../../application/key-commands.service';
 import { KeyViewsRepository } from '../../application/key-views.repository';
+import { ExpirySchedule } from './expiry-schedule';
 
 export const EXPIRY_SWEEP_INTERVAL_MS = Number(process.env['KEY_EXPIRY_SWEEP_MS'] ?? 1000);
 
 /**
  * Records `KeyExpired` for every key whose expiry has passed. Keys stop working at their expiry
- * anyway (every guard compares with the clock); this makes it a fact in the stream.
+ * anyway (every guard compares with the clock); this makes it a fact in the stream. What is due
+ * comes from the in-memory ExpirySchedule (filled at start from the read model, in the
+ * background, and by every write since), so a sweep costs the due keys, not the key count.
  * Two instances may sweep at once: both decide ExpireKey at the same version, one append wins,
  * the other gets a conflict and, on its next sweep, finds the key expired. Nothing is missed
  * after downtime either: each sweep asks for every overdue key, not for recent ones.
@@ -20,46 +23,53 @@ export class ExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ExpiryScheduler');
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
+  private loading: Promise<void> | undefined;
   private stopped = false;
   private failing = false;
 
   constructor(
     private readonly views: KeyViewsRepository,
     private readonly commands: KeyCommandsService,
+    private readonly schedule: ExpirySchedule,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
-    this.schedule();
+    // In the background: a large read model takes a while to read, and nothing waits for it
+    // (keys stop working at their expiry whether KeyExpired is recorded yet or not).
+    this.loading = this.views.forEachExpirable((k) => this.schedule.track(k._id, k.accountId, k.status, k.expiresAt.getTime()))
+      .catch((e: unknown) => this.logger.warn(`could not read the keys' expiries at start (keys written from now on are swept): ${e instanceof Error ? e.message : String(e)}`));
+    this.scheduleNext();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.sweeping;
+    await this.loading;
   }
 
   /** One pass over every overdue key; returns how many it expired. */
   async sweep(): Promise<number> {
     let expired = 0;
     for (;;) {
-      const due = await this.views.dueForExpiry(this.clock.now(), 200);
-      let progressed = 0;
-      for (const key of due) {
+      const due = this.schedule.takeDue(this.clock.now().getTime(), 200);
+      for (const [i, key] of due.entries()) {
         try {
-          const state = await this.commands.execute(key._id, { type: 'ExpireKey', data: {} }, { accountId: key.accountId });
-          if (state.status === 'expired') progressed++;
+          const state = await this.commands.execute(key.keyId, { type: 'ExpireKey', data: {} }, { accountId: key.accountId });
+          if (state.status === 'expired') expired++;
         } catch (e) {
-          if (e instanceof ProblemError && e.code === 'concurrent_modification') continue;
+          // Swept again next time: a conflict (another sweeper, a command) or the database away.
+          for (const rest of due.slice(i)) this.schedule.retry(rest);
+          if (e instanceof ProblemError && e.code === 'concurrent_modification') return expired;
           throw e;
         }
       }
-      expired += progressed;
-      if (due.length < 200 || progressed === 0) return expired;
+      if (due.length < 200) return expired;
     }
   }
 
-  private schedule(): void {
+  private scheduleNext(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.sweeping = this.sweep()
@@ -75,7 +85,7 @@ export class ExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
           this.failing = true;
           return 0;
         })
-        .finally(() => this.schedule());
+        .finally(() => this.scheduleNext());
     }, EXPIRY_SWEEP_INTERVAL_MS);
     this.timer.unref();
   }

@@ -29,6 +29,6 @@ export class RotateKeyController {
       type: 'RotateKey',
       data: { ...by(caller), secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret), gracePeriodSeconds: body.gracePeriodSeconds ?? 0 },
     }, { accountId: caller.accountId });
-    return { key: this.queries.dtoOf(next), secret };
+    return { key: await this.queries.dtoOf(next), secret };
   }
 }

@@ -1,0 +1,136 @@
+import type { UsageCount } from '@keyward/contracts';
+import { usageWindowStart } from '@keyward/contracts';
+
+/** One key's counts in one minute window, in this process. */
+interface Bucket {
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly windowMs: number;
+  /** operation → outcome → count: two Map lookups per request and nothing allocated once seen. */
+  readonly counts: Map<string, Map<string, number>>;
+  /** Reports made of this bucket so far (the report's version). */
+  seq: number;
+  /** Counted since the last report was taken. */
+  dirty: boolean;
+  lastAtMs: number;
+  lastOperation: string;
+  lastAddress: string | undefined;
+}
+
+/** A bucket's running totals at one moment: what the reporter publishes (one usage event). */
+export interface UsageReport {
+  readonly keyId: string;
+  readonly accountId: string;
+  readonly windowMs: number;
+  /** 1, 2, ... per (key, window) in this process: a consumer keeps the highest. */
+  readonly seq: number;
+  readonly counts: readonly UsageCount[];
+  readonly lastAtMs: number;
+  readonly lastOperation: string;
+  readonly lastAddress: string | undefined;
+}
+
+/**
+ * Counts authorization outcomes per key, operation and outcome, per minute, in memory: `record` is
+ * on every request's path (the edge's and each KeyGuard's, never inside authorize()), so it does no
+ * I/O and, for a key, operation and outcome seen before, allocates nothing.
+ *
+ * `take` hands the reporter every bucket counted into since the last take, as running totals of
+ * its window (cumulative, so a report that is lost or sent twice is made good by the next one);
+ * `settle` tells it which were published. A bucket of a past window is dropped once its last
+ * totals are published; until then a failed publish leaves it to the next take. Holds key ids,
+ * account ids, route ids, problem codes and client addresses: never a secret.
+ */
+export class UsageRecorder {
+  /** The current window's bucket of each key counted in it. */
+  private readonly active = new Map<string, Bucket>();
+  /** Buckets of past windows not yet published whole. */
+  private closed: Bucket[] = [];
+
+  record(keyId: string, accountId: string, operation: string, outcome: string, address: string | undefined, nowMs: number): void {
+    let bucket = this.active.get(keyId);
+    if (bucket === undefined || (nowMs >= bucket.windowMs + 60_000 && this.roll(bucket))) {
+      bucket = {
+        keyId, accountId, windowMs: usageWindowStart(nowMs), counts: new Map(), seq: 0, dirty: false,
+        lastAtMs: nowMs, lastOperation: operation, lastAddress: address,
+      };
+      this.active.set(keyId, bucket);
+    }
+    let byOutcome = bucket.counts.get(operation);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      bucket.counts.set(operation, byOutcome);
+    }
+    byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
+    bucket.dirty = true;
+    // A clock that steps back a little counts into the current window rather than reopening one.
+    if (nowMs >= bucket.lastAtMs) {
+      bucket.lastAtMs = nowMs;
+      bucket.lastOperation = operation;
+      bucket.lastAddress = address;
+    }
+  }
+
+  /** Buckets with counts not yet reported (the closed ones and the current ones), for tests and status. */
+  get pending(): number {
+    let n = 0;
+    for (const b of this.closed) if (b.dirty) n++;
+    for (const b of this.active.values()) if (b.dirty) n++;
+    return n;
+  }
+
+  /**
+   * The running totals of every bucket counted into since the last take, each with its next report
+   * number. Buckets whose window has ended by `nowMs` move out of the active set here, so a key
+   * that is no longer used has its window closed without a request to roll it.
+   */
+  take(nowMs: number): UsageReport[] {
+    const current = usageWindowStart(nowMs);
+    for (const bucket of this.active.values()) {
+      if (bucket.windowMs < current) {
+        this.active.delete(bucket.keyId);
+        this.closed.push(bucket);
+      }
+    }
+    const reports: UsageReport[] = [];
+    for (const bucket of this.closed) if (bucket.dirty) reports.push(this.report(bucket));
+    for (const bucket of this.active.values()) if (bucket.dirty) reports.push(this.report(bucket));
+    return reports;
+  }
+
+  /**
+   * After a publish: `published` says whether these reports reached the topic. Unpublished ones are
+   * counted into again at the next take (with a new report number; the totals include them).
+   * Past windows whose totals are all published are dropped.
+   */
+  settle(reports: readonly UsageReport[], published: boolean): void {
+    if (!published) {
+      const byKey = new Map<string, UsageReport[]>();
+      for (const r of reports) byKey.set(r.keyId, [...(byKey.get(r.keyId) ?? []), r]);
+      for (const bucket of [...this.closed, ...this.active.values()]) {
+        if (byKey.get(bucket.keyId)?.some((r) => r.windowMs === bucket.windowMs)) bucket.dirty = true;
+      }
+    }
+    this.closed = this.closed.filter((b) => b.dirty);
+  }
+
+  /** Moves a bucket whose window has ended out of the active set; true so `record` starts a new one. */
+  private roll(bucket: Bucket): boolean {
+    this.active.delete(bucket.keyId);
+    this.closed.push(bucket);
+    return true;
+  }
+
+  private report(bucket: Bucket): UsageReport {
+    bucket.dirty = false;
+    bucket.seq += 1;
+    const counts: UsageCount[] = [];
+    for (const [operation, byOutcome] of bucket.counts) {
+      for (const [outcome, count] of byOutcome) counts.push({ operation, outcome, count });
+    }
+    return {
+      keyId: bucket.keyId, accountId: bucket.accountId, windowMs: bucket.windowMs, seq: bucket.seq, counts,
+      lastAtMs: bucket.lastAtMs, lastOperation: bucket.lastOperation, lastAddress: bucket.lastAddress,
+    };
+  }
+}
