@@ -1,6 +1,7 @@
 import type { Admin, Consumer, Producer } from 'kafkajs';
+import { KafkaJSProtocolError } from 'kafkajs';
 import type { DomainEvent, EventEnvelope } from '@keyward/contracts';
-import { createIdempotentProducer } from '@keyward/messaging';
+import { createIdempotentProducer, RenewableProducer } from '@keyward/messaging';
 import { createTestTopic, testDatabase, testKafka, testName, waitFor } from '@keyward/testing';
 import { MongoEventStore } from './mongo-event-store';
 import { OutboxRelay } from './outbox-relay';
@@ -11,7 +12,7 @@ const stream = (id: string) => ({ aggregateId: id, aggregateType: 'Counter', acc
 describe('OutboxRelay: the event store is the outbox', () => {
   const kafka = testKafka();
   let admin: Admin;
-  let producer: Producer;
+  let producer: RenewableProducer;
   let db: Awaited<ReturnType<typeof testDatabase>>;
   const consumers: Consumer[] = [];
   const relays: OutboxRelay[] = [];
@@ -19,7 +20,7 @@ describe('OutboxRelay: the event store is the outbox', () => {
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    producer = createIdempotentProducer(kafka);
+    producer = new RenewableProducer(() => createIdempotentProducer(kafka));
     await producer.connect();
     db = await testDatabase('outbox');
   });
@@ -109,4 +110,39 @@ describe('OutboxRelay: the event store is the outbox', () => {
     expect(seen.map((e) => `${e.aggregateId}@${e.version}`)).toEqual(['d1@1', 'd1@1']);
     expect(await store.countUnpublished()).toBe(0);
   });
+
+  it('publishes again after the broker refuses its producer id: the relay takes a new producer, not the same one reconnected', async () => {
+    const topic = await createTestTopic(admin, 'outbox_stale_id');
+    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
+    await store.init();
+    // The first producer is real and connected, but the broker (as after a restart, or a send that
+    // timed out at the client after it was appended) answers its every send "out of order sequence";
+    // kafkajs keeps that id across disconnect/connect, so only a new producer publishes again.
+    const created: Producer[] = [];
+    const renewable = new RenewableProducer(() => {
+      const real = createIdempotentProducer(kafka);
+      const producer: Producer = created.length > 0 ? real : { ...real, send: async () => { throw outOfOrderSequence(); } };
+      created.push(producer);
+      return producer;
+    });
+    await renewable.connect();
+    const relay = new OutboxRelay(store, renewable, db.connection, { topic, now: () => new Date(), pollIntervalMs: 200 });
+    relays.push(relay);
+    relay.start();
+    const seen = await readTopic(topic);
+    await store.append(stream('s1'), 0, [inc(1)]);
+    await store.append(stream('s1'), 1, [inc(2)]);
+    await waitFor('both events on the topic', () => seen.length >= 2, { timeoutMs: 20_000 });
+    await relay.flush();
+    expect({ onTopic: seen.map((e) => `${e.aggregateId}@${e.version}`), producers: created.length, renewals: renewable.renewed(), unpublished: await store.countUnpublished() })
+      .toEqual({ onTopic: ['s1@1', 's1@2'], producers: 2, renewals: 1, unpublished: 0 });
+    await relay.stop();
+    await renewable.disconnect();
+  });
 });
+
+/** What kafkajs throws when the broker answers a produce with OUT_OF_ORDER_SEQUENCE_NUMBER (code 45). */
+function outOfOrderSequence(): KafkaJSProtocolError {
+  const shape = Object.assign(new Error('The broker received an out of order sequence number'), { type: 'OUT_OF_ORDER_SEQUENCE_NUMBER', code: 45, retriable: false });
+  return new KafkaJSProtocolError(shape);
+}

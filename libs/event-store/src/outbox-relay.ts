@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
+import type { RenewableProducer } from '@keyward/messaging';
+import { producerNeedsRenewal } from '@keyward/messaging';
 import type { MongoEventStore } from './mongo-event-store';
 import { LeaseLostError, RelayLease } from './relay-lease';
 import type { StoredEvent } from './stored-event';
@@ -71,7 +72,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly store: MongoEventStore,
-    private readonly producer: Producer,
+    private readonly producer: RenewableProducer,
     connection: Connection,
     private readonly options: OutboxRelayOptions,
   ) {
@@ -98,7 +99,7 @@ export class OutboxRelay {
     await this.lease.release().catch(() => undefined);
   }
 
-  /** The producer is connected afresh before the next send (it could not connect at start). */
+  /** The producer is renewed before the next send (it could not connect at start). */
   requestProducerReset(): void {
     this.resetProducer = true;
   }
@@ -151,7 +152,7 @@ export class OutboxRelay {
         // One line per incident, not one per poll while the broker or the database is away.
         if (message !== this.lastError) this.options.log?.(`outbox relay: ${message} (will retry)`);
         this.lastError = message;
-        if (producerNeedsReset(e)) this.resetProducer = true;
+        if (producerNeedsRenewal(e)) this.resetProducer = true;
         // A failed send may have reached the topic: look before sending it again.
         if (!(e instanceof LeaseLostError)) this.checkTail = true;
         return;
@@ -175,14 +176,15 @@ export class OutboxRelay {
     if (!(await this.lease.acquire(this.options.now()))) return;
     if (this.lease.takeNewTerm()) this.checkTail = true;
     if (this.resetProducer) {
-      // After a broker restart the idempotent producer's id and sequence numbers may no longer be
-      // valid (out of order sequence, unknown producer id, fenced epoch) and kafkajs will not
-      // recover by itself: reconnecting takes a new producer id. The unpublished batch is sent
-      // again from its first event, so order per key holds and nothing is lost.
-      await this.producer.disconnect().catch(() => undefined);
-      await this.producer.connect();
+      // After a broker restart (or a send that timed out after the broker appended it) the
+      // idempotent producer's id and sequence numbers may no longer be accepted (out of order
+      // sequence, unknown producer id, fenced epoch), and reconnecting the same kafkajs producer
+      // keeps them: a new producer takes a new producer id (libs/messaging renewable-producer.ts).
+      // The unpublished batch is sent again from its first event, after the tail check, so order
+      // per key holds and nothing is lost or sent twice.
+      await this.producer.renew();
       this.resetProducer = false;
-      this.options.log?.('outbox relay: producer reconnected');
+      this.options.log?.('outbox relay: producer renewed (new producer id)');
     }
     for (;;) {
       // Real time, not the service's clock: consumers compare it with their own real clock.
@@ -219,17 +221,4 @@ export class OutboxRelay {
     await this.lease.assertHeld();
     await this.options.onDrained(readAtMs);
   }
-}
-
-/**
- * Errors after which the idempotent producer must be connected afresh: its producer id or
- * sequence numbers are no longer accepted, or kafkajs gave up on it.
- */
-export function producerNeedsReset(e: unknown, depth = 0): boolean {
-  if (typeof e !== 'object' || e === null || depth > 6) return false;
-  const { type, name, message, cause } = e as { type?: unknown; name?: unknown; message?: unknown; cause?: unknown };
-  if (typeof type === 'string' && /^(OUT_OF_ORDER_SEQUENCE_NUMBER|UNKNOWN_PRODUCER_ID|INVALID_PRODUCER_EPOCH|PRODUCER_FENCED|INVALID_PRODUCER_ID_MAPPING|DUPLICATE_SEQUENCE_NUMBER)$/.test(type)) return true;
-  if (name === 'KafkaJSNonRetriableError' || name === 'KafkaJSNumberOfRetriesExceeded') return true;
-  if (typeof message === 'string' && /producer is disconnected|out of order sequence|producer id|epoch|fenced/i.test(message)) return true;
-  return producerNeedsReset(cause, depth + 1);
 }

@@ -1,4 +1,5 @@
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import type { RecordSender } from '@keyward/messaging';
 import { encodeWatermark, ensureTopics, watermarkTopic, watermarkTopicOf, withDeadline } from '@keyward/messaging';
 
 export interface RelayWatermarksOptions {
@@ -28,7 +29,7 @@ export class RelayWatermarks {
   private sent = 0;
   private lastPublishedUntilMs: number | undefined;
 
-  constructor(private readonly kafka: Kafka, private readonly producer: Producer, private readonly options: RelayWatermarksOptions) {}
+  constructor(private readonly kafka: Kafka, private readonly producer: RecordSender, private readonly options: RelayWatermarksOptions) {}
 
   /** The relay's onDrained: everything appended before `coveredUntilMs` is on the topic. */
   async drained(coveredUntilMs: number): Promise<void> {

@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { ModuleRef } from '@nestjs/core';
-import type { Producer } from 'kafkajs';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import { SERVICES } from '@keyward/contracts';
 import { MongoEventStore, OUTBOX_PRODUCER } from '@keyward/event-store';
+import type { RecordSender } from '@keyward/messaging';
 import { ProblemError } from '@keyward/problem';
 import type { DeadLetterPage, ProjectionStatus, RebuildJobStatus } from '@keyward/projections';
 import { DeadLetters, ProjectionRegistry } from '@keyward/projections';
@@ -110,13 +110,13 @@ export class OperatorController {
     }
   }
 
-  private eventStore(): { store: MongoEventStore; producer: Producer; topic: string } {
+  private eventStore(): { store: MongoEventStore; producer: RecordSender; topic: string } {
     const own = SERVICES[this.config.service].topic;
     try {
       if (!own) throw new Error('no topic');
       return {
         store: this.moduleRef.get(MongoEventStore, { strict: false }),
-        producer: this.moduleRef.get<Producer>(OUTBOX_PRODUCER, { strict: false }),
+        producer: this.moduleRef.get<RecordSender>(OUTBOX_PRODUCER, { strict: false }),
         topic: topicName(this.config, own),
       };
     } catch {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { MongoEventStore } from '@keyward/event-store';
 import { toEnvelope } from '@keyward/event-store';
-import type { Producer } from 'kafkajs';
+import type { RecordSender } from '@keyward/messaging';
 
 export interface RepublishStatus {
   readonly state: 'running' | 'succeeded' | 'failed';
@@ -28,7 +28,7 @@ export class Republisher {
     return this.current;
   }
 
-  start(store: MongoEventStore, producer: Producer, topic: string, fromPosition: number): { started: boolean; status: RepublishStatus } {
+  start(store: MongoEventStore, producer: RecordSender, topic: string, fromPosition: number): { started: boolean; status: RepublishStatus } {
     if (this.current?.state === 'running') return { started: false, status: this.current };
     const startedAt = Date.now();
     let status: RepublishStatus = {

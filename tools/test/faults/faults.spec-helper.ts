@@ -272,13 +272,22 @@ function parseEnvelope(value: Buffer | null): SeenEvent | undefined {
 /**
  * Every event in a service's event store (collection `events` of its database; `_id` is stream +
  * version, `eventId` the envelope id); published = its outbox marker (`events_outbox`, same `_id`) is gone.
+ * A marker whose event is not in `events` (its appender died between its two inserts; the relay
+ * completes it after a while, then publishes it) counts as an unpublished event, so "everything
+ * published" also waits for those.
  */
 export async function readStore(setup: FaultSetup, service: Exclude<ServiceName, 'edge'>): Promise<(SeenEvent & { published: boolean })[]> {
   const db = await setup.infra.connect(setup.platform.database(service));
   try {
     const docs = await db.collection('events').find({}).toArray();
-    const pending = new Set((await db.collection('events_outbox').find({}, { projection: { _id: 1 } }).toArray()).map((m) => String(m['_id'])));
-    return docs.map((d) => ({ id: String(d['eventId']), aggregateId: String(d['aggregateId']), version: Number(d['version']), type: String(d['type']), published: !pending.has(String(d['_id'])) }));
+    const markers = await db.collection('events_outbox').find({}).toArray();
+    const pending = new Set(markers.map((m) => String(m['_id'])));
+    const stored = new Set(docs.map((d) => String(d['_id'])));
+    const orphans = markers.filter((m) => !stored.has(String(m['_id']))).map((m) => m['event'] as Record<string, unknown>);
+    return [
+      ...docs.map((d) => ({ id: String(d['eventId']), aggregateId: String(d['aggregateId']), version: Number(d['version']), type: String(d['type']), published: !pending.has(String(d['_id'])) })),
+      ...orphans.map((e) => ({ id: String(e['eventId']), aggregateId: String(e['aggregateId']), version: Number(e['version']), type: String(e['type']), published: false })),
+    ];
   } finally {
     await db.close();
   }
@@ -314,6 +323,11 @@ export async function acknowledgedWritesKept(setup: FaultSetup, results: readonl
       return stored === wanted.size && published === wanted.size;
     }, { timeoutMs, intervalMs: 1_000 }).catch(() => undefined);
     counts[label] = { acknowledged: wanted.size, stored, published };
+    if (published < wanted.size) {
+      // For the failure's reader: what the owner's relay said (its retries, renewals, lease).
+      const said = setup.platform.process(service).output().split('\n').filter((l) => /OutboxRelay|outbox relay|RelayLease/.test(l)).slice(-15);
+      console.log(`${service}: ${wanted.size - published} acknowledged ${label} not on its topic after ${timeoutMs} ms; its relay said:\n${said.join('\n')}`);
+    }
   }
   return counts;
 }

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { loadServiceConfig, topicName } from '@keyward/config';
 import { KEYS_EVENTS_TOPIC } from '@keyward/contracts';
 import { MongoEventStore, OutboxRelay } from '@keyward/event-store';
-import { createIdempotentProducer } from '@keyward/messaging';
+import { createIdempotentProducer, RenewableProducer } from '@keyward/messaging';
 import { connectDatabase, connectKafka, InfraStatus, systemClock } from '@keyward/service-runtime';
 import { KeyCommandsService } from '../application/key-commands.service';
 import { ExpirySchedule } from '../commands/expire-keys/expiry-schedule';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   setTimeout(() => status.stop(), 120_000).unref();
   const connection = await connectDatabase(config, status);
   const kafka = await connectKafka(config, status);
-  const producer = createIdempotentProducer(kafka);
+  const producer = new RenewableProducer(() => createIdempotentProducer(kafka));
   const store = new MongoEventStore(connection, { now: () => systemClock.now() });
   const views = new KeyViewsRepository(connection);
   const topic = topicName(config, KEYS_EVENTS_TOPIC);

@@ -1,11 +1,11 @@
 import type { DynamicModule, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable, Logger, Module } from '@nestjs/common';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import { eventRegistryOf, SERVICES } from '@keyward/contracts';
-import { createIdempotentProducer, createKafka, withDeadline } from '@keyward/messaging';
+import { createIdempotentProducer, createKafka, RenewableProducer } from '@keyward/messaging';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { MongoEventStore } from '../mongo-event-store';
@@ -51,7 +51,7 @@ class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly store: MongoEventStore,
     private readonly relay: OutboxRelay,
-    @Inject(OUTBOX_PRODUCER) private readonly producer: Producer,
+    @Inject(OUTBOX_PRODUCER) private readonly producer: RenewableProducer,
     private readonly readiness: ReadinessService,
     @Inject(RELAY_WATERMARKS) private readonly watermarks: RelayWatermarks | null,
   ) {}
@@ -78,8 +78,8 @@ class EventStoreLifecycle implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.relay.stop();
     await this.watermarks?.close();
-    // Bounded: a producer talking to a dead broker may not return from disconnect for long.
-    await withDeadline(this.producer.disconnect(), 2000, 'producer disconnect timed out').catch(() => undefined);
+    // Bounded (RenewableProducer): a producer talking to a dead broker may not return from disconnect for long.
+    await this.producer.disconnect().catch(() => undefined);
   }
 }
 
@@ -110,14 +110,17 @@ export class EventStoreModule {
           // after it is back. Here such a send fails within seconds and the relay tries again every
           // second (resetting the producer when needed), so the backlog goes out soon after the broker
           // answers again.
-          useFactory: (config: ServiceConfig) =>
-            createIdempotentProducer(createKafka(config, { retry: RELAY_PRODUCER_RETRY }), { retry: RELAY_PRODUCER_RETRY }),
+          // Renewable: after a broker restart the relay may need a new producer id (outbox-relay.ts).
+          useFactory: (config: ServiceConfig) => {
+            const kafka = createKafka(config, { retry: RELAY_PRODUCER_RETRY });
+            return new RenewableProducer(() => createIdempotentProducer(kafka, { retry: RELAY_PRODUCER_RETRY }));
+          },
         },
         {
           provide: RELAY_WATERMARKS,
           inject: [KAFKA, OUTBOX_PRODUCER, SERVICE_CONFIG],
           // The watermark's offsets are read with the service's client; it is sent with the relay's producer.
-          useFactory: (kafka: Kafka, producer: Producer, config: ServiceConfig) => {
+          useFactory: (kafka: Kafka, producer: RenewableProducer, config: ServiceConfig) => {
             const topic = SERVICES[config.service].topic;
             return moduleOptions.watermarks && topic ? new RelayWatermarks(kafka, producer, { topic: topicName(config, topic) }) : null;
           },
@@ -125,7 +128,7 @@ export class EventStoreModule {
         {
           provide: OutboxRelay,
           inject: [MongoEventStore, OUTBOX_PRODUCER, MONGO_CONNECTION, SERVICE_CONFIG, CLOCK, OutboxHooks, KAFKA, RELAY_WATERMARKS],
-          useFactory: (store: MongoEventStore, producer: Producer, connection: Connection, config: ServiceConfig, clock: Clock, hooks: OutboxHooks, kafka: Kafka, watermarks: RelayWatermarks | null) => {
+          useFactory: (store: MongoEventStore, producer: RenewableProducer, connection: Connection, config: ServiceConfig, clock: Clock, hooks: OutboxHooks, kafka: Kafka, watermarks: RelayWatermarks | null) => {
             const topic = SERVICES[config.service].topic;
             if (!topic) throw new Error(`${config.service} publishes no topic, so it has no event store`);
             const logger = new Logger('OutboxRelay');

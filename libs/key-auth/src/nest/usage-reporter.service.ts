@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import type { KeyUsageRecordedEnvelope } from '@keyward/contracts';
 import { USAGE_TOPIC } from '@keyward/contracts';
-import { createIdempotentProducer, ensureTopics, eventTopic, withDeadline, withKafkaRetry } from '@keyward/messaging';
+import { createIdempotentProducer, ensureTopics, eventTopic, producerNeedsRenewal, RenewableProducer, withDeadline, withKafkaRetry } from '@keyward/messaging';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, KAFKA, Metrics, SERVICE_CONFIG } from '@keyward/service-runtime';
 import type { UsageReport } from '../usage/usage-recorder';
@@ -32,11 +32,12 @@ export class UsageReporter implements OnApplicationBootstrap, BeforeApplicationS
   private readonly topic: string;
   /** `<service>/<instanceId>/<boot>`: a restarted process is a new source, so its counts add up rather than replace. */
   readonly source: string;
-  private readonly producer: Producer;
+  private readonly producer: RenewableProducer;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private topicReady: Promise<void> | undefined;
   private readonly abort = new AbortController();
+  private renewNext = false;
 
   constructor(
     @Inject(KAFKA) private readonly kafka: Kafka,
@@ -46,7 +47,7 @@ export class UsageReporter implements OnApplicationBootstrap, BeforeApplicationS
   ) {
     this.topic = topicName(config, USAGE_TOPIC);
     this.source = `${config.service}/${config.instanceId}/${randomBytes(6).toString('base64url')}`;
-    this.producer = createIdempotentProducer(kafka);
+    this.producer = new RenewableProducer(() => createIdempotentProducer(kafka));
   }
 
   onApplicationBootstrap(): void {
@@ -66,7 +67,7 @@ export class UsageReporter implements OnApplicationBootstrap, BeforeApplicationS
       this.logger.warn(`usage counted since the last flush is lost: ${e instanceof Error ? e.message : String(e)}`);
     });
     this.abort.abort();
-    await withDeadline(this.producer.disconnect(), 2000, 'producer disconnect timed out').catch(() => undefined);
+    await this.producer.disconnect().catch(() => undefined);
   }
 
   /** Publishes what was counted since the last flush; one flush at a time. Never rejects. */
@@ -82,6 +83,10 @@ export class UsageReporter implements OnApplicationBootstrap, BeforeApplicationS
     if (reports.length === 0) return;
     try {
       await this.ensureTopic();
+      if (this.renewNext) {
+        await this.producer.renew();
+        this.renewNext = false;
+      }
       const occurredAt = new Date(nowMs).toISOString();
       for (let i = 0; i < reports.length; i += SEND_BATCH) {
         const messages = reports.slice(i, i + SEND_BATCH).map((r) => ({ key: r.keyId, value: JSON.stringify(this.envelope(r, occurredAt)) }));
@@ -91,6 +96,8 @@ export class UsageReporter implements OnApplicationBootstrap, BeforeApplicationS
       this.recorder.settle(reports, true);
       this.metrics.inc('usage_reports_published_total', 'Usage reports (per key per minute) published to keys.usage', {}, reports.length);
     } catch (e) {
+      // A producer id the broker no longer accepts stays refused until a new producer takes over (renewable-producer.ts).
+      if (producerNeedsRenewal(e)) this.renewNext = true;
       this.recorder.settle(reports, false);
       this.metrics.inc('usage_flush_failures_total', 'Usage flushes that failed (their counts go with the next flush)');
       this.logger.warn(`usage flush failed, the counts go with the next one: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
