@@ -7,21 +7,21 @@ import { call, dropTestDatabases, operatorCall, Platform, startServiceProcess, t
 // in-flight ones and the first ones after are sent once more to the other instance, and the dead one
 // is ejected); restarted on its port, it is taken back once its /ready answers.
 //
-// Until instances share a database and a per-instance consumer group by themselves (scale-out), each
-// instance here has its own database and key-projection group, as the README asks of a second instance.
+// The two instances share the service's database and topics, as N instances of a service do
+// (docs/scaling.md): each has its own instance id (from its port), so its own key-projection group.
 
 const READS_PER_SECOND = 25;
 
 describe('the edge balances over several instances of a service', () => {
   const platform = new Platform();
   const instances: { a?: ServiceProcess; b?: ServiceProcess; edge?: ServiceProcess } = {};
-  const databases = [testName('technicians_a'), testName('technicians_b')];
+  const database = testName('technicians');
   let reader = '';
   let stopReads: (() => Promise<unknown>) | undefined;
 
-  const startInstance = (name: 'a' | 'b', port?: number): Promise<ServiceProcess> => startServiceProcess('technicians', {
-    env: platform.env('technicians', { MONGODB_DATABASE: databases[name === 'a' ? 0 : 1] ?? '', KEY_PROJECTION_GROUP_ID: `${platform.prefix}technicians-key-projection-${name}` }),
-    database: databases[name === 'a' ? 0 : 1] ?? '',
+  const startInstance = (port?: number): Promise<ServiceProcess> => startServiceProcess('technicians', {
+    env: platform.env('technicians', { MONGODB_DATABASE: database }),
+    database,
     readyTimeoutMs: 180_000,
     ...(port !== undefined ? { port } : {}),
   });
@@ -29,7 +29,7 @@ describe('the edge balances over several instances of a service', () => {
   beforeAll(async () => {
     const admin = await platform.bootstrapAdmin('acc_balancing');
     const keys = await platform.start('keys', {}, 180_000);
-    [instances.a, instances.b] = await Promise.all([startInstance('a'), startInstance('b')]);
+    [instances.a, instances.b] = await Promise.all([startInstance(), startInstance()]);
     instances.edge = await startServiceProcess('edge', {
       env: platform.env('edge', {
         KEYS_URL: keys.url,
@@ -49,7 +49,7 @@ describe('the edge balances over several instances of a service', () => {
     await stopReads?.();
     await Promise.all([instances.edge, instances.a, instances.b].map((p) => p?.stop('SIGKILL')));
     await platform.close();
-    await dropTestDatabases(databases);
+    await dropTestDatabases([database]);
   }, 120_000);
 
   it('spreads requests over both instances', async () => {
@@ -81,7 +81,7 @@ describe('the edge balances over several instances of a service', () => {
     await waitFor('reads to keep going to instance b', async () => (await servedReads(b)) >= servedByB + 25, { timeoutMs: 20_000, intervalMs: 200 });
 
     const restartedAt = Date.now();
-    const again = await startInstance('a', a.port);
+    const again = await startInstance(a.port);
     instances.a = again;
     const readyMs = Date.now() - restartedAt;
     const back = await waitFor('the edge to take instance a back', async () => ((await instanceUp(edge, again)) === 1 ? Date.now() - restartedAt : false), { timeoutMs: 30_000, intervalMs: 100 })
