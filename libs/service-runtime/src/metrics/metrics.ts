@@ -29,7 +29,9 @@ export class Metrics {
   }
 
   inc(name: string, help: string, labels: MetricLabels = {}, by = 1): void {
-    this.counter(name, help, labels).inc(labels, by);
+    // Labels in one order (by name) for every kind of metric, whatever order the caller wrote them in.
+    const sorted = sortedLabels(labels);
+    this.counter(name, help, sorted).inc(sorted, by);
   }
 
   /** A counter whose total is kept elsewhere (read at scrape time, e.g. a projection's restarts). */
@@ -56,7 +58,8 @@ export class Metrics {
   }
 
   observe(name: string, help: string, labels: MetricLabels, seconds: number): void {
-    this.histogram(name, help, labels).observe(labels, seconds);
+    const sorted = sortedLabels(labels);
+    this.histogram(name, help, sorted).observe(sorted, seconds);
   }
 
   /** The Prometheus text format 0.0.4 of everything registered. */
