@@ -32,16 +32,26 @@ async function until401(url, token, since, boundMs = 120_000) {
  * POST a rebuild of the key projection and poll its job until it ends: the swap time, the result.
  * The service has heap for two indexes of every key (the live one serves while the new one is read).
  */
-async function rebuildToSwap(url, operatorToken, boundMs) {
+async function rebuildToSwap(url, operatorToken, boundMs, proc) {
   const started = performance.now();
   const post = await request(`${url}/admin/projections/keys/rebuild`, { method: 'POST', headers: bearer(operatorToken) });
   if (post.status !== 202) throw new Error(`POST rebuild answered ${post.status} ${post.body.slice(0, 300)}`);
+  let lastError;
   for (;;) {
     await sleep(500);
-    const res = await request(`${url}/admin/projections/keys/rebuild`, { headers: bearer(operatorToken) });
-    const job = res.status === 200 ? res.json() : undefined;
+    if (proc.hasExited()) {
+      throw new Error(`${proc.service} exited (${proc.child.exitCode ?? proc.child.signalCode}) during the rebuild:\n${proc.output().slice(-4000)}`);
+    }
+    // A poll that meets a reset connection (a keep-alive socket closed under it) is polled again.
+    const res = await request(`${url}/admin/projections/keys/rebuild`, { headers: bearer(operatorToken) }).catch((e) => {
+      lastError = e;
+      return undefined;
+    });
+    const job = res?.status === 200 ? res.json() : undefined;
     if (job && job.state !== 'running') return { job, ms: performance.now() - started };
-    if (performance.now() - started > boundMs) throw new Error(`the rebuild did not end within ${boundMs} ms (last ${res.status} ${res.body.slice(0, 200)})`);
+    if (performance.now() - started > boundMs) {
+      throw new Error(`the rebuild did not end within ${boundMs} ms (last ${res ? `${res.status} ${res.body.slice(0, 200)}` : `error ${lastError?.message}`})`);
+    }
   }
 }
 
@@ -116,7 +126,7 @@ export async function run(ctx) {
     // Issue 10: a full rebuild of every key event through the operator route, to the swap, on the
     // service holding them all (its heap sized for two indexes).
     ctx.log(`[replay] rebuilding ${SERVICE}'s key projection (${label(events)} events) through POST /admin/projections/keys/rebuild ...`);
-    const rebuilt = await rebuildToSwap(url, platform.operatorToken, 40 * 60_000);
+    const rebuilt = await rebuildToSwap(url, platform.operatorToken, 40 * 60_000, platform.process(SERVICE));
     const rebuildJob = rebuilt.job;
     if (rebuildJob.state !== 'succeeded') throw new Error(`the rebuild ended ${rebuildJob.state}: ${rebuildJob.error}`);
     ctx.log(`[replay] rebuild swapped after ${(rebuildJob.result.swappedAfterMs / 1000).toFixed(1)} s, finished in ${(rebuildJob.result.durationMs / 1000).toFixed(1)} s`);
