@@ -71,7 +71,7 @@ export async function run(ctx) {
     value: lastValid, baseline: oneShot, ratio: ratio(lastValid, oneShot), target: null, met: null,
   });
 
-  // Browser keys (docs/browser-keys.md): the origin check and the rate limit against the plain check.
+  // Browser keys (docs/browser-keys.md, docs/usage.md): the origin check, the rate limit and usage counting against the plain check.
   const browserKeys = ctx.quick ? 10_000 : 100_000;
   ctx.log(`[authz] browser-key checks, ${label(browserKeys)} keys ...`);
   const browser = await runWorker('authz-browser', { keys: browserKeys, runs: params.runs, runMs: params.runMs, poolSize: Math.min(5_000, browserKeys / 4) },
@@ -79,7 +79,7 @@ export async function run(ctx) {
   const browserValue = median(browser.fullRates);
   const plainValue = median(browser.plainRates);
   figures.push({
-    label: `valid key with origin check and rate limit on (browser key), ${label(browserKeys)} keys: checks/s (1 core)`, unit: 'checks/s',
+    label: `valid key with origin check, rate limit and usage counting on (browser key), ${label(browserKeys)} keys: checks/s (1 core)`, unit: 'checks/s',
     value: browserValue, baseline: plainValue, ratio: ratio(browserValue, plainValue),
     target: 'cost ≤ 1.2× the plain check (ratio ≥ 0.83)', met: ratio(browserValue, plainValue) >= 1 / 1.2,
   });

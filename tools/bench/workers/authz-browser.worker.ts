@@ -2,13 +2,15 @@
 // code: the same KeyIndex holds plain keys (no origins, no limit) and browser keys (three allowed
 // origins, one a wildcard, and a rate limit too large to run out). The plain check of a plain key
 // is the baseline; the measured check is authorize() with the request's Origin and the edge's
-// KeyRateLimiter, on a browser key. Interleaved runs, so both meet the same neighbours, timed in
+// KeyRateLimiter, on a browser key, and its usage counted as the edge counts it (usageSubjectOf +
+// UsageRecorder.record, with the flush's take + settle every 10 s, USAGE_FLUSH_INTERVAL_MS's
+// default, inside the timed loop): everything issue 15 puts on the path at once. Interleaved runs, so both meet the same neighbours, timed in
 // the process's CPU time.
 // Input (BENCH_INPUT): { keys, runs, runMs, poolSize }.
 import 'reflect-metadata';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import type { AuthRequest } from '@keyward/key-auth';
-import { authorize, KeyIndex, KeyRateLimiter } from '@keyward/key-auth';
+import { authorize, KeyIndex, KeyRateLimiter, UsageRecorder, usageSubjectOf } from '@keyward/key-auth';
 import { benchKey } from './bench-keys';
 import { checkRate, cpuClockMs } from './check-rate';
 
@@ -26,6 +28,8 @@ const CLIENT_IP = '10.1.2.3';
 const ORIGIN = 'https://eu.shop.example.com';
 const ALLOWED_ORIGINS = ['https://www.example.com', 'https://app.example.net', 'https://*.shop.example.com'];
 const NOW = Date.now();
+const OPERATION = 'GET /v1/devices';
+const FLUSH_MS = 10_000;
 
 /** The process's own CPU time in ms: on a shared machine the wall clock also counts other processes' turns. */
 /** Checks per CPU second of `check` over the pool, for about `ms` of this process's CPU time. */
@@ -48,11 +52,21 @@ function main(): void {
     if (!browser && plainPool.length < input.poolSize && i % every === 0) plainPool.push(token);
   }
   const limiter = new KeyRateLimiter();
+  const recorder = new UsageRecorder();
+  let lastFlushMs = Date.now();
   const plain: Check = (token) => (authorize(index, { token, clientIp: CLIENT_IP, permission: 'devices:read', nowMs: Date.now() }).ok ? 1 : 0);
-  // As the edge calls it: the Origin, the slot for the key found, and the limiter.
+  // As the edge calls it: the Origin, the slot for the key found, the limiter, and the usage count.
   const full: Check = (token) => {
-    const req: AuthRequest = { token, clientIp: CLIENT_IP, origin: ORIGIN, permission: 'devices:read', nowMs: Date.now(), found: undefined };
-    return authorize(index, req, limiter).ok ? 1 : 0;
+    const nowMs = Date.now();
+    const req: AuthRequest = { token, clientIp: CLIENT_IP, origin: ORIGIN, permission: 'devices:read', nowMs, found: undefined };
+    const outcome = authorize(index, req, limiter);
+    const subject = usageSubjectOf(req, outcome);
+    if (subject) recorder.record(subject.keyId, subject.accountId, OPERATION, outcome.ok ? 'ok' : outcome.code, CLIENT_IP, nowMs);
+    if (nowMs - lastFlushMs >= FLUSH_MS) {
+      lastFlushMs = nowMs;
+      recorder.settle(recorder.take(nowMs), true);
+    }
+    return outcome.ok ? 1 : 0;
   };
   for (const token of browserPool.slice(0, 50)) {
     const o = authorize(index, { token, clientIp: CLIENT_IP, origin: 'https://evil.example', permission: 'devices:read', nowMs: NOW, found: undefined }, limiter);
@@ -67,7 +81,7 @@ function main(): void {
     plainRates.push(rate(plain, plainPool, input.runMs));
     fullRates.push(rate(full, browserPool, input.runMs));
   }
-  process.stdout.write(`BENCH_RESULT ${JSON.stringify({ keys: n, plainRates, fullRates, buckets: limiter.size })}\n`);
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify({ keys: n, plainRates, fullRates, buckets: limiter.size, usageBuckets: recorder.pending })}\n`);
 }
 
 main();

@@ -1,13 +1,27 @@
 import type { UsageCount } from '@keyward/contracts';
 import { usageWindowStart } from '@keyward/contracts';
 
+/** One (operation, outcome) count of a bucket. */
+interface Cell {
+  readonly operation: string;
+  readonly outcome: string;
+  count: number;
+}
+
 /** One key's counts in one minute window, in this process. */
 interface Bucket {
   readonly keyId: string;
   readonly accountId: string;
   readonly windowMs: number;
-  /** operation → outcome → count: two Map lookups per request and nothing allocated once seen. */
-  readonly counts: Map<string, Map<string, number>>;
+  /**
+   * The (operation, outcome) counts, searched in order, the last one counted first. Why not
+   * operation → outcome → count Maps: a key sees a handful of pairs, and with thousands of keys
+   * counted two Maps per bucket meant cache misses on every request (measured: usage counting
+   * added ~0.8 µs to a 3 µs check at 5,000 keys; a record alone in a tight loop, 0.13 µs).
+   */
+  readonly cells: Cell[];
+  /** The cell counted last: a key's next request is most often the same operation and outcome. */
+  last: Cell | undefined;
   /** Reports made of this bucket so far (the report's version). */
   seq: number;
   /** Counted since the last report was taken. */
@@ -51,17 +65,21 @@ export class UsageRecorder {
     let bucket = this.active.get(keyId);
     if (bucket === undefined || (nowMs >= bucket.windowMs + 60_000 && this.roll(bucket))) {
       bucket = {
-        keyId, accountId, windowMs: usageWindowStart(nowMs), counts: new Map(), seq: 0, dirty: false,
+        keyId, accountId, windowMs: usageWindowStart(nowMs), cells: [], last: undefined, seq: 0, dirty: false,
         lastAtMs: nowMs, lastOperation: operation, lastAddress: address,
       };
       this.active.set(keyId, bucket);
     }
-    let byOutcome = bucket.counts.get(operation);
-    if (byOutcome === undefined) {
-      byOutcome = new Map();
-      bucket.counts.set(operation, byOutcome);
+    let cell = bucket.last;
+    if (cell === undefined || cell.operation !== operation || cell.outcome !== outcome) {
+      cell = bucket.cells.find((c) => c.operation === operation && c.outcome === outcome);
+      if (cell === undefined) {
+        cell = { operation, outcome, count: 0 };
+        bucket.cells.push(cell);
+      }
+      bucket.last = cell;
     }
-    byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1);
+    cell.count++;
     bucket.dirty = true;
     // A clock that steps back a little counts into the current window rather than reopening one.
     if (nowMs >= bucket.lastAtMs) {
@@ -124,10 +142,7 @@ export class UsageRecorder {
   private report(bucket: Bucket): UsageReport {
     bucket.dirty = false;
     bucket.seq += 1;
-    const counts: UsageCount[] = [];
-    for (const [operation, byOutcome] of bucket.counts) {
-      for (const [outcome, count] of byOutcome) counts.push({ operation, outcome, count });
-    }
+    const counts: UsageCount[] = bucket.cells.map(({ operation, outcome, count }) => ({ operation, outcome, count }));
     return {
       keyId: bucket.keyId, accountId: bucket.accountId, windowMs: bucket.windowMs, seq: bucket.seq, counts,
       lastAtMs: bucket.lastAtMs, lastOperation: bucket.lastOperation, lastAddress: bucket.lastAddress,
