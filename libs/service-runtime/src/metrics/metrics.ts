@@ -29,7 +29,6 @@ export class Metrics {
   }
 
   inc(name: string, help: string, labels: MetricLabels = {}, by = 1): void {
-    // Labels in one order (by name) for every kind of metric, whatever order the caller wrote them in.
     const sorted = sortedLabels(labels);
     this.counter(name, help, sorted).inc(sorted, by);
   }
@@ -72,36 +71,37 @@ export class Metrics {
   }
 
   private counter(name: string, help: string, labels: MetricLabels): Counter {
-    const f = this.families.get(name);
-    if (f instanceof Counter) return f;
-    if (f) throw new Error(`metric ${name} is already registered as another type`);
-    const c = new Counter({ name, help, labelNames: Object.keys(labels), registers: [this.registry] });
-    this.families.set(name, c);
-    return c;
+    return this.family(Counter, name, (labelNames) => new Counter({ name, help, labelNames, registers: [this.registry] }), labels);
   }
 
   private gauge(name: string, help: string, labels: MetricLabels): Gauge {
-    const f = this.families.get(name);
-    if (f instanceof Gauge) return f;
-    if (f) throw new Error(`metric ${name} is already registered as another type`);
-    const g = new Gauge({ name, help, labelNames: Object.keys(labels), registers: [this.registry] });
-    this.families.set(name, g);
-    return g;
+    return this.family(Gauge, name, (labelNames) => new Gauge({ name, help, labelNames, registers: [this.registry] }), labels);
   }
 
   private histogram(name: string, help: string, labels: MetricLabels): Histogram {
+    return this.family(Histogram, name, (labelNames) => new Histogram({ name, help, labelNames, buckets: DURATION_BUCKETS, registers: [this.registry] }), labels);
+  }
+
+  /** The family `name`, made on first use with its label names in name order. */
+  private family<M extends Counter | Gauge | Histogram>(kind: abstract new (...args: never[]) => M, name: string, create: (labelNames: string[]) => M, labels: MetricLabels): M {
     const f = this.families.get(name);
-    if (f instanceof Histogram) return f;
+    if (f instanceof kind) return f;
     if (f) throw new Error(`metric ${name} is already registered as another type`);
-    const h = new Histogram({ name, help, labelNames: Object.keys(labels), buckets: DURATION_BUCKETS, registers: [this.registry] });
-    this.families.set(name, h);
-    return h;
+    const made = create(Object.keys(labels).sort());
+    this.families.set(name, made);
+    return made;
   }
 }
 
-/** Labels in name order, so a series reads the same whatever order its call site wrote them in. */
+/**
+ * Labels in name order, so a series reads the same whatever order its call site wrote them in:
+ * prom-client writes a series' labels in the order of the object it was first counted with, not
+ * of its labelNames. One label or none needs no copy (most per-request counters).
+ */
 function sortedLabels(labels: MetricLabels): MetricLabels {
+  const keys = Object.keys(labels);
+  if (keys.length < 2) return labels;
   const out: Record<string, string> = {};
-  for (const k of Object.keys(labels).sort()) out[k] = labels[k] ?? '';
+  for (const k of keys.sort()) out[k] = labels[k] ?? '';
   return out;
 }
