@@ -54,19 +54,22 @@ export class UpstreamBalancer {
 
   /** The instance to send the next request to, never `exclude` (the one that just failed); undefined when there is none. */
   pick(exclude?: UpstreamInstance): UpstreamInstance | undefined {
-    const candidates = exclude ? this.instances.filter((i) => i !== exclude) : this.instances;
-    if (candidates.length === 0) return undefined;
     // Up first; else one whose check fails but whose connection worked; else an ejected one whose
-    // backoff is over; an instance still in its backoff only when nothing else is left.
+    // backoff is over; an instance still in its backoff only when nothing else is left. One pass,
+    // nothing allocated: this runs for every forwarded request.
     const now = this.deps.clock.now().getTime();
-    const rank = (i: UpstreamInstance): number => (i.state() === 'up' ? 0 : i.state() !== 'ejected' ? 1 : i.ejectionOver(now) ? 2 : 3);
-    const best = Math.min(...candidates.map(rank));
-    const from = candidates.filter((i) => rank(i) === best);
-    const start = this.turn++ % from.length;
+    const n = this.instances.length;
+    const start = n > 0 ? this.turn++ % n : 0;
     let chosen: UpstreamInstance | undefined;
-    for (let k = 0; k < from.length; k++) {
-      const candidate = from[(start + k) % from.length];
-      if (candidate && (!chosen || candidate.load() < chosen.load())) chosen = candidate;
+    let chosenRank = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < n; k++) {
+      const candidate = this.instances[(start + k) % n];
+      if (!candidate || candidate === exclude) continue;
+      const rank = rankOf(candidate, now);
+      if (rank < chosenRank || (rank === chosenRank && chosen !== undefined && candidate.load() < chosen.load())) {
+        chosen = candidate;
+        chosenRank = rank;
+      }
     }
     return chosen;
   }
@@ -182,4 +185,12 @@ export function errorCode(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code === 'string') return code;
   return e instanceof Error ? e.message : String(e);
+}
+
+/** Which instances pick() prefers: 0 up, 1 failing its check only, 2 ejected past its backoff, 3 still in it. */
+function rankOf(instance: UpstreamInstance, nowMs: number): number {
+  const state = instance.state();
+  if (state === 'up') return 0;
+  if (state !== 'ejected') return 1;
+  return instance.ejectionOver(nowMs) ? 2 : 3;
 }
