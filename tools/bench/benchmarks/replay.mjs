@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { analyseProfile } from '../lib/cpu-profile.mjs';
 import { bearer, request } from '../lib/http.mjs';
 import { benchName, cleanUp, createEventTopic, kafkaClient, Partitioners, Platform, PROBE_PATHS } from '../lib/platform.mjs';
-import { runWorker, sleep } from '../lib/proc.mjs';
+import { runWorker, sleep, waitFor } from '../lib/proc.mjs';
 import { median, ratio } from '../lib/stats.mjs';
 import { barChart } from '../lib/svg.mjs';
 
@@ -116,10 +116,16 @@ export async function run(ctx) {
     }) });
     const [a, b] = produced.probes;
     const sentA = performance.now();
-    await producer.send({ topic, acks: -1, messages: [disabled(a)] });
+    // Retried on a broker error (a busy broker has answered "does not host this topic-partition"); a
+    // repeated KeyDisabled is a duplicate to the projection.
+    const send = (what, message) => waitFor(what, async () => {
+      await producer.send({ topic, acks: -1, messages: [message] });
+      return true;
+    }, { timeoutMs: 60_000, intervalMs: 200 });
+    await send('the first KeyDisabled sent', disabled(a));
     const pa = until401(url, a.token, sentA);
     const sentB = performance.now();
-    await producer.send({ topic, acks: -1, messages: [disabled(b)] });
+    await send('the second KeyDisabled sent', disabled(b));
     const [firstMs, secondMs] = await Promise.all([pa, until401(url, b.token, sentB)]);
     await producer.disconnect();
 
