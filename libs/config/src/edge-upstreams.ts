@@ -29,6 +29,12 @@ export interface EdgeUpstreamsConfig {
   readonly targets: Readonly<Record<UpstreamService, readonly UpstreamTarget[]>>;
   /** A service that has not answered within this gets 504; also the longest pause inside an answer (UPSTREAM_TIMEOUT_MS, 10000). */
   readonly timeoutMs: number;
+  /**
+   * An answer head slower than this shrinks the instance's in-flight limit (UPSTREAM_SLOW_ANSWER_MS,
+   * a quarter of UPSTREAM_TIMEOUT_MS): the latency the edge holds an instance to under load, and so
+   * how much of the machine an overload may take (docs/edge-balancing.md).
+   */
+  readonly slowAnswerMs: number;
   /** Requests waiting at the edge for a slot of an instance (UPSTREAM_MAX_QUEUED, 32); beyond, 503 `overloaded` at once. */
   readonly maxQueued: number;
   /** A request that got no slot within this answers 503 `overloaded` (UPSTREAM_MAX_QUEUE_WAIT_MS, 50). */

@@ -92,6 +92,12 @@ export interface RuntimeLimits {
   readonly maxQueuedRequests: number;
   /** A queued request that got no slot within this answers 503 `overloaded` (MAX_QUEUE_WAIT_MS, 1000). */
   readonly maxQueueWaitMs: number;
+  /**
+   * Writes (any method but GET and HEAD) one instance accepts per second (MAX_WRITES_PER_SECOND,
+   * 0 = no bound); beyond, 503 `overloaded` at once. Size it below what the instance's database
+   * can write on its machine, so an overload leaves room for fast refusals (docs/failure-model.md).
+   */
+  readonly maxWritesPerSecond: number;
   /** SIGTERM/SIGINT: the app closes within this, then exits anyway (SHUTDOWN_TIMEOUT_MS, 8000). */
   readonly shutdownTimeoutMs: number;
   /** The edge: requests forwarded to one upstream instance at once (UPSTREAM_MAX_IN_FLIGHT, 16; 0 = no limit); beyond, a short queue, then 503 `overloaded`. */
@@ -118,7 +124,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * LOG_LEVEL (info), LOG_FORMAT (json), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
  * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS; for the edge KEYS_URL, SESSIONS_URL,
- * TICKETS_URL, TECHNICIANS_URL, DEVICES_URL (lists), UPSTREAM_TIMEOUT_MS, UPSTREAM_MAX_IN_FLIGHT, UPSTREAM_MAX_QUEUED,
+ * TICKETS_URL, TECHNICIANS_URL, DEVICES_URL (lists), UPSTREAM_TIMEOUT_MS, UPSTREAM_SLOW_ANSWER_MS, UPSTREAM_MAX_IN_FLIGHT, UPSTREAM_MAX_QUEUED,
  * UPSTREAM_MAX_QUEUE_WAIT_MS, UPSTREAM_HEALTH_INTERVAL_MS, UPSTREAM_EJECT_MS, RATE_LIMIT_EDGES, CORS_PRIVATE_ROUTES,
  * USAGE_FLUSH_INTERVAL_MS (10000).
  */
@@ -144,6 +150,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     maxConcurrentRequests: intFrom(env, 'MAX_CONCURRENT_REQUESTS', 16, 0, 10_000, problems),
     maxQueuedRequests: intFrom(env, 'MAX_QUEUED_REQUESTS', 32, 0, 100_000, problems),
     maxQueueWaitMs: intFrom(env, 'MAX_QUEUE_WAIT_MS', 1000, 1, 60_000, problems),
+    maxWritesPerSecond: intFrom(env, 'MAX_WRITES_PER_SECOND', 0, 0, 1_000_000, problems),
     shutdownTimeoutMs: intFrom(env, 'SHUTDOWN_TIMEOUT_MS', 8000, 100, 60_000, problems),
     upstreamMaxInFlight: intFrom(env, 'UPSTREAM_MAX_IN_FLIGHT', 16, 0, 100_000, problems),
   };
@@ -173,9 +180,11 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   const clientBodyTimeoutMs = intFrom(env, 'CLIENT_BODY_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems);
   // The edge's upstreams (edge-upstreams, docs/edge-balancing.md): <SERVICE>_URL lists and the
   // per-instance bounds. The queue wait is short on purpose: a refusal must come in milliseconds.
+  const upstreamTimeoutMs = intFrom(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems);
   const edgeUpstreams: EdgeUpstreamsConfig = {
     targets: parseUpstreamTargets(env, problems),
-    timeoutMs: intFrom(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 100, 10 * 60 * 1000, problems),
+    timeoutMs: upstreamTimeoutMs,
+    slowAnswerMs: intFrom(env, 'UPSTREAM_SLOW_ANSWER_MS', Math.floor(upstreamTimeoutMs / 4), 10, upstreamTimeoutMs, problems),
     maxQueued: intFrom(env, 'UPSTREAM_MAX_QUEUED', 32, 0, 100_000, problems),
     maxQueueWaitMs: intFrom(env, 'UPSTREAM_MAX_QUEUE_WAIT_MS', 50, 1, 60_000, problems),
     healthIntervalMs: intFrom(env, 'UPSTREAM_HEALTH_INTERVAL_MS', 1000, 100, 60_000, problems),

@@ -36,8 +36,17 @@ describe('loadServiceConfig: the edge upstreams (<SERVICE>_URL lists)', () => {
     const { edgeUpstreams, limits } = loadServiceConfig('edge', env);
     expect(edgeUpstreams.targets.keys).toEqual([{ origin: 'http://127.0.0.1:3001', hostname: '127.0.0.1', port: 3001, resolve: false }]);
     expect(edgeUpstreams.targets.devices.map((t) => t.origin)).toEqual(['http://127.0.0.1:3005']);
-    expect(edgeUpstreams).toMatchObject({ timeoutMs: 10_000, maxQueued: 32, maxQueueWaitMs: 50, healthIntervalMs: 1000, ejectMs: 1000 });
+    expect(edgeUpstreams).toMatchObject({ timeoutMs: 10_000, slowAnswerMs: 2_500, maxQueued: 32, maxQueueWaitMs: 50, healthIntervalMs: 1000, ejectMs: 1000 });
     expect(limits.upstreamMaxInFlight).toBe(16);
+    expect(limits.maxWritesPerSecond).toBe(0);
+  });
+
+  it('takes a slow-answer threshold up to the upstream timeout (a quarter of it by default) and a write rate', () => {
+    expect(loadServiceConfig('edge', { ...env, UPSTREAM_TIMEOUT_MS: '4000' }).edgeUpstreams.slowAnswerMs).toBe(1000);
+    expect(loadServiceConfig('edge', { ...env, UPSTREAM_SLOW_ANSWER_MS: '250' }).edgeUpstreams.slowAnswerMs).toBe(250);
+    expect(() => loadServiceConfig('edge', { ...env, UPSTREAM_TIMEOUT_MS: '1000', UPSTREAM_SLOW_ANSWER_MS: '2000' })).toThrow(/UPSTREAM_SLOW_ANSWER_MS/);
+    expect(loadServiceConfig('edge', { ...env, MAX_WRITES_PER_SECOND: '20' }).limits.maxWritesPerSecond).toBe(20);
+    expect(() => loadServiceConfig('edge', { ...env, MAX_WRITES_PER_SECOND: '-1' })).toThrow(/MAX_WRITES_PER_SECOND/);
   });
 
   it('reads a comma list of instances, IPv6 literals and DNS names (which the edge resolves)', () => {

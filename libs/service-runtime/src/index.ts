@@ -16,6 +16,7 @@ export * from './http/page-query.dto';
 export * from './infra/infra-status';
 export * from './overload/concurrency-limiter';
 export * from './overload/concurrency-limit.interceptor';
+export * from './overload/write-rate-limiter';
 export * from './openapi/document-problems';
 export * from './logging/logger';
 export { CORRELATION_ID_HEADER, requestLogger } from './logging/request-context';

@@ -20,6 +20,8 @@ import { createRootLogger, nestLoggerFor } from './logging/logger';
 import { Metrics } from './metrics/metrics';
 import { ConcurrencyLimitInterceptor } from './overload/concurrency-limit.interceptor';
 import { ConcurrencyLimiter } from './overload/concurrency-limiter';
+import { WriteRateLimiter } from './overload/write-rate-limiter';
+import { systemClock } from './clock/clock';
 import { serveOpenApi } from './openapi/serve-openapi';
 import { InfraStatus } from './infra/infra-status';
 import { SERVICE_CONFIG } from './tokens';
@@ -62,7 +64,8 @@ export function configureHttp(app: NestExpressApplication, config: ServiceConfig
     maxQueued: config.limits.maxQueuedRequests,
     maxQueueWaitMs: config.limits.maxQueueWaitMs,
   });
-  app.useGlobalInterceptors(new ConcurrencyLimitInterceptor(limiter, app.get(Reflector)));
+  const writes = new WriteRateLimiter(config.limits.maxWritesPerSecond, systemClock);
+  app.useGlobalInterceptors(new ConcurrencyLimitInterceptor(limiter, app.get(Reflector), writes));
   app.disable('x-powered-by');
 }
 

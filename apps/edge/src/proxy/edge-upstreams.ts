@@ -32,6 +32,7 @@ export class EdgeUpstreams implements OnModuleInit, OnModuleDestroy {
     const options = {
       limits: { maxConcurrent: limits.upstreamMaxInFlight, maxQueued: up.maxQueued, maxQueueWaitMs: up.maxQueueWaitMs },
       timeoutMs: up.timeoutMs,
+      slowAnswerMs: up.slowAnswerMs,
       ejectMs: up.ejectMs,
       maxEjectMs: Math.max(UPSTREAM_MAX_EJECT_MS, up.ejectMs),
       healthIntervalMs: up.healthIntervalMs,

@@ -5,7 +5,7 @@ import { UpstreamBalancer } from './upstream-balancer';
 import type { UpstreamInstance } from './upstream-instance';
 
 const target = (port: number): UpstreamTarget => ({ origin: `http://127.0.0.1:${port}`, hostname: '127.0.0.1', port, resolve: false });
-const OPTIONS = { limits: { maxConcurrent: 2, maxQueued: 1, maxQueueWaitMs: 50 }, timeoutMs: 1000, ejectMs: 1000, maxEjectMs: 30_000, healthIntervalMs: 1000 };
+const OPTIONS = { limits: { maxConcurrent: 2, maxQueued: 1, maxQueueWaitMs: 50 }, timeoutMs: 1000, slowAnswerMs: 250, ejectMs: 1000, maxEjectMs: 30_000, healthIntervalMs: 1000 };
 
 describe('UpstreamBalancer: which instance gets the next request', () => {
   const clock = new ManualClock();

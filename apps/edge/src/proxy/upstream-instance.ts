@@ -9,6 +9,8 @@ export interface InstanceOptions {
   readonly limits: ConcurrencyLimits;
   /** Headers and body timeout of a forwarded request, and the connect timeout. */
   readonly timeoutMs: number;
+  /** An answer head slower than this shrinks the in-flight limit; one under half of it counts towards growing it. */
+  readonly slowAnswerMs: number;
   readonly ejectMs: number;
   readonly maxEjectMs: number;
 }
@@ -85,10 +87,10 @@ export class UpstreamInstance {
 
   /**
    * The in-flight limit adapts to how fast the instance answers (additive increase, multiplicative
-   * decrease): an answer head slower than a quarter of the upstream timeout, or none at all in
-   * time, shrinks it by a quarter (once per slow period: answers to requests sent before the last
-   * shrink do not count again); a run of `limit` fast answers (under an eighth) grows it by one,
-   * up to UPSTREAM_MAX_IN_FLIGHT. So an instance whose database work slows down under contention
+   * decrease): an answer head slower than UPSTREAM_SLOW_ANSWER_MS, or none at all in time, shrinks
+   * it by a quarter (once per slow period: answers to requests sent before the last shrink do not
+   * count again); a run of `limit` fast answers (under half of it) grows it by one, up to
+   * UPSTREAM_MAX_IN_FLIGHT. So an instance whose database work slows down under contention
    * (SQLite serialises writes) gets fewer requests at once, each answered well before the timeout,
    * and the rest are refused fast here rather than answered 504 after ten seconds.
    * Answers: the new limit when it changed.
@@ -98,12 +100,12 @@ export class UpstreamInstance {
     if (max <= 0) return undefined;
     const took = nowMs - sentAtMs;
     const before = this.limiter.limit();
-    if (timedOut || took > this.options.timeoutMs / 4) {
+    if (timedOut || took > this.options.slowAnswerMs) {
       this.fastInRow = 0;
       if (sentAtMs < this.lastShrinkAt) return undefined;
       this.lastShrinkAt = nowMs;
       this.limiter.resize(Math.floor(before * 0.75));
-    } else if (took <= this.options.timeoutMs / 8 && before < max && ++this.fastInRow >= before) {
+    } else if (took <= this.options.slowAnswerMs / 2 && before < max && ++this.fastInRow >= before) {
       this.fastInRow = 0;
       this.limiter.resize(before + 1);
     }

@@ -4,6 +4,7 @@ import type { Reflector } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import { finalize, from, mergeMap } from 'rxjs';
 import type { ConcurrencyLimiter } from './concurrency-limiter';
+import type { WriteRateLimiter } from './write-rate-limiter';
 
 const UNLIMITED = 'keyward:unlimited';
 
@@ -11,16 +12,21 @@ const UNLIMITED = 'keyward:unlimited';
 export const Unlimited = (): MethodDecorator & ClassDecorator => SetMetadata(UNLIMITED, true);
 
 /**
- * Holds each request in a slot of the service's limiter while its handler runs. It runs after
- * the guards, so what authorization refuses from memory (401, 403) is answered without a slot
- * and is never shed.
+ * Holds each request in a slot of the service's limiter while its handler runs, and takes each
+ * write (any method but GET and HEAD) from the instance's write rate first. It runs after the
+ * guards, so what authorization refuses from memory (401, 403) is answered without a slot and is
+ * never shed.
  */
 export class ConcurrencyLimitInterceptor implements NestInterceptor {
-  constructor(private readonly limiter: ConcurrencyLimiter, private readonly reflector: Reflector) {}
+  constructor(private readonly limiter: ConcurrencyLimiter, private readonly reflector: Reflector, private readonly writes?: WriteRateLimiter) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     if (this.reflector.getAllAndOverride<boolean | undefined>(UNLIMITED, [context.getHandler(), context.getClass()])) return next.handle();
+    if (this.writes !== undefined) {
+      const { method } = context.switchToHttp().getRequest<{ method: string }>();
+      if (method !== 'GET' && method !== 'HEAD') this.writes.take();
+    }
     return from(this.limiter.acquire()).pipe(mergeMap((release) => next.handle().pipe(finalize(release))));
   }
 }
