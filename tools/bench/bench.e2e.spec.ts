@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 // not time things; the figures are for people to read.
 
 const REPO_ROOT = resolve(__dirname, '../..');
-const BENCHMARKS = ['authz', 'edge', 'propagation', 'replay', 'write'];
+const BENCHMARKS = ['authz', 'edge', 'propagation', 'replay', 'scale', 'write'];
 const RUN_TIMEOUT_MS = 420_000;
 
 interface Figure {

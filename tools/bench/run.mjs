@@ -3,7 +3,7 @@
 // same run (the machine is shared and noisy: read the ratios). Prints a table and writes
 // tools/bench/results/<timestamp>/{report.json, report.md, *.svg}.
 //
-//   node tools/bench/run.mjs [--quick] [--only authz,propagation,edge,replay,write] [--out <dir>] [--verbose]
+//   node tools/bench/run.mjs [--quick] [--only authz,propagation,edge,replay,write,scale] [--out <dir>] [--verbose]
 //
 // Kafka and FerretDB are started here on free ports (tools/infra) unless KAFKA_BROKERS and
 // MONGODB_URI are set. --quick is the small, short variant the test suite runs once.
@@ -15,6 +15,7 @@ import * as authz from './benchmarks/authz.mjs';
 import * as edge from './benchmarks/edge.mjs';
 import * as propagation from './benchmarks/propagation.mjs';
 import * as replay from './benchmarks/replay.mjs';
+import * as scale from './benchmarks/scale-out.mjs';
 import * as write from './benchmarks/write-path.mjs';
 import { destroyAgents } from './lib/http.mjs';
 import { infraVersions, Platform, startBenchInfra } from './lib/platform.mjs';
@@ -24,7 +25,7 @@ import { ensureDependencies } from '../lib/dependencies.mjs';
 
 // The order they run in: in process first, then the platform's (write before propagation: it measures with 1,000 events stored, then
 // with 100,000, which propagation then finds), then replay (its own service).
-const BENCHMARKS = [authz, edge, write, propagation, replay];
+const BENCHMARKS = [authz, edge, scale, write, propagation, replay];
 const HELP = `usage: node tools/bench/run.mjs [--quick] [--only <name,...>] [--out <dir>] [--verbose]
 benchmarks: ${BENCHMARKS.map((b) => b.name).join(', ')}`;
 
@@ -155,7 +156,7 @@ try {
 }
 
 // In the report, in the order of the issue's list (they run in another order).
-const ORDER = ['authz', 'propagation', 'edge', 'replay', 'write'];
+const ORDER = ['authz', 'propagation', 'edge', 'replay', 'write', 'scale'];
 sections.sort((a, b) => ORDER.indexOf(a.name) - ORDER.indexOf(b.name));
 const report = { meta: { ...meta, durationSeconds: Math.round((Date.now() - started.getTime()) / 1000) }, benchmarks: sections };
 writeReport(outDir, report);

@@ -59,16 +59,22 @@ export async function run(ctx) {
     const keys2 = spawnService('keys', platform.serviceEnv('keys', { PORT: String(keys2Port) }));
     started.push(keys2);
     await waitReady(keys2, `http://127.0.0.1:${keys2Port}`);
-    // An edge in front of both (its <SERVICE>_URL lists, balanced by the edge), beside the platform's edge in front of one.
+    // Two edges alike but for KEYS_URL: one in front of one keys instance, one in front of both (balanced
+    // by the edge). Their per-instance bound is raised past the connections, so saturation is measured, not shedding.
+    const bounds = { UPSTREAM_MAX_IN_FLIGHT: String(2 * connections), UPSTREAM_MAX_QUEUE_WAIT_MS: '1000' };
+    const edge1Port = await freePort();
+    const edge1 = spawnService('edge', platform.serviceEnv('edge', { ...bounds, PORT: String(edge1Port), KEYS_URL: platform.url('keys') }));
+    started.push(edge1);
+    await waitReady(edge1, `http://127.0.0.1:${edge1Port}`);
     const edge2Port = await freePort();
-    const edge2 = spawnService('edge', platform.serviceEnv('edge', { PORT: String(edge2Port), KEYS_URL: `${platform.url('keys')},http://127.0.0.1:${keys2Port}` }));
+    const edge2 = spawnService('edge', platform.serviceEnv('edge', { ...bounds, PORT: String(edge2Port), KEYS_URL: `${platform.url('keys')},http://127.0.0.1:${keys2Port}` }));
     started.push(edge2);
     await waitReady(edge2, `http://127.0.0.1:${edge2Port}`);
-    const one = `${platform.url('edge')}${PATH}`;
+    const one = `http://127.0.0.1:${edge1Port}${PATH}`;
     const two = `http://127.0.0.1:${edge2Port}${PATH}`;
     for (const url of [one, two]) ok(await closedLoop({ url, headers, connections: 8, durationMs: ctx.quick ? 500 : 2000 }), 'warm-up');
 
-    const procs1 = [{ label: 'edge', child: platform.process('edge').child }, { label: 'keys #1', child: platform.process('keys').child }];
+    const procs1 = [{ label: 'edge', child: edge1.child }, { label: 'keys #1', child: platform.process('keys').child }];
     const procs2 = [{ label: 'edge', child: edge2.child }, { label: 'keys #1', child: platform.process('keys').child }, { label: 'keys #2', child: keys2.child }];
     const tp = { one: [], two: [] };
     const cpu = { one: [], two: [] };
@@ -99,7 +105,7 @@ export async function run(ctx) {
     return {
       description: `\`GET ${PATH}\` with the admin key, ${connections} keep-alive connections, closed loop, ${durationMs / 1000} s per run, ` +
         `${runs} run(s) alternating, median: through an edge whose KEYS_URL lists two keys instances (same configuration and database, ` +
-        'each its own process) against the platform\'s edge in front of one. CPU per process from /proc during each run (cores: 1.0 = one ' +
+        'each its own process) against an edge alike in front of one. CPU per process from /proc during each run (cores: 1.0 = one ' +
         'core busy the whole run), the load generator\'s from process.cpuUsage().',
       baseline: 'the same request through an edge in front of one keys instance, in the same run.',
       figures,
