@@ -2,7 +2,7 @@
 // edges and both keys instances run on this 2-core machine with Kafka, FerretDB, the other apps
 // and the load generator, so the ratio says what the machine allows, and the CPU each process
 // used during the runs says what limits it.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { bearer } from '../lib/http.mjs';
 import { closedLoop } from '../lib/load.mjs';
@@ -27,6 +27,26 @@ function cpuSeconds(pid) {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * The pid of the FerretDB that serves `mongoUri` (found by its listen port in /proc), or undefined
+ * (another database, or not on this machine): every keys instance shares it, so it is part of what
+ * a second instance can or cannot scale.
+ */
+function databasePid(mongoUri) {
+  const port = /:(\d+)\//.exec(mongoUri)?.[1];
+  if (!port) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.includes('ferretdb') && cmd.includes(`:${port}`)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
 }
 
 async function measured(procs, run) {
@@ -74,8 +94,10 @@ export async function run(ctx) {
     const two = `http://127.0.0.1:${edge2Port}${PATH}`;
     for (const url of [one, two]) ok(await closedLoop({ url, headers, connections: 8, durationMs: ctx.quick ? 500 : 2000 }), 'warm-up');
 
-    const procs1 = [{ label: 'edge', child: edge1.child }, { label: 'keys #1', child: platform.process('keys').child }];
-    const procs2 = [{ label: 'edge', child: edge2.child }, { label: 'keys #1', child: platform.process('keys').child }, { label: 'keys #2', child: keys2.child }];
+    const db = databasePid(platform.env.MONGODB_URI);
+    const database = db === undefined ? [] : [{ label: 'FerretDB', child: { pid: db } }];
+    const procs1 = [{ label: 'edge', child: edge1.child }, { label: 'keys #1', child: platform.process('keys').child }, ...database];
+    const procs2 = [{ label: 'edge', child: edge2.child }, { label: 'keys #1', child: platform.process('keys').child }, { label: 'keys #2', child: keys2.child }, ...database];
     const tp = { one: [], two: [] };
     const cpu = { one: [], two: [] };
     for (let r = 0; r < runs; r++) {
@@ -88,20 +110,21 @@ export async function run(ctx) {
       cpu.one.push(a.cpu);
       cpu.two.push(b.cpu);
     }
+    // How the balancing edge saw the two instances at the end (up, and its adaptive in-flight limit for each).
+    const seen = await upstreamView(`http://127.0.0.1:${edge2Port}`, platform.operatorToken);
     const oneSat = median(tp.one);
     const twoSat = median(tp.two);
     const cores = (list) => Object.fromEntries(Object.keys(list[0]).map((k) => [k, Math.round(100 * median(list.map((c) => c[k]))) / 100]));
     const cpuOne = cores(cpu.one);
     const cpuTwo = cores(cpu.two);
     const total = (c) => Math.round(100 * Object.values(c).reduce((a, b) => a + b, 0)) / 100;
-    ctx.log(`[scale] edge over 1 keys: ${Math.round(oneSat)} req/s (cores ${JSON.stringify(cpuOne)}); over 2: ${Math.round(twoSat)} req/s (cores ${JSON.stringify(cpuTwo)})`);
+    ctx.log(`[scale] edge over 1 keys: ${Math.round(oneSat)} req/s (cores ${JSON.stringify(cpuOne)}); over 2: ${Math.round(twoSat)} req/s (cores ${JSON.stringify(cpuTwo)}); the edge's view: ${seen.join('; ')}`);
     const figures = [
       { label: 'edge throughput over 2 keys instances', unit: 'req/s', value: twoSat, baseline: oneSat, ratio: ratio(twoSat, oneSat),
         target: 'report the ratio (2 cores: see what limits it)', met: null },
-      { label: 'cores used, edge over 1 keys instance (edge + keys + load generator)', unit: 'cores', value: total(cpuOne), baseline: null, ratio: null, target: null, met: null },
-      { label: 'cores used, edge over 2 keys instances (edge + keys ×2 + load generator)', unit: 'cores', value: total(cpuTwo), baseline: null, ratio: null, target: null, met: null },
+      { label: 'cores used, edge over 1 keys instance (edge + keys + FerretDB + load generator)', unit: 'cores', value: total(cpuOne), baseline: null, ratio: null, target: null, met: null },
+      { label: 'cores used, edge over 2 keys instances (edge + keys ×2 + FerretDB + load generator)', unit: 'cores', value: total(cpuTwo), baseline: null, ratio: null, target: null, met: null },
     ];
-    const edgeBound = cpuTwo.edge >= 0.85;
     return {
       description: `\`GET ${PATH}\` with the admin key, ${connections} keep-alive connections, closed loop, ${durationMs / 1000} s per run, ` +
         `${runs} run(s) alternating, median: through an edge whose KEYS_URL lists two keys instances (same configuration and database, ` +
@@ -109,20 +132,43 @@ export async function run(ctx) {
         'core busy the whole run), the load generator\'s from process.cpuUsage().',
       baseline: 'the same request through an edge in front of one keys instance, in the same run.',
       figures,
-      notes: [`What limits it: on this ${cpus().length}-core machine the whole path shares two cores: with 2 keys instances the processes used ` +
-        `${total(cpuTwo)} cores (edge ${cpuTwo.edge}, keys ${cpuTwo['keys #1']} + ${cpuTwo['keys #2']}, load generator ${cpuTwo['load generator']}). ` +
-        (edgeBound
-          ? 'The edge, one Node process on one core, is the bottleneck: a second keys instance cannot raise what one edge forwards; more edges (behind a load balancer) would.'
-          : 'The two cores are the limit: a second keys instance only splits the same CPU between two processes, so the ratio stays near 1; on a machine with a core per process it would grow with the instances.')],
+      notes: [limitNote(cpuTwo, total(cpuTwo)), `The balancing edge's view of the keys instances after the runs: ${seen.join('; ') || 'none'}.`],
       charts: [{ file: 'scale-edge-throughput.svg', title: 'Edge throughput over 1 and 2 keys instances', svg: barChart({
         title: `GET ${PATH}, ${connections} connections: requests per second`, unit: 'req/s',
         categories: tp.one.map((_, i) => `run ${i + 1}`),
         series: [{ name: 'edge over 2 keys instances', values: tp.two }, { name: 'baseline: edge over 1', values: tp.one }],
         format: (v) => Math.round(v).toLocaleString('en-US'),
       }) }],
-      details: { throughput: tp, cpu: { one: cpuOne, two: cpuTwo } },
+      details: { throughput: tp, cpu: { one: cpuOne, two: cpuTwo }, edgeView: seen },
     };
   } finally {
     await Promise.all(started.map((p) => p.stop()));
+  }
+}
+
+/** What the CPU of the processes during the runs over two instances says limits the ratio. */
+function limitNote(cpu, cores) {
+  const keys = [cpu['keys #1'], cpu['keys #2']];
+  const used = `with 2 keys instances the processes used ${cores} of ${cpus().length} cores (edge ${cpu.edge}, keys ${keys.join(' + ')}` +
+    `${cpu.FerretDB === undefined ? '' : `, FerretDB ${cpu.FerretDB}`}, load generator ${cpu['load generator']})`;
+  let why;
+  if (cpu.edge >= 0.85) why = 'the edge, one Node process on one core, is the bottleneck: a second keys instance cannot raise what one edge forwards; more edges (behind a load balancer) would.';
+  else if ((cpu.FerretDB ?? 0) >= 0.85) why = 'the database both instances share is the bottleneck (FerretDB on SQLite answers one query at a time on one core): a second keys instance adds no database capacity.';
+  else if (cores >= 0.9 * cpus().length) why = 'the cores are the limit: a second keys instance only splits the same CPU between two processes, so the ratio stays near 1; on a machine with a core per process it would grow with the instances.';
+  else why = 'no core is saturated: each request waits on the database both instances share (GET /v1/keys reads it), so a second instance adds no capacity; a read path served from memory, or a database that scales, would.';
+  const uneven = Math.min(...keys) < 0.25 * Math.max(...keys)
+    ? ' The two instances did not share the work evenly (CPU above): see the edge\'s `edge_upstream_*` metrics and `/ready` of each instance during a run.'
+    : '';
+  return `What limits it: ${used}; ${why}${uneven}`;
+}
+
+/** The edge's `edge_upstream_up` and `edge_upstream_limit` series of keys, from its /metrics. */
+async function upstreamView(edgeUrl, operatorToken) {
+  try {
+    const res = await fetch(`${edgeUrl}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } });
+    const text = await res.text();
+    return text.split('\n').filter((l) => /^edge_upstream_(up|limit|ejections_total|retries_total)\{[^}]*service="keys"/.test(l));
+  } catch (e) {
+    return [`/metrics unreadable: ${e instanceof Error ? e.message : String(e)}`];
   }
 }

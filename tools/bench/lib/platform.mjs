@@ -183,7 +183,8 @@ export class Platform {
       ...extra,
     };
     if (service === 'edge') {
-      for (const s of SERVICES) if (s !== 'edge' && this.ports.has(s)) env[`${s.toUpperCase()}_URL`] = this.url(s);
+      // The platform's instance of each service, unless the caller lists its own (the scale benchmark's two keys instances).
+      for (const s of SERVICES) if (s !== 'edge' && this.ports.has(s)) env[`${s.toUpperCase()}_URL`] = extra[`${s.toUpperCase()}_URL`] ?? this.url(s);
       // The edge benchmark measures what forwarding costs at saturation (32 connections), not the
       // edge's shedding: its per-instance bound (16 in flight, 50 ms queue) would answer part of
       // that load 503 overloaded. The caller's own settings still win.
