@@ -64,7 +64,8 @@ export function configureHttp(app: NestExpressApplication, config: ServiceConfig
     maxQueued: config.limits.maxQueuedRequests,
     maxQueueWaitMs: config.limits.maxQueueWaitMs,
   });
-  const writes = new WriteRateLimiter(config.limits.maxWritesPerSecond, systemClock);
+  // Without a write rate (the default) the interceptor does not look at the method at all.
+  const writes = config.limits.maxWritesPerSecond > 0 ? new WriteRateLimiter(config.limits.maxWritesPerSecond, systemClock) : undefined;
   app.useGlobalInterceptors(new ConcurrencyLimitInterceptor(limiter, app.get(Reflector), writes));
   app.disable('x-powered-by');
 }

@@ -50,13 +50,13 @@ function databasePid(mongoUri) {
 }
 
 async function measured(procs, run) {
-  const before = procs.map((p) => cpuSeconds(p.child.pid));
+  const before = procs.map((p) => cpuSeconds(p.pid));
   const bench0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await run();
   const seconds = (performance.now() - t0) / 1000;
   const bench = process.cpuUsage(bench0);
-  const cpu = Object.fromEntries(procs.map((p, i) => [p.label, (cpuSeconds(p.child.pid) - before[i]) / seconds]));
+  const cpu = Object.fromEntries(procs.map((p, i) => [p.label, (cpuSeconds(p.pid) - before[i]) / seconds]));
   cpu['load generator'] = (bench.user + bench.system) / 1e6 / seconds;
   return { result, cpu };
 }
@@ -95,9 +95,10 @@ export async function run(ctx) {
     for (const url of [one, two]) ok(await closedLoop({ url, headers, connections: 8, durationMs: ctx.quick ? 500 : 2000 }), 'warm-up');
 
     const db = databasePid(platform.env.MONGODB_URI);
-    const database = db === undefined ? [] : [{ label: 'FerretDB', child: { pid: db } }];
-    const procs1 = [{ label: 'edge', child: edge1.child }, { label: 'keys #1', child: platform.process('keys').child }, ...database];
-    const procs2 = [{ label: 'edge', child: edge2.child }, { label: 'keys #1', child: platform.process('keys').child }, { label: 'keys #2', child: keys2.child }, ...database];
+    const database = db === undefined ? [] : [{ label: 'FerretDB', pid: db }];
+    const keys1 = { label: 'keys #1', pid: platform.process('keys').child.pid };
+    const procs1 = [{ label: 'edge', pid: edge1.child.pid }, keys1, ...database];
+    const procs2 = [{ label: 'edge', pid: edge2.child.pid }, keys1, { label: 'keys #2', pid: keys2.child.pid }, ...database];
     const tp = { one: [], two: [] };
     const cpu = { one: [], two: [] };
     for (let r = 0; r < runs; r++) {
@@ -110,7 +111,7 @@ export async function run(ctx) {
       cpu.one.push(a.cpu);
       cpu.two.push(b.cpu);
     }
-    // How the balancing edge saw the two instances at the end (up, and its adaptive in-flight limit for each).
+    // How the balancing edge saw the two instances at the end (up, its adaptive limit, ejections, retries).
     const seen = await upstreamView(`http://127.0.0.1:${edge2Port}`, platform.operatorToken);
     const oneSat = median(tp.one);
     const twoSat = median(tp.two);
@@ -162,7 +163,7 @@ function limitNote(cpu, cores) {
   return `What limits it: ${used}; ${why}${uneven}`;
 }
 
-/** The edge's `edge_upstream_up` and `edge_upstream_limit` series of keys, from its /metrics. */
+/** The edge's `edge_upstream_*` series of keys (up, limit, ejections, retries), from its /metrics. */
 async function upstreamView(edgeUrl, operatorToken) {
   try {
     const res = await fetch(`${edgeUrl}/metrics`, { headers: { authorization: `Bearer ${operatorToken}` } });

@@ -121,4 +121,16 @@ describe('UpstreamBalancer: which instance gets the next request', () => {
     expect(i.limiter.limit()).toBe(1);
     return limited.close();
   });
+
+  it('measures slow against UPSTREAM_SLOW_ANSWER_MS, not the timeout', () => {
+    const strict = new UpstreamBalancer('tickets', [target(4021)], { ...OPTIONS, timeoutMs: 10_000, slowAnswerMs: 100, limits: { maxConcurrent: 16, maxQueued: 0, maxQueueWaitMs: 1 } }, {
+      clock, metrics: new Metrics(), log: () => undefined, resolve: () => Promise.resolve([]),
+    });
+    const [i] = strict.list();
+    if (!i) throw new Error('one instance expected');
+    const sent = clock.now().getTime();
+    clock.advance(150); // well inside a quarter of the 10 s timeout, past the 100 ms threshold
+    expect(i.answerTimed(sent, clock.now().getTime(), false)).toBe(12);
+    return strict.close();
+  });
 });

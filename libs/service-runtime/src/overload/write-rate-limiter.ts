@@ -10,13 +10,13 @@ import { overloaded } from './concurrency-limiter';
  * database (measured in the overload fault spec on two cores), one ticket creation at a time
  * already runs ~46 a second and takes the whole machine (FerretDB, the service, Kafka, the
  * projections downstream), so every answer slows, refusals included: refusal p99 725 ms at a
- * concurrency limit of 16, 453 ms with the edge's limit shrunk to 1. Admitting 20 a second left
- * the machine room: refusal p99 37 ms. A concurrency limit cannot go below one at a time; a rate can.
+ * concurrency limit of 16, 453 ms with the edge's limit shrunk to 1. With 20 a second admitted
+ * here it was 113-382 ms on a quiet machine (docs/fault-suite.md, `overload`). A concurrency limit
+ * cannot go below one at a time; a rate can.
  */
 export class WriteRateLimiter {
   private tokens: number;
   private atMs: number;
-  private refused = 0;
 
   /** `perSecond` 0: no bound. */
   constructor(private readonly perSecond: number, private readonly clock: Clock) {
@@ -34,11 +34,6 @@ export class WriteRateLimiter {
       this.tokens -= 1;
       return;
     }
-    this.refused++;
     throw overloaded(`this instance accepts ${this.perSecond} writes a second; retry shortly`);
-  }
-
-  stats(): { refused: number } {
-    return { refused: this.refused };
   }
 }
