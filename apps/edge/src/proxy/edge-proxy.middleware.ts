@@ -198,6 +198,9 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     const attempt = (failed: UpstreamInstance | undefined): void => {
       const instance = balancer.pick(failed);
       if (!instance) return stop(new ProblemError(502, 'upstream_unavailable', 'Bad gateway', `no instance of ${service} is known`), {});
+      forward(instance, failed);
+    };
+    const forward = (instance: UpstreamInstance, failed: UpstreamInstance | undefined): void => {
       instance.limiter.acquire().then((release) => {
         if (stopped) return release();
         let answered = false;
@@ -235,6 +238,14 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
         });
       }, (e: unknown) => {
         if (stopped) return;
+        // Refused before anything was sent, so safe for any method: another instance that is up
+        // (once, and only one that is up, never one in its backoff) may have room. Without this, a
+        // short slowness of one instance (a restart, a pause) refused requests its twin could take.
+        const other = failed === undefined ? balancer.pick(instance) : undefined;
+        if (other !== undefined && other.state() === 'up') {
+          this.metrics.inc('edge_upstream_spills_total', 'Requests the edge sent to another instance because the chosen one was at its bound', { service });
+          return forward(other, instance);
+        }
         this.metrics.inc('edge_upstream_overloaded_total', 'Requests the edge refused (503 overloaded) because every instance of the service was at its bound', { service });
         // Refused before anything was sent: always safe to retry. A body still arriving is drained, the connection kept.
         const problem = e instanceof ProblemError ? e : new ProblemError(503, 'overloaded', 'Service overloaded', `${service} is at its bound; retry shortly`);

@@ -66,7 +66,7 @@ export class UpstreamBalancer {
       const candidate = this.instances[(start + k) % n];
       if (!candidate || candidate === exclude) continue;
       const rank = rankOf(candidate, now);
-      if (rank < chosenRank || (rank === chosenRank && chosen !== undefined && candidate.load() < chosen.load())) {
+      if (rank < chosenRank || (rank === chosenRank && chosen !== undefined && candidate.occupancy() < chosen.occupancy())) {
         chosen = candidate;
         chosenRank = rank;
       }

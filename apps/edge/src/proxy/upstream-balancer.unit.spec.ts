@@ -37,6 +37,16 @@ describe('UpstreamBalancer: which instance gets the next request', () => {
     for (const r of releases) r();
   });
 
+  it('weighs each instance\'s load against its own limit, so one whose limit shrank is not chosen while full', async () => {
+    // a's limit shrinks to 1 after a slow answer; with one request it is full, b and c hold one of 2.
+    a.answerTimed(clock.now().getTime() - 5000, clock.now().getTime(), true);
+    expect(a.limiter.limit()).toBe(1);
+    const releases = [await a.limiter.acquire(), await b.limiter.acquire(), await c.limiter.acquire()];
+    const picked = new Set(Array.from({ length: 6 }, () => balancer.pick()));
+    expect(picked).toEqual(new Set([b, c]));
+    for (const r of releases) r();
+  });
+
   it('leaves an instance out once its connection failed, for a backoff that doubles, and takes it back only after a good check sent after the failure', () => {
     const t0 = clock.now().getTime();
     balancer.connectionFailed(b, 'ECONNREFUSED');

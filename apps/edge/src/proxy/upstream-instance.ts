@@ -50,10 +50,20 @@ export class UpstreamInstance {
     this.limiter = new ConcurrencyLimiter(options.limits, `requests from this edge to an instance of ${service}`);
   }
 
-  /** Requests in flight or waiting for a slot: what least-loaded choice compares. */
+  /** Requests in flight or waiting for a slot. */
   load(): number {
     const { active, queued } = this.limiter.stats();
     return active + queued;
+  }
+
+  /**
+   * What least-loaded choice compares: the load against this instance's own limit, which adapts.
+   * By load alone, an instance whose limit shrank to 1 (slow just after a restart) holding one
+   * request looked less busy than its twin holding 2 of 16, and the next request was refused there.
+   */
+  occupancy(): number {
+    const limit = this.limiter.limit();
+    return limit > 0 ? this.load() / limit : this.load();
   }
 
   state(): InstanceState {
