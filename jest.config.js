@@ -33,6 +33,8 @@ module.exports = {
   // Integration specs start processes and wait on Kafka; every wait inside them has its own bound.
   testTimeout: 90_000,
   globalSetup: '<rootDir>/tools/test/global-setup.mjs',
+  // Load specs spread through the run, never two at once (tools/test/sequencer.cjs).
+  testSequencer: '<rootDir>/tools/test/sequencer.cjs',
   globalTeardown: '<rootDir>/tools/test/global-teardown.mjs',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['**/*.unit.spec.ts'] },

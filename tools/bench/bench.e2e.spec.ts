@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { loadSpecLock } from '@keyward/testing';
 
 // Keeps the benchmarks working: runs `node tools/bench/run.mjs --quick` once against this test
 // run's Kafka and FerretDB (KAFKA_BROKERS / MONGODB_URI from the global set-up, so it starts no
@@ -46,10 +47,13 @@ function runQuickBench(outDir: string): Promise<{ code: number | null; output: s
 }
 
 describe('the benchmarks (npm run bench)', () => {
+  // It loads the machine like the fault specs do: never beside one of them (libs/testing load-lock.ts).
+  const lock = loadSpecLock('bench');
   const outDir = mkdtempSync(join(tmpdir(), 'keyward-bench-spec-'));
 
-  afterAll(() => {
+  afterAll(async () => {
     rmSync(outDir, { recursive: true, force: true });
+    await lock.release();
   });
 
   it('run once in quick mode, exit 0 and write a report with every benchmark and numeric figures', async () => {

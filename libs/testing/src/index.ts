@@ -14,3 +14,4 @@ export * from './whole-platform';
 export * from './faults-infra';
 export * from './log-records';
 export * from './scaled-platform';
+export * from './load-lock';

@@ -1,5 +1,5 @@
 import type { LoadResult } from '@keyward/testing';
-import { outcomeCounts, percentile, startLoad, waitFor } from '@keyward/testing';
+import { loadSpecLock, outcomeCounts, percentile, startLoad, waitFor } from '@keyward/testing';
 import type { FaultSetup, ReadyAnswer } from './faults.spec-helper';
 import { acknowledgedWritesKept, holdFault, readiness, requests, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, WRITE_OWNERS } from './faults.spec-helper';
 
@@ -15,6 +15,7 @@ const DB_ROUTE_P99_MS = 1_500;
 const READY_MAX_MS = 1_000;
 
 describe('the database killed under load', () => {
+  const lock = loadSpecLock('database-outage');
   const run = faultRun('acc_db_outage', {}, {}, ['keys', 'technicians', 'tickets']);
   let setup: FaultSetup;
 
@@ -22,7 +23,10 @@ describe('the database killed under load', () => {
     setup = await run.start();
   }, SETUP_TIMEOUT_MS);
 
-  afterAll(() => run.close(), CLOSE_TIMEOUT_MS);
+  afterAll(async () => {
+    await run.close();
+    await lock.release();
+  }, CLOSE_TIMEOUT_MS);
 
   it('answers 503 fast instead of 500, keeps /ready quick, recovers by itself and keeps every acknowledged write', async () => {
     const load = startLoad({

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import type { LoadResult } from '@keyward/testing';
-import { outcomeCounts, startLoad, waitFor } from '@keyward/testing';
+import { loadSpecLock, outcomeCounts, startLoad, waitFor } from '@keyward/testing';
 import type { FaultSetup, KeyObservation } from './faults.spec-helper';
 import {
   acknowledgedWritesKept, answeredEverywhere, consumerGroups, holdFault, knownEverywhere, requests, faultRun, SETUP_TIMEOUT_MS, CLOSE_TIMEOUT_MS, waitForAllConsumersRunning,
@@ -21,6 +21,7 @@ const OUTAGE_MS = 22_000;
 const RATE = 8;
 
 describe('Kafka restarted under load', () => {
+  const lock = loadSpecLock('kafka-restart');
   const run = faultRun('acc_kafka_restart', { KEY_PROJECTION_MAX_STALENESS_MS: String(STALENESS_MS) });
   let setup: FaultSetup;
 
@@ -28,7 +29,10 @@ describe('Kafka restarted under load', () => {
     setup = await run.start();
   }, SETUP_TIMEOUT_MS);
 
-  afterAll(() => run.close(), CLOSE_TIMEOUT_MS);
+  afterAll(async () => {
+    await run.close();
+    await lock.release();
+  }, CLOSE_TIMEOUT_MS);
 
   async function outageRound(how: 'stop' | 'kill'): Promise<void> {
     // Each round starts from a platform that runs (and is current), whatever the round before left.

@@ -7,7 +7,7 @@ import type { KeyCreatedData, KeyEventEnvelope } from '@keyward/contracts';
 import { displayPrefix, generateToken, hashToken, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
 import type { Permission } from '@keyward/contracts';
 import type { Reply, ServiceProcess } from '@keyward/testing';
-import { call, createEventTopics, keyProjectionStatus, outcome, Platform, TEST_OPERATOR_TOKEN, testKafka, waitFor } from '@keyward/testing';
+import { call, createEventTopics, keyProjectionStatus, loadSpecLock, outcome, Platform, TEST_OPERATOR_TOKEN, testKafka, waitFor } from '@keyward/testing';
 
 // The issue-10 fault: an operator rebuilds the key projection of a service that holds 10,000 keys
 // while authorized requests keep coming. It must finish and swap, refuse none of them and keep
@@ -86,6 +86,7 @@ function runCli(args: string[], operator: string): Promise<{ code: number | null
 const percentile = (xs: readonly number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? 0;
 
 describe('rebuilding the key projection of a service holding 10,000 keys, under load', () => {
+  const lock = loadSpecLock('rebuild-under-load');
   const platform = new Platform();
   const kafka = testKafka();
   let producer: Producer | undefined;
@@ -120,6 +121,7 @@ describe('rebuilding the key projection of a service holding 10,000 keys, under 
   afterAll(async () => {
     await producer?.disconnect();
     await platform.close();
+    await lock.release();
   });
 
   const job = async (): Promise<RebuildJob> => {

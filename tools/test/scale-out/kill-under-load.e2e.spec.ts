@@ -1,6 +1,6 @@
 import { SERVICES } from '@keyward/contracts';
 import type { AdminKey, LoadRequest, LoadResult } from '@keyward/testing';
-import { call, outcomeCounts, ScaledPlatform, startLoad, waitFor } from '@keyward/testing';
+import { call, loadSpecLock, outcomeCounts, ScaledPlatform, startLoad, waitFor } from '@keyward/testing';
 import { perKeyProblems, readTopic } from './topic-events';
 
 // Two instances of every service behind one edge that balances over them (issue 13). Under a
@@ -30,6 +30,7 @@ function createBody(service: Upstream, i: number): unknown {
 }
 
 describe('one instance of each service killed under load, behind a balancing edge', () => {
+  const lock = loadSpecLock('kill-under-load');
   const run = new ScaledPlatform();
   let admin: AdminKey;
   let edgeUrl = '';
@@ -45,7 +46,10 @@ describe('one instance of each service killed under load, behind a balancing edg
     }
   }, 600_000);
 
-  afterAll(() => run.close(), 120_000);
+  afterAll(async () => {
+    await run.close();
+    await lock.release();
+  }, 120_000);
 
   it('fails no read, loses and doubles no acknowledged write, publishes every event once, expires each key once', async () => {
     // Keys that expire while the load runs and an instance of keys is down.
