@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { withKafkaRetry } from '@keyward/messaging';
 
 export interface TopicReadProgress {
   readonly read: number;
@@ -19,6 +20,8 @@ export interface TopicReaderOptions {
 const DEFAULT_SLICE = 500;
 /** How often the end condition is re-checked when no batch arrives (a partition at its end sends none). */
 const RECHECK_MS = 200;
+/** How long a start of the read (end offsets, the consumer joining) is retried on transient broker errors. */
+const RETRY_DEADLINE_MS = 60_000;
 
 /**
  * Reads a whole topic from its start with a throw-away consumer group (nothing committed), up
@@ -94,7 +97,16 @@ export class TopicReader {
     await consumer?.disconnect().catch(() => undefined);
   }
 
+  /**
+   * Retried on a transient broker error (a topic a moment old, or a broker moving its leaders on a
+   * loaded machine, answers "This server does not host this topic-partition"): a quick benchmark
+   * inside a fresh-clone CI run failed its replay section with exactly that.
+   */
   private async startConsumer(): Promise<void> {
+    await withKafkaRetry(`start reading ${this.topic}`, () => this.startConsumerOnce(), { signal: this.options.signal, deadlineMs: RETRY_DEADLINE_MS });
+  }
+
+  private async startConsumerOnce(): Promise<void> {
     // Small fetches: decoding one is a short task for the event loop that also serves requests.
     const consumer = this.kafka.consumer({
       groupId: `replay-${randomUUID()}`, maxWaitTimeInMs: 200, maxBytes: 2 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024,
@@ -107,8 +119,18 @@ export class TopicReader {
         this.wake();
       }
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.topic, fromBeginning: true });
+      await this.run(consumer);
+    } catch (e) {
+      this.consumer = undefined;
+      await consumer.disconnect().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -147,16 +169,19 @@ export class TopicReader {
   }
 
   private async extendTarget(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      for (const p of await admin.fetchTopicOffsets(this.topic)) {
-        this.target.set(p.partition, BigInt(p.high));
-        this.low.set(p.partition, BigInt(p.low));
-        if (!this.next.has(p.partition)) this.next.set(p.partition, BigInt(p.low));
+    const offsets = await withKafkaRetry(`read the end offsets of ${this.topic}`, async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      try {
+        return await admin.fetchTopicOffsets(this.topic);
+      } finally {
+        await admin.disconnect().catch(() => undefined);
       }
-    } finally {
-      await admin.disconnect().catch(() => undefined);
+    }, { signal: this.options.signal, deadlineMs: RETRY_DEADLINE_MS });
+    for (const p of offsets) {
+      this.target.set(p.partition, BigInt(p.high));
+      this.low.set(p.partition, BigInt(p.low));
+      if (!this.next.has(p.partition)) this.next.set(p.partition, BigInt(p.low));
     }
   }
 
