@@ -23,9 +23,18 @@ export class ConcurrencyLimitInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     if (this.reflector.getAllAndOverride<boolean | undefined>(UNLIMITED, [context.getHandler(), context.getClass()])) return next.handle();
-    if (this.writes !== undefined) {
+    const writes = this.writes;
+    if (writes !== undefined) {
       const { method } = context.switchToHttp().getRequest<{ method: string }>();
-      if (method !== 'GET' && method !== 'HEAD') this.writes.take();
+      if (method !== 'GET' && method !== 'HEAD') {
+        writes.take();
+        // A write refused for want of a slot did no work: its token goes back, so refusals of one
+        // kind do not eat the rate of writes that do get done.
+        return from(this.limiter.acquire().catch((e: unknown) => {
+          writes.giveBack();
+          throw e;
+        })).pipe(mergeMap((release) => next.handle().pipe(finalize(release))));
+      }
     }
     return from(this.limiter.acquire()).pipe(mergeMap((release) => next.handle().pipe(finalize(release))));
   }

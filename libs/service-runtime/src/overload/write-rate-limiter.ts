@@ -36,4 +36,10 @@ export class WriteRateLimiter {
     }
     throw overloaded(`this instance accepts ${this.perSecond} writes a second; retry shortly`);
   }
+
+  /** Returns a token taken for a write that was refused after all (no slot): it did no work. */
+  giveBack(): void {
+    if (this.perSecond <= 0) return;
+    this.tokens = Math.min(this.perSecond, this.tokens + 1);
+  }
 }

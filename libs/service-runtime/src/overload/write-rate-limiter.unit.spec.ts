@@ -31,6 +31,19 @@ describe('WriteRateLimiter', () => {
     expect(Array.from({ length: 11 }, () => outcome(limiter)).filter((o) => o === 'ok')).toHaveLength(10);
   });
 
+  it('takes back a token given back (a write refused after all), never beyond one second of writes', () => {
+    const time = { now: 1_000_000 };
+    const limiter = new WriteRateLimiter(3, clockAt(time));
+    for (let i = 0; i < 3; i++) limiter.take();
+    limiter.giveBack();
+    expect([outcome(limiter), outcome(limiter)]).toEqual(['ok', '503 overloaded']);
+    limiter.giveBack();
+    limiter.giveBack();
+    limiter.giveBack();
+    limiter.giveBack();
+    expect(Array.from({ length: 5 }, () => outcome(limiter)).filter((o) => o === 'ok')).toHaveLength(3);
+  });
+
   it('bounds nothing at 0', () => {
     const limiter = new WriteRateLimiter(0, clockAt({ now: 0 }));
     expect(Array.from({ length: 1000 }, () => outcome(limiter)).every((o) => o === 'ok')).toBe(true);
