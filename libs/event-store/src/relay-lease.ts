@@ -1,4 +1,5 @@
 import type { Collection, Connection } from 'mongoose';
+import { isDuplicateKeyError } from './errors';
 import { withTransientRetry } from './transient-retry';
 
 /**
@@ -101,7 +102,7 @@ export class RelayLease {
     try {
       await withTransientRetry(() => this.leases.insertOne({ _id: this.idOf(term), name: this.name, term, owner: this.owner, until: new Date(now.getTime() + this.ttlMs) }));
     } catch (e) {
-      if ((e as { code?: unknown }).code === 11000) return false;
+      if (isDuplicateKeyError(e)) return false;
       throw e;
     }
     this.term = term;

@@ -1,6 +1,7 @@
 import type { Collection, Connection, mongo } from 'mongoose';
 import { decodeCursor, encodeCursor } from '@keyward/service-runtime';
 import { FERRETDB_SAFE_WRITE_BATCH } from '@keyward/projections';
+import { isDuplicateKeyError } from './errors';
 import { withTransientRetry } from './transient-retry';
 
 /** What every read-model document carries: its aggregate, account and the version it reflects. */
@@ -94,7 +95,7 @@ export async function saveIfNewer<D extends { _id: string; version: number }>(co
       else await withTransientRetry(() => collection.insertOne(doc as mongo.OptionalUnlessRequiredId<D>));
       return;
     } catch (e) {
-      if ((e as { code?: unknown }).code !== 11000) throw e;
+      if (!isDuplicateKeyError(e)) throw e;
     }
   }
 }
@@ -105,7 +106,7 @@ export async function insertOrSaveIfNewer<D extends { _id: string; version: numb
   try {
     await withTransientRetry(() => collection.insertOne(doc as mongo.OptionalUnlessRequiredId<D>));
   } catch (e) {
-    if ((e as { code?: unknown }).code !== 11000) throw e;
+    if (!isDuplicateKeyError(e)) throw e;
     await saveIfNewer(collection, doc);
   }
 }
