@@ -30,6 +30,8 @@ export interface ServiceConfig {
   readonly keyProjectionGroupId: string;
   /** Bound on the key projection's staleness in ms, 0 = none (KEY_PROJECTION_MAX_STALENESS_MS, 30000; why: docs/consumers.md). */
   readonly keyProjectionMaxStalenessMs: number;
+  /** How often the keys service records KeyExpired for keys past their expiry (KEY_EXPIRY_SWEEP_MS, 1000; keys only). */
+  readonly keyExpirySweepMs: number;
   /**
    * Platform operator tokens (OPERATOR_TOKENS, comma-separated, each at least 32 characters):
    * `/admin/*` and `/metrics` answer only `Authorization: Bearer <one of them>`. Several, so one
@@ -121,7 +123,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Required: KAFKA_BROKERS (comma-separated host:port), MONGODB_URI.
  * Optional: HOST (127.0.0.1), PORT (the service's default), MONGODB_DATABASE (keyward_<service>),
  * KAFKA_CLIENT_ID (keyward-<service>), KAFKA_TOPIC_PREFIX (none), BODY_LIMIT_BYTES (65536),
- * LOG_LEVEL (info), LOG_FORMAT (json), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS,
+ * LOG_LEVEL (info), LOG_FORMAT (json), TRUSTED_PROXIES (none), KEY_PROJECTION_GROUP_ID, KEY_PROJECTION_MAX_STALENESS_MS, KEY_EXPIRY_SWEEP_MS (1000),
  * OPERATOR_TOKENS (none), EDGE_SIGNING_SECRET (required), EDGE_SIGNATURE_WINDOW_MS, AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS,
  * CLIENT_BODY_TIMEOUT_MS, INSTANCE_ID (`<hostname>-<port>`), RELAY_LEASE_TTL_MS; for the edge KEYS_URL, SESSIONS_URL,
  * TICKETS_URL, TECHNICIANS_URL, DEVICES_URL (lists), UPSTREAM_TIMEOUT_MS, UPSTREAM_SLOW_ANSWER_MS, UPSTREAM_MAX_IN_FLIGHT, UPSTREAM_MAX_QUEUED,
@@ -157,6 +159,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
   // 30 s: how long a revoked key may keep working when the key projection cannot confirm it is
   // current (healthy propagation is ~150 ms; a supervised restart takes <= 10 s). docs/consumers.md.
   const maxStaleness = intFrom(env, 'KEY_PROJECTION_MAX_STALENESS_MS', 30_000, 0, 24 * 60 * 60 * 1000, problems);
+  const keyExpirySweepMs = intFrom(env, 'KEY_EXPIRY_SWEEP_MS', 1000, 50, 3_600_000, problems);
   const topicPrefix = env['KAFKA_TOPIC_PREFIX'] ?? '';
   if (!/^[A-Za-z0-9._-]{0,100}$/.test(topicPrefix)) problems.push(`KAFKA_TOPIC_PREFIX "${topicPrefix}" may hold only letters, digits, '.', '_' and '-'`);
   // Operator tokens: long enough not to be guessed, and only characters a Bearer header carries
@@ -222,6 +225,7 @@ export function loadServiceConfig(service: ServiceName, env: Env = process.env, 
     trustedProxies: env['TRUSTED_PROXIES'] ?? '',
     keyProjectionGroupId: env['KEY_PROJECTION_GROUP_ID'] ?? `${topicPrefix}keyward-${service}-key-projection`,
     keyProjectionMaxStalenessMs: maxStaleness,
+    keyExpirySweepMs,
     operatorTokens: Object.freeze(operatorTokens),
     rebuildTimeoutMs,
     edgeSigningSecret,

@@ -97,3 +97,11 @@ describe('loadServiceConfig: the instance id (scale-out)', () => {
     expect(loadServiceConfig('keys', env, 'weird host!').instanceId).toBe('weird-host--3001');
   });
 });
+
+describe('loadServiceConfig: the keys service\'s expiry sweep', () => {
+  it('sweeps every second by default, takes KEY_EXPIRY_SWEEP_MS, and names a value it refuses', () => {
+    expect(loadServiceConfig('keys', { ...BASE, EDGE_SIGNING_SECRET: SECRET }).keyExpirySweepMs).toBe(1000);
+    expect(loadServiceConfig('keys', { ...BASE, EDGE_SIGNING_SECRET: SECRET, KEY_EXPIRY_SWEEP_MS: '250' }).keyExpirySweepMs).toBe(250);
+    expect(() => loadServiceConfig('keys', { ...BASE, EDGE_SIGNING_SECRET: SECRET, KEY_EXPIRY_SWEEP_MS: 'soon' })).toThrow(/KEY_EXPIRY_SWEEP_MS/);
+  });
+});

@@ -1,13 +1,12 @@
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ServiceConfig } from '@keyward/config';
 import { ProblemError } from '@keyward/problem';
 import type { Clock } from '@keyward/service-runtime';
-import { CLOCK } from '@keyward/service-runtime';
+import { CLOCK, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { KeyCommandsService } from '../../application/key-commands.service';
 import { KeyViewsRepository } from '../../application/key-views.repository';
 import { ExpirySchedule } from './expiry-schedule';
-
-export const EXPIRY_SWEEP_INTERVAL_MS = Number(process.env['KEY_EXPIRY_SWEEP_MS'] ?? 1000);
 
 /**
  * Records `KeyExpired` for every key whose expiry has passed. Keys stop working at their expiry
@@ -26,13 +25,18 @@ export class ExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
   private loading: Promise<void> | undefined;
   private stopped = false;
   private failing = false;
+  /** KEY_EXPIRY_SWEEP_MS. */
+  private readonly intervalMs: number;
 
   constructor(
     private readonly views: KeyViewsRepository,
     private readonly commands: KeyCommandsService,
     private readonly schedule: ExpirySchedule,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(SERVICE_CONFIG) config: ServiceConfig,
+  ) {
+    this.intervalMs = config.keyExpirySweepMs;
+  }
 
   onModuleInit(): void {
     // In the background: a large read model takes a while to read, and nothing waits for it
@@ -81,12 +85,12 @@ export class ExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
         })
         .catch((e: unknown) => {
           // One line per outage, not one per second while the database is away.
-          if (!this.failing) this.logger.warn(`expiry sweep failed, will retry every ${EXPIRY_SWEEP_INTERVAL_MS} ms: ${e instanceof Error ? e.message : String(e)}`);
+          if (!this.failing) this.logger.warn(`expiry sweep failed, will retry every ${this.intervalMs} ms: ${e instanceof Error ? e.message : String(e)}`);
           this.failing = true;
           return 0;
         })
         .finally(() => this.scheduleNext());
-    }, EXPIRY_SWEEP_INTERVAL_MS);
+    }, this.intervalMs);
     this.timer.unref();
   }
 }
