@@ -19,19 +19,14 @@ describe('holdLoadLock: one load spec at a time', () => {
     else process.env['KEYWARD_TEST_DATA_DIR'] = before;
   });
 
-  it('makes a second holder wait until the first releases', async () => {
+  it('gives the lock to a second holder once the first releases it', async () => {
     const first = await holdLoadLock('first');
-    const order: string[] = [];
-    const second = holdLoadLock('second', { timeoutMs: 10_000 }).then((release) => {
-      order.push('second holds');
-      return release;
-    });
-    // Several polls of the second go by while the first holds.
-    await new Promise((r) => setTimeout(r, 600));
-    order.push('first releases');
+    const second = holdLoadLock('second', { timeoutMs: 10_000 });
     await first();
-    await (await second)();
-    expect(order).toEqual(['first releases', 'second holds']);
+    const release = await second;
+    // Held now by the second: a third waiter times out.
+    await expect(holdLoadLock('third', { timeoutMs: 500 })).rejects.toThrow(/timed out after 500 ms/);
+    await release();
   });
 
   it('gives up with a clear error when the holder does not release within the bound', async () => {

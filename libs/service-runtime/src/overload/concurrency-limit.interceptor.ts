@@ -7,6 +7,7 @@ import type { ConcurrencyLimiter } from './concurrency-limiter';
 import type { WriteRateLimiter } from './write-rate-limiter';
 
 const UNLIMITED = 'keyward:unlimited';
+const READS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 
 /** Marks a controller or route that never waits on the database (health, readiness): never shed. */
 export const Unlimited = (): MethodDecorator & ClassDecorator => SetMetadata(UNLIMITED, true);
@@ -24,18 +25,16 @@ export class ConcurrencyLimitInterceptor implements NestInterceptor {
     if (context.getType() !== 'http') return next.handle();
     if (this.reflector.getAllAndOverride<boolean | undefined>(UNLIMITED, [context.getHandler(), context.getClass()])) return next.handle();
     const writes = this.writes;
-    if (writes !== undefined) {
-      const { method } = context.switchToHttp().getRequest<{ method: string }>();
-      if (method !== 'GET' && method !== 'HEAD') {
-        writes.take();
-        // A write refused for want of a slot did no work: its token goes back, so refusals of one
-        // kind do not eat the rate of writes that do get done.
-        return from(this.limiter.acquire().catch((e: unknown) => {
-          writes.giveBack();
-          throw e;
-        })).pipe(mergeMap((release) => next.handle().pipe(finalize(release))));
-      }
-    }
-    return from(this.limiter.acquire()).pipe(mergeMap((release) => next.handle().pipe(finalize(release))));
+    const write = writes !== undefined && !READS.has(context.switchToHttp().getRequest<{ method: string }>().method);
+    // The write's token first (before a slot is taken, so a refusal here holds no slot).
+    if (write) writes.take();
+    const acquired = this.limiter.acquire();
+    // A write refused for want of a slot did no work: its token goes back, so refusals of one kind
+    // do not eat the rate of writes that do get done.
+    const slot = write ? acquired.catch((e: unknown) => {
+      writes.giveBack();
+      throw e;
+    }) : acquired;
+    return from(slot).pipe(mergeMap((release) => next.handle().pipe(finalize(release))));
   }
 }
