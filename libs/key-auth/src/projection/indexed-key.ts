@@ -81,7 +81,8 @@ const STATUS_CODES: ReadonlyMap<string, number> = new Map(STATUSES.map((st, i) =
 const STATE_VERSION = 8;
 const OTHER_STATUS = 7;
 const TOKEN_PREFIX: Readonly<Record<KeyKind, string>> = { public: 'kw_pk_', private: 'kw_sk_' };
-const DISPLAY_PREFIX_LENGTH = 12;
+/** The characters of a usual token prefix after `kw_xk_`. */
+const PREFIX_TAIL_LENGTH = 6;
 
 const MAX_PROFILES = 100_000;
 const NO_IPS: readonly string[] = Object.freeze([]);
@@ -234,9 +235,12 @@ export class IndexedKey implements KeySlots {
     /** NaN for an unreadable date, which every `now < expiresAtMs` test treats as expired. */
     readonly expiresAtMs: number,
     readonly profile: KeyProfile,
-    private readonly name: string,
-    /** The six characters after the kind's `kw_xk_`. */
-    private readonly tokenPrefixTail: string,
+    /**
+     * The six characters of the token prefix after the kind's `kw_xk_` followed by the name, as one
+     * flat string (one string header instead of two: 24 bytes a key); only the name when the prefix
+     * is of another shape (it is then in Extras).
+     */
+    private readonly label: string,
     /** Epoch ms: a number takes 16 bytes, the ISO text 40 (see Extras.createdAt for text it cannot hold). */
     private readonly createdAtMs: number,
     /** Undefined while it equals createdAt (a key never changed since its creation). */
@@ -307,11 +311,12 @@ export class IndexedKey implements KeySlots {
     const p = this.profile;
     const x = this.extras;
     const createdAt = x?.createdAt ?? new Date(this.createdAtMs).toISOString();
+    const tailLength = x?.tokenPrefix === undefined ? PREFIX_TAIL_LENGTH : 0;
     const view: { -readonly [F in keyof KeyView]: KeyView[F] } = {
       id: this.id,
       accountId: p.accountId,
       kind: p.kind,
-      name: this.name,
+      name: tailLength === 0 ? this.label : this.label.slice(tailLength),
       permissions: p.permissionList,
       allowedIps: p.allowedIps,
       expiresAt: x?.expiresAt ?? new Date(this.expiresAtMs).toISOString(),
@@ -319,7 +324,7 @@ export class IndexedKey implements KeySlots {
       createdAt,
       createdBy: p.createdBy,
       secretHash: x?.secretHash ?? tokenHashOfDigest(this.lookupKey),
-      tokenPrefix: x?.tokenPrefix ?? TOKEN_PREFIX[p.kind] + this.tokenPrefixTail,
+      tokenPrefix: x?.tokenPrefix ?? TOKEN_PREFIX[p.kind] + this.label.slice(0, PREFIX_TAIL_LENGTH),
       version: this.version,
       updatedAt: this.updatedAt ?? createdAt,
     };
@@ -344,7 +349,8 @@ export function indexKey(view: KeyView, previous: IndexedKey | undefined, profil
   const canonicalExpiry = isCanonicalIsoTime(view.expiresAt, expiresAtMs);
   const digest = digestOfTokenHash(view.secretHash);
   const kindPrefix = TOKEN_PREFIX[view.kind] as string | undefined;
-  const usualPrefix = kindPrefix !== undefined && view.tokenPrefix.length === DISPLAY_PREFIX_LENGTH && view.tokenPrefix.startsWith(kindPrefix);
+  const usualPrefix = kindPrefix !== undefined && view.tokenPrefix.length === kindPrefix.length + PREFIX_TAIL_LENGTH &&
+    view.tokenPrefix.startsWith(kindPrefix);
   const statusCode = STATUS_CODES.get(view.status) ?? OTHER_STATUS;
   const createdAtMs = Date.parse(view.createdAt);
   const canonicalCreation = isCanonicalIsoTime(view.createdAt, createdAtMs);
@@ -373,7 +379,8 @@ export function indexKey(view: KeyView, previous: IndexedKey | undefined, profil
     extras = { granted };
   }
   return new IndexedKey(view.id, digest ?? view.secretHash, view.version * STATE_VERSION + statusCode, expiresAtMs, profile,
-    view.name, usualPrefix ? view.tokenPrefix.slice(kindPrefix.length) : '', createdAtMs,
+    // join, not `+`: a concatenation of 13 characters or more is a cons string (two strings and a pair).
+    usualPrefix ? [view.tokenPrefix.slice(kindPrefix.length), view.name].join('') : view.name, createdAtMs,
     view.updatedAt === view.createdAt ? undefined : view.updatedAt, extras,
     previous?.id === view.id ? previous : undefined);
 }
