@@ -58,13 +58,15 @@ interface RareFields {
   /** Absent when there is no previous secret. */
   readonly graceUntilMs?: number;
   readonly lastRotatedAt?: string;
+  /** The expiry (NaN: unreadable), when it is not a whole millisecond within SECONDS_RANGE of 2020. */
+  readonly expiresAtMs?: number;
   /** The expiry as written, when `new Date(expiresAtMs).toISOString()` would not give it back. */
   readonly expiresAt?: string;
   /** The secret hash as written, when it is not a lowercase hex SHA-256 (it is then the lookup key too). */
   readonly secretHash?: string;
   /** The token prefix as written, when it is not the kind's `kw_xk_` and six characters. */
   readonly tokenPrefix?: string;
-  /** The creation time as written, when `new Date(createdAtMs).toISOString()` would not give it back. */
+  /** The creation time as written, when `new Date(createdAtMs).toISOString()` would not give it back (or it is out of range). */
   readonly createdAt?: string;
   /** A status this code does not know (from a persisted view); `authorize` treats it as disabled. */
   readonly status?: KeyStatus;
@@ -232,8 +234,8 @@ export class IndexedKey implements KeySlots {
     readonly lookupKey: string,
     /** version * 8 + status code. */
     private readonly state: number,
-    /** NaN for an unreadable date, which every `now < expiresAtMs` test treats as expired. */
-    readonly expiresAtMs: number,
+    /** Whole seconds of the expiry since BASE_SECONDS, or OUT_OF_RANGE (the expiry is in Extras). */
+    private readonly expiresSeconds: number,
     readonly profile: KeyProfile,
     /**
      * The six characters of the token prefix after the kind's `kw_xk_` followed by the name, as one
@@ -241,8 +243,10 @@ export class IndexedKey implements KeySlots {
      * is of another shape (it is then in Extras).
      */
     private readonly label: string,
-    /** Epoch ms: a number takes 16 bytes, the ISO text 40 (see Extras.createdAt for text it cannot hold). */
-    private readonly createdAtMs: number,
+    /** Whole seconds of the creation since BASE_SECONDS (0 when Extras.createdAt holds it). */
+    private readonly createdSeconds: number,
+    /** The milliseconds of the creation * 1000 + those of the expiry. */
+    private readonly millis: number,
     /** Undefined while it equals createdAt (a key never changed since its creation). */
     private readonly updatedAt: string | undefined,
     private extras: Extras | undefined,
@@ -257,6 +261,19 @@ export class IndexedKey implements KeySlots {
   rate: RateBucket | undefined;
   /** This process's usage bucket for the key (key-slots.ts); undefined until the key is first counted. */
   usage: UsageBucket | undefined;
+
+  /**
+   * The expiry as epoch ms; NaN for an unreadable date, which every `now < expiresAtMs` test treats
+   * as expired. Rebuilt from small integers: a double field costs a 16-byte box besides its 8.
+   */
+  get expiresAtMs(): number {
+    const seconds = this.expiresSeconds;
+    return seconds === OUT_OF_RANGE ? (this.extras?.expiresAtMs ?? Number.NaN) : (BASE_SECONDS + seconds) * 1000 + (this.millis % 1000);
+  }
+
+  private get createdAtMs(): number {
+    return (BASE_SECONDS + this.createdSeconds) * 1000 + Math.floor(this.millis / 1000);
+  }
 
   get version(): number {
     return Math.floor(this.state / STATE_VERSION);
@@ -342,26 +359,49 @@ export class IndexedKey implements KeySlots {
   }
 }
 
+/**
+ * Times are held as whole seconds since 2020 and their milliseconds, small integers (Smis) that
+ * live in the field itself; an epoch-ms double needs a 16-byte HeapNumber besides its field. The
+ * range, ±2^30 seconds (1986 to 2054), fits a Smi also with pointer compression (31 bits).
+ */
+const BASE_SECONDS = Date.UTC(2020, 0, 1) / 1000;
+const SECONDS_RANGE = 2 ** 30;
+/** `expiresSeconds` of an expiry outside the range or unreadable (never a value in range). */
+const OUT_OF_RANGE = -SECONDS_RANGE;
+
+/** `ms` as seconds since BASE_SECONDS and milliseconds, or undefined when not within the range. */
+function smallTime(ms: number): { readonly seconds: number; readonly ms: number } | undefined {
+  if (!Number.isInteger(ms)) return undefined;
+  const epochSeconds = Math.floor(ms / 1000);
+  const seconds = epochSeconds - BASE_SECONDS;
+  if (!(seconds > -SECONDS_RANGE && seconds < SECONDS_RANGE)) return undefined;
+  return { seconds, ms: ms - epochSeconds * 1000 };
+}
+
 /** Builds the entry for `view`, reusing from `previous` whatever the change did not touch. */
 export function indexKey(view: KeyView, previous: IndexedKey | undefined, profiles: KeyProfiles): IndexedKey {
   const profile = profiles.of(view, previous?.profile);
   const expiresAtMs = Date.parse(view.expiresAt);
   const canonicalExpiry = isCanonicalIsoTime(view.expiresAt, expiresAtMs);
+  const expiry = smallTime(expiresAtMs);
   const digest = digestOfTokenHash(view.secretHash);
   const kindPrefix = TOKEN_PREFIX[view.kind] as string | undefined;
   const usualPrefix = kindPrefix !== undefined && view.tokenPrefix.length === kindPrefix.length + PREFIX_TAIL_LENGTH &&
     view.tokenPrefix.startsWith(kindPrefix);
   const statusCode = STATUS_CODES.get(view.status) ?? OTHER_STATUS;
   const createdAtMs = Date.parse(view.createdAt);
-  const canonicalCreation = isCanonicalIsoTime(view.createdAt, createdAtMs);
+  const creation = smallTime(createdAtMs);
+  // A creation time the small integers cannot hold is kept as written, like a non-canonical one.
+  const canonicalCreation = creation !== undefined && isCanonicalIsoTime(view.createdAt, createdAtMs);
   const previousGranted = previous?.grantedSoFar();
   // The outcome names the key, its account, kind and permissions: kept only if none changed.
   const granted = previousGranted !== undefined && previous?.id === view.id && previous.profile.accountId === profile.accountId &&
     previous.profile.kind === profile.kind && previous.profile.permissions === profile.permissions ? previousGranted : undefined;
   const rotated = view.previousSecretHash !== undefined || view.graceUntil !== undefined || view.lastRotatedAt !== undefined;
   let extras: Extras | undefined;
-  if (rotated || !canonicalExpiry || !canonicalCreation || digest === undefined || !usualPrefix || statusCode === OTHER_STATUS) {
+  if (rotated || expiry === undefined || !canonicalExpiry || !canonicalCreation || digest === undefined || !usualPrefix || statusCode === OTHER_STATUS) {
     extras = {
+      ...(expiry === undefined ? { expiresAtMs } : {}),
       ...(view.graceUntil !== undefined ? { graceUntilMs: Date.parse(view.graceUntil) } : {}),
       ...(view.previousSecretHash !== undefined
         ? { previousSecretHash: view.previousSecretHash, previousKey: digestOfTokenHash(view.previousSecretHash) ?? view.previousSecretHash }
@@ -378,9 +418,11 @@ export function indexKey(view: KeyView, previous: IndexedKey | undefined, profil
   } else if (granted !== undefined) {
     extras = { granted };
   }
-  return new IndexedKey(view.id, digest ?? view.secretHash, view.version * STATE_VERSION + statusCode, expiresAtMs, profile,
+  const createdMs = canonicalCreation ? (creation?.ms ?? 0) : 0;
+  return new IndexedKey(view.id, digest ?? view.secretHash, view.version * STATE_VERSION + statusCode, expiry?.seconds ?? OUT_OF_RANGE, profile,
     // join, not `+`: a concatenation of 13 characters or more is a cons string (two strings and a pair).
-    usualPrefix ? [view.tokenPrefix.slice(kindPrefix.length), view.name].join('') : view.name, createdAtMs,
+    usualPrefix ? [view.tokenPrefix.slice(kindPrefix.length), view.name].join('') : view.name,
+    canonicalCreation ? (creation?.seconds ?? 0) : 0, createdMs * 1000 + (expiry?.ms ?? 0),
     view.updatedAt === view.createdAt ? undefined : view.updatedAt, extras,
     previous?.id === view.id ? previous : undefined);
 }

@@ -63,6 +63,9 @@ describe('IndexedKey: a lean entry that gives its view back field for field', ()
     }],
     ['dates not in canonical form', { expiresAt: '2026-01-01T00:00:00Z', createdAt: '2025-03-01T12:00:00+00:00' }],
     ['an unreadable expiry', { expiresAt: 'soon' }],
+    ['times outside the small-integer range (1986-2054)', { expiresAt: '2100-01-01T00:00:00.123Z', createdAt: '1970-01-01T00:00:00.001Z' }],
+    ['a pre-1970 creation and a millisecond expiry', { expiresAt: '2053-12-31T23:59:59.999Z', createdAt: '1987-06-05T04:03:02.001Z' }],
+    ['a name in two-byte characters', { name: 'Schlüssel für Zürich ☃' }],
     ['a secret hash that is not hex SHA-256', { secretHash: 'legacy-hash-1' }],
     ['a token prefix of another shape', { tokenPrefix: 'legacy' }],
     ['a status this code does not know', { status: 'suspended' as KeyStatus }],
@@ -74,6 +77,23 @@ describe('IndexedKey: a lean entry that gives its view back field for field', ()
     index.load([JSON.parse(JSON.stringify(view)) as KeyView]);
     expect(index.get(view.id)).toEqual(view);
     expect(canonical(index.snapshot()[0])).toBe(canonical(view));
+  });
+
+  it.each<[string, string]>([
+    ['in range', '2025-03-01T12:00:00.789Z'],
+    ['before 1970', '1960-01-01T00:00:00.001Z'],
+    ['past the small-integer range', '2100-01-01T00:00:00.123Z'],
+    ['not canonical', '2026-01-01T00:00:00Z'],
+  ])('holds an expiry %s to the millisecond for the check', (_what, expiresAt) => {
+    const index = new KeyIndex();
+    index.load([{ ...viewBase, expiresAt }]);
+    expect(index.entry(viewBase.id)?.expiresAtMs).toBe(Date.parse(expiresAt));
+  });
+
+  it('holds an unreadable expiry as NaN, which no time is before', () => {
+    const index = new KeyIndex();
+    index.load([{ ...viewBase, expiresAt: 'soon' }]);
+    expect(index.entry(viewBase.id)?.expiresAtMs).toBeNaN();
   });
 
   it('finds a key by the stored hash, by the previous one during its grace, and by a non-hex hash as written', () => {
