@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KeyEventEnvelope } from '@keyward/contracts';
+import { KEY_EVENTS } from '@keyward/contracts';
 import { AggregateStore, MongoEventStore } from '@keyward/event-store';
 import type { AggregateDefinition, StoredEvent } from '@keyward/event-store';
 import { ProblemError } from '@keyward/problem';
@@ -22,6 +23,7 @@ export interface CommandContext {
 /** The ApiKey aggregate as the shared AggregateStore runs it. */
 export const API_KEY: AggregateDefinition<ApiKeyAggregate, ApiKeyCommand, KeyEventEnvelope> = {
   type: KEY_AGGREGATE_TYPE,
+  events: KEY_EVENTS,
   initialState,
   evolve,
   decide,
