@@ -1,11 +1,6 @@
-import type { EventEnvelope, EventReader } from '@keyward/contracts';
+import type { DecidedEvent, EventEnvelope, EventReader } from '@keyward/contracts';
 import type { AppendOptions, MongoEventStore } from './mongo-event-store';
 import type { StoredEvent } from './stored-event';
-
-/** An event of the aggregate as `decide` returns it: its envelope's type, schemaVersion and data, before the store assigns the rest. */
-export type DecidedEvent<E extends EventEnvelope> = E extends EventEnvelope
-  ? { readonly type: E['type']; readonly schemaVersion: number; readonly data: E['data'] }
-  : never;
 
 /**
  * An event-sourced aggregate as pure functions (emmett style), typed from its contract's event
