@@ -14,7 +14,7 @@ import { RemoveDeviceController } from './commands/remove-device/remove-device.h
 import { UpdateDeviceController } from './commands/update-device/update-device.http.controller';
 import { GetDeviceController } from './queries/get-device/get-device.http.controller';
 import { ListDevicesController } from './queries/list-devices/list-devices.http.controller';
-import { techniciansMirrorProvider } from './mirrors/technicians-mirror.provider';
+import { DevicesMirrorsModule } from './mirrors/devices-mirrors.module';
 
 export interface DevicesModuleOptions {
   readonly config?: ServiceConfig;
@@ -32,9 +32,10 @@ export class DevicesModule {
         EventStoreModule.forRoot(),
         KeyAuthModule.forRoot(),
         OperatorApiModule.forRoot(),
+        DevicesMirrorsModule.forRoot(),
       ],
       controllers: [RegisterDeviceController, ListDevicesController, GetDeviceController, UpdateDeviceController, RemoveDeviceController],
-      providers: [...deviceProviders(), techniciansMirrorProvider(), DeviceCommands, DeviceQueries],
+      providers: [...deviceProviders(), DeviceCommands, DeviceQueries],
     };
   }
 }

@@ -14,7 +14,7 @@ import { SESSION_STORE, SESSION_VIEWS } from './application/sessions.tokens';
 import { CreateSessionController } from './commands/create-session/create-session.http.controller';
 import { EndSessionController } from './commands/end-session/end-session.http.controller';
 import { StartSessionController } from './commands/start-session/start-session.http.controller';
-import { mirrorProviders } from './mirrors/mirror.providers';
+import { SessionsMirrorsModule } from './mirrors/sessions-mirrors.module';
 import { GetSessionController } from './queries/get-session/get-session.http.controller';
 import { SessionHistoryController } from './queries/session-history/session-history.http.controller';
 
@@ -37,6 +37,7 @@ export class SessionsModule {
         EventStoreModule.forRoot(),
         KeyAuthModule.forRoot(),
         OperatorApiModule.forRoot(),
+        SessionsMirrorsModule.forRoot(),
       ],
       // SessionHistoryController first: GET /v1/sessions/history must not reach GET /v1/sessions/:sessionId.
       controllers: [SessionHistoryController, GetSessionController, CreateSessionController, StartSessionController, EndSessionController],
@@ -54,7 +55,6 @@ export class SessionsModule {
             { accountId: 1, code: 1, status: 1 },
           ],
         }),
-        ...mirrorProviders(),
         SessionCommands,
         SessionQueries,
       ],

@@ -14,7 +14,8 @@ import { TICKET_STORE, TICKET_VIEWS } from './application/tickets.tokens';
 import { AssignTicketController } from './commands/assign-ticket/assign-ticket.http.controller';
 import { CloseTicketController } from './commands/close-ticket/close-ticket.http.controller';
 import { CreateTicketController } from './commands/create-ticket/create-ticket.http.controller';
-import { mirrorProviders } from './mirrors/mirror.providers';
+import { TicketsMirrorsModule } from './mirrors/tickets-mirrors.module';
+import { SessionTicketEventsController } from './process/session-ticket-events.controller';
 import { SessionTicketProcessManager } from './process/session-ticket.process-manager';
 import { GetTicketController } from './queries/get-ticket/get-ticket.http.controller';
 import { ListTicketsController } from './queries/list-tickets/list-tickets.http.controller';
@@ -38,8 +39,9 @@ export class TicketsModule {
         EventStoreModule.forRoot(),
         KeyAuthModule.forRoot(),
         OperatorApiModule.forRoot(),
+        TicketsMirrorsModule.forRoot(),
       ],
-      controllers: [CreateTicketController, ListTicketsController, GetTicketController, AssignTicketController, CloseTicketController],
+      controllers: [CreateTicketController, ListTicketsController, GetTicketController, AssignTicketController, CloseTicketController, SessionTicketEventsController],
       providers: [
         ...aggregateProviders({
           definition: ticketAggregate,
@@ -54,7 +56,6 @@ export class TicketsModule {
             { accountId: 1, reference: 1 },
           ],
         }),
-        ...mirrorProviders(),
         TicketCommands,
         TicketQueries,
         SessionTicketProcessManager,
