@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { DeviceEventEnvelope } from '@keyward/contracts';
+import { DEVICE_EVENTS } from '@keyward/contracts';
 import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
 import { aggregateProviders } from '@keyward/event-store';
 import type { DeviceAggregate, DeviceCommand } from '../domain';
@@ -18,6 +19,7 @@ export type DeviceViews = MongoViewStore<DeviceView>;
 
 export const deviceDefinition: AggregateDefinition<DeviceAggregate, DeviceCommand, DeviceEventEnvelope> = {
   type: 'Device',
+  events: DEVICE_EVENTS,
   initialState,
   evolve,
   decide,
