@@ -1,16 +1,14 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import type { ServiceConfig } from '@keyward/config';
-import { aggregateProviders, EventStoreModule } from '@keyward/event-store';
+import { EventStoreModule } from '@keyward/event-store';
 import { KeyAuthModule } from '@keyward/key-auth';
 import { OperatorApiModule } from '@keyward/operator-api';
 import type { Clock } from '@keyward/service-runtime';
 import { ServiceRuntimeModule } from '@keyward/service-runtime';
-import { sessionAggregate } from './application/session.aggregate';
+import { sessionProviders } from './application/session.aggregate';
 import { SessionCommands } from './application/session-commands.service';
 import { SessionQueries } from './application/session-queries';
-import { toSessionView } from './application/session-view';
-import { SESSION_STORE, SESSION_VIEWS } from './application/sessions.tokens';
 import { CreateSessionController } from './commands/create-session/create-session.http.controller';
 import { EndSessionController } from './commands/end-session/end-session.http.controller';
 import { StartSessionController } from './commands/start-session/start-session.http.controller';
@@ -40,24 +38,7 @@ export class SessionsModule {
       ],
       // SessionHistoryController first: GET /v1/sessions/history must not reach GET /v1/sessions/:sessionId.
       controllers: [SessionHistoryController, GetSessionController, CreateSessionController, StartSessionController, EndSessionController],
-      providers: [
-        ...aggregateProviders({
-          definition: sessionAggregate,
-          storeToken: SESSION_STORE,
-          viewsToken: SESSION_VIEWS,
-          views: 'sessions',
-          toView: toSessionView,
-          indexes: [
-            { accountId: 1, createdAt: -1, _id: -1 },
-            { accountId: 1, deviceId: 1, createdAt: -1 },
-            { accountId: 1, technicianId: 1, createdAt: -1 },
-            { accountId: 1, code: 1, status: 1 },
-          ],
-        }),
-        ...mirrorProviders(),
-        SessionCommands,
-        SessionQueries,
-      ],
+      providers: [...sessionProviders(), ...mirrorProviders(), SessionCommands, SessionQueries],
     };
   }
 }

@@ -1,16 +1,14 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import type { ServiceConfig } from '@keyward/config';
-import { aggregateProviders, EventStoreModule } from '@keyward/event-store';
+import { EventStoreModule } from '@keyward/event-store';
 import { KeyAuthModule } from '@keyward/key-auth';
 import { OperatorApiModule } from '@keyward/operator-api';
 import type { Clock } from '@keyward/service-runtime';
 import { ServiceRuntimeModule } from '@keyward/service-runtime';
-import { ticketAggregate } from './application/ticket.aggregate';
+import { ticketProviders } from './application/ticket.aggregate';
 import { TicketCommands } from './application/ticket-commands.service';
 import { TicketQueries } from './application/ticket-queries';
-import { toTicketView } from './application/ticket-view';
-import { TICKET_STORE, TICKET_VIEWS } from './application/tickets.tokens';
 import { AssignTicketController } from './commands/assign-ticket/assign-ticket.http.controller';
 import { CloseTicketController } from './commands/close-ticket/close-ticket.http.controller';
 import { CreateTicketController } from './commands/create-ticket/create-ticket.http.controller';
@@ -40,25 +38,7 @@ export class TicketsModule {
         OperatorApiModule.forRoot(),
       ],
       controllers: [CreateTicketController, ListTicketsController, GetTicketController, AssignTicketController, CloseTicketController],
-      providers: [
-        ...aggregateProviders({
-          definition: ticketAggregate,
-          storeToken: TICKET_STORE,
-          viewsToken: TICKET_VIEWS,
-          views: 'tickets',
-          toView: toTicketView,
-          indexes: [
-            { accountId: 1, createdAt: -1, _id: -1 },
-            { accountId: 1, status: 1, createdAt: -1 },
-            { accountId: 1, technicianId: 1, createdAt: -1 },
-            { accountId: 1, reference: 1 },
-          ],
-        }),
-        ...mirrorProviders(),
-        TicketCommands,
-        TicketQueries,
-        SessionTicketProcessManager,
-      ],
+      providers: [...ticketProviders(), ...mirrorProviders(), TicketCommands, TicketQueries, SessionTicketProcessManager],
     };
   }
 }

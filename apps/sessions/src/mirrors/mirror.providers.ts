@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { DEVICE_EVENTS, SERVICES, TECHNICIAN_EVENTS, TICKET_EVENTS } from '@keyward/contracts';
 import { EntityMirror, indexedProjectionProvider } from '@keyward/projections';
-import { DEVICES_MIRROR, TECHNICIANS_MIRROR, TICKETS_MIRROR } from '../application/sessions.tokens';
+import { DEVICES_MIRROR, TECHNICIANS_MIRROR, TICKETS_MIRROR } from '../application/session.aggregate';
 import type { DeviceMirrorView } from './device.mirror';
 import { evolveDeviceMirror } from './device.mirror';
 import type { TechnicianMirrorView } from '@keyward/projections';

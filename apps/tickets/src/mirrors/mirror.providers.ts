@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { DEVICE_EVENTS, SERVICES, SESSION_EVENTS, TECHNICIAN_EVENTS } from '@keyward/contracts';
 import { EntityMirror, indexedProjectionProvider } from '@keyward/projections';
-import { DEVICES_MIRROR, SESSIONS_MIRROR, TECHNICIANS_MIRROR } from '../application/tickets.tokens';
+import { DEVICES_MIRROR, SESSIONS_MIRROR, TECHNICIANS_MIRROR } from '../application/ticket.aggregate';
 import type { SessionMirrorView } from './session.mirror';
 import { evolveSessionMirror } from './session.mirror';
 import type { DeviceMirrorView, TechnicianMirrorView } from '@keyward/projections';

@@ -15,8 +15,8 @@ import { MongoEventStore } from '@keyward/event-store';
 import { createIdempotentProducer } from '@keyward/messaging';
 import type { CallOptions, InProcessService, ManualClock, Reply, TestKey } from '@keyward/testing';
 import { call, createEventTopics, keyProbe, projectionStatus, publishTestKey, rebuildProjection, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
-import type { DevicesMirror, TechniciansMirror } from '../application/tickets.tokens';
-import { DEVICES_MIRROR, TECHNICIANS_MIRROR } from '../application/tickets.tokens';
+import type { DevicesMirror, TechniciansMirror } from '../application/ticket.aggregate';
+import { DEVICES_MIRROR, TECHNICIANS_MIRROR } from '../application/ticket.aggregate';
 import { SessionTicketProcessManager } from '../process/session-ticket.process-manager';
 import { TicketsModule } from '../tickets.module';
 

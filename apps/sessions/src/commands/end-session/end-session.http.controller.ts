@@ -3,8 +3,7 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
 import { SessionCommands } from '../../application/session-commands.service';
-import type { SessionView } from '../../application/session-view';
-import { viewOfExisting } from '../../application/session-view';
+import type { SessionView } from '../../application/session.view';
 import { sessionIdPipe } from '../../http/session-id.pipe';
 import { EndSessionDto } from './end-session.dto';
 
@@ -20,7 +19,7 @@ export class EndSessionController {
   @Post('end')
   @HttpCode(200)
   @RequirePermission('sessions:write')
-  async end(@Param('sessionId', sessionIdPipe) sessionId: string, @Body() body: EndSessionDto, @Caller() caller: AuthorizedKey): Promise<SessionView> {
-    return viewOfExisting(await this.commands.end(caller.accountId, sessionId, body.outcome, body.notes ?? null, caller.keyId));
+  end(@Param('sessionId', sessionIdPipe) sessionId: string, @Body() body: EndSessionDto, @Caller() caller: AuthorizedKey): Promise<SessionView> {
+    return this.commands.end(caller, sessionId, body.outcome, body.notes ?? null);
   }
 }

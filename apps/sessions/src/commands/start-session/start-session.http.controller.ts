@@ -3,8 +3,7 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
 import { SessionCommands } from '../../application/session-commands.service';
-import type { SessionView } from '../../application/session-view';
-import { viewOfExisting } from '../../application/session-view';
+import type { SessionView } from '../../application/session.view';
 import { sessionIdPipe } from '../../http/session-id.pipe';
 import { StartSessionDto } from './start-session.dto';
 
@@ -17,7 +16,7 @@ export class StartSessionController {
   @Post('start')
   @HttpCode(200)
   @RequirePermission('sessions:write')
-  async start(@Param('sessionId', sessionIdPipe) sessionId: string, @Body() body: StartSessionDto, @Caller() caller: AuthorizedKey): Promise<SessionView> {
-    return viewOfExisting(await this.commands.start(caller.accountId, sessionId, body.technicianId, caller.keyId));
+  start(@Param('sessionId', sessionIdPipe) sessionId: string, @Body() body: StartSessionDto, @Caller() caller: AuthorizedKey): Promise<SessionView> {
+    return this.commands.start(caller, sessionId, body.technicianId);
   }
 }

@@ -3,8 +3,7 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
 import { TicketCommands } from '../../application/ticket-commands.service';
-import type { TicketView } from '../../application/ticket-view';
-import { toTicketView } from '../../application/ticket-view';
+import type { TicketView } from '../../application/ticket.view';
 import { ticketIdPipe } from '../../http/ticket-id.pipe';
 import { CloseTicketDto } from './close-ticket.dto';
 
@@ -17,10 +16,7 @@ export class CloseTicketController {
   @Post('close')
   @HttpCode(200)
   @RequirePermission('tickets:write')
-  async close(@Param('ticketId', ticketIdPipe) ticketId: string, @Body() body: CloseTicketDto, @Caller() caller: AuthorizedKey): Promise<TicketView> {
-    const state = await this.commands.close(caller.accountId, ticketId, body.resolution ?? null, caller.keyId);
-    const view = toTicketView(ticketId, state);
-    if (!view) throw new Error('a closed ticket has no view');
-    return view;
+  close(@Param('ticketId', ticketIdPipe) ticketId: string, @Body() body: CloseTicketDto, @Caller() caller: AuthorizedKey): Promise<TicketView> {
+    return this.commands.close(caller, ticketId, body.resolution ?? null);
   }
 }
