@@ -1,11 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import type { ServiceConfig } from '@keyward/config';
-import { EventStoreModule } from '@keyward/event-store';
-import { KeyAuthModule } from '@keyward/key-auth';
-import { OperatorApiModule } from '@keyward/operator-api';
-import type { Clock } from '@keyward/service-runtime';
-import { ServiceRuntimeModule } from '@keyward/service-runtime';
+import type { ServiceModuleOptions } from '@keyward/operator-api';
+import { ServicePlatformModule } from '@keyward/operator-api';
 import { sessionProviders } from './application/session.aggregate';
 import { SessionCommands } from './application/session-commands.service';
 import { SessionQueries } from './application/session-queries';
@@ -16,10 +12,7 @@ import { mirrorProviders } from './mirrors/mirror.providers';
 import { GetSessionController } from './queries/get-session/get-session.http.controller';
 import { SessionHistoryController } from './queries/session-history/session-history.http.controller';
 
-export interface SessionsModuleOptions {
-  readonly config?: ServiceConfig;
-  readonly clock?: Clock;
-}
+export type SessionsModuleOptions = ServiceModuleOptions;
 
 /**
  * The sessions service: the Session aggregate (remote-support sessions) and its API, with
@@ -30,12 +23,7 @@ export class SessionsModule {
   static forRoot(options: SessionsModuleOptions = {}): DynamicModule {
     return {
       module: SessionsModule,
-      imports: [
-        ServiceRuntimeModule.forRoot({ service: 'sessions', ...options }),
-        EventStoreModule.forRoot(),
-        KeyAuthModule.forRoot(),
-        OperatorApiModule.forRoot(),
-      ],
+      imports: [ServicePlatformModule.forRoot({ service: 'sessions', ...options })],
       // SessionHistoryController first: GET /v1/sessions/history must not reach GET /v1/sessions/:sessionId.
       controllers: [SessionHistoryController, GetSessionController, CreateSessionController, StartSessionController, EndSessionController],
       providers: [...sessionProviders(), ...mirrorProviders(), SessionCommands, SessionQueries],

@@ -1,11 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import type { ServiceConfig } from '@keyward/config';
-import { EventStoreModule } from '@keyward/event-store';
-import { KeyAuthModule } from '@keyward/key-auth';
-import { OperatorApiModule } from '@keyward/operator-api';
-import type { Clock } from '@keyward/service-runtime';
-import { ServiceRuntimeModule } from '@keyward/service-runtime';
+import type { ServiceModuleOptions } from '@keyward/operator-api';
+import { ServicePlatformModule } from '@keyward/operator-api';
 import { ticketProviders } from './application/ticket.aggregate';
 import { TicketCommands } from './application/ticket-commands.service';
 import { TicketQueries } from './application/ticket-queries';
@@ -17,10 +13,7 @@ import { SessionTicketProcessManager } from './process/session-ticket.process-ma
 import { GetTicketController } from './queries/get-ticket/get-ticket.http.controller';
 import { ListTicketsController } from './queries/list-tickets/list-tickets.http.controller';
 
-export interface TicketsModuleOptions {
-  readonly config?: ServiceConfig;
-  readonly clock?: Clock;
-}
+export type TicketsModuleOptions = ServiceModuleOptions;
 
 /**
  * The tickets service: the Ticket aggregate (deferred support requests) and its API, mirrors of
@@ -31,12 +24,7 @@ export class TicketsModule {
   static forRoot(options: TicketsModuleOptions = {}): DynamicModule {
     return {
       module: TicketsModule,
-      imports: [
-        ServiceRuntimeModule.forRoot({ service: 'tickets', ...options }),
-        EventStoreModule.forRoot(),
-        KeyAuthModule.forRoot(),
-        OperatorApiModule.forRoot(),
-      ],
+      imports: [ServicePlatformModule.forRoot({ service: 'tickets', ...options })],
       controllers: [CreateTicketController, ListTicketsController, GetTicketController, AssignTicketController, CloseTicketController],
       providers: [...ticketProviders(), ...mirrorProviders(), TicketCommands, TicketQueries, SessionTicketProcessManager],
     };

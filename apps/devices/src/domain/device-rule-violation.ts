@@ -21,8 +21,6 @@ export const DEVICE_RULE_CODES = {
   nothing_to_update: 'invalid',
 } as const satisfies Record<string, RuleViolationKind>;
 
-export type DeviceRuleCode = keyof typeof DEVICE_RULE_CODES;
-
 /** Thrown by the device rules and `decide`; the shared problem filter answers it by its kind and code. */
 export const DeviceRuleViolation = ruleViolationOf('DeviceRuleViolation', DEVICE_RULE_CODES);
 export type DeviceRuleViolation = InstanceType<typeof DeviceRuleViolation>;

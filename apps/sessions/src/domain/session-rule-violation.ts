@@ -22,8 +22,6 @@ export const SESSION_RULE_CODES = {
   invalid_notes: 'invalid',
 } as const satisfies Record<string, RuleViolationKind>;
 
-export type SessionRuleCode = keyof typeof SESSION_RULE_CODES;
-
 /** Thrown by the session rules and `decide`; the shared problem filter answers it by its kind and code. */
 export const SessionRuleViolation = ruleViolationOf('SessionRuleViolation', SESSION_RULE_CODES);
 export type SessionRuleViolation = InstanceType<typeof SessionRuleViolation>;

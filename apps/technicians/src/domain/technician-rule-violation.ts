@@ -17,8 +17,6 @@ export const TECHNICIAN_RULE_CODES = {
   nothing_to_update: 'invalid',
 } as const satisfies Record<string, RuleViolationKind>;
 
-export type TechnicianRuleCode = keyof typeof TECHNICIAN_RULE_CODES;
-
 /** Thrown by the technician rules and `decide`; the shared problem filter answers it by its kind and code. */
 export const TechnicianRuleViolation = ruleViolationOf('TechnicianRuleViolation', TECHNICIAN_RULE_CODES);
 export type TechnicianRuleViolation = InstanceType<typeof TechnicianRuleViolation>;

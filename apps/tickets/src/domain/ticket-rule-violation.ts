@@ -22,8 +22,6 @@ export const TICKET_RULE_CODES = {
   technician_deactivated: 'invalid',
 } as const satisfies Record<string, RuleViolationKind>;
 
-export type TicketRuleCode = keyof typeof TICKET_RULE_CODES;
-
 /** Thrown by the ticket rules and `decide`; the shared problem filter answers it by its kind and code. */
 export const TicketRuleViolation = ruleViolationOf('TicketRuleViolation', TICKET_RULE_CODES);
 export type TicketRuleViolation = InstanceType<typeof TicketRuleViolation>;
