@@ -7,7 +7,7 @@ import type { SessionView } from '../../application/session.view';
 import { sessionIdPipe } from '../../http/session-id.pipe';
 import { EndSessionDto } from './end-session.dto';
 
-@Controller('v1/sessions/:sessionId')
+@Controller('v1/sessions')
 export class EndSessionController {
   constructor(private readonly commands: SessionCommands) {}
 
@@ -16,7 +16,7 @@ export class EndSessionController {
    * `session_ended` (the first outcome stands). A session nobody started ends only as `abandoned`.
    */
   @DocumentProblems({ 404: ['session_not_found'], 409: ['session_ended', 'session_not_started'], 422: ['invalid_outcome', 'invalid_notes'] })
-  @Post('end')
+  @Post(':sessionId/end')
   @HttpCode(200)
   @RequirePermission('sessions:write')
   end(@Param('sessionId', sessionIdPipe) sessionId: string, @Body() body: EndSessionDto, @Caller() caller: AuthorizedKey): Promise<SessionView> {

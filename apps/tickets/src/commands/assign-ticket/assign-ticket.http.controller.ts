@@ -7,7 +7,7 @@ import type { TicketView } from '../../application/ticket.view';
 import { ticketIdPipe } from '../../http/ticket-id.pipe';
 import { AssignTicketDto } from './assign-ticket.dto';
 
-@Controller('v1/tickets/:ticketId')
+@Controller('v1/tickets')
 export class AssignTicketController {
   constructor(private readonly commands: TicketCommands) {}
 
@@ -16,7 +16,7 @@ export class AssignTicketController {
    * technicians mirror knows them. Assigning the technician it already has changes nothing.
    */
   @DocumentProblems({ 404: ['ticket_not_found'], 409: ['ticket_closed'], 422: ['unknown_technician', 'technician_deactivated'], 503: ['references_unavailable'] })
-  @Post('assign')
+  @Post(':ticketId/assign')
   @HttpCode(200)
   @RequirePermission('tickets:write')
   assign(@Param('ticketId', ticketIdPipe) ticketId: string, @Body() body: AssignTicketDto, @Caller() caller: AuthorizedKey): Promise<TicketView> {

@@ -7,13 +7,13 @@ import type { TicketView } from '../../application/ticket.view';
 import { ticketIdPipe } from '../../http/ticket-id.pipe';
 import { CloseTicketDto } from './close-ticket.dto';
 
-@Controller('v1/tickets/:ticketId')
+@Controller('v1/tickets')
 export class CloseTicketController {
   constructor(private readonly commands: TicketCommands) {}
 
   /** Closes the ticket. Idempotent: closing a closed ticket answers it as it is (first resolution kept). */
   @DocumentProblems({ 404: ['ticket_not_found'], 422: ['invalid_resolution'] })
-  @Post('close')
+  @Post(':ticketId/close')
   @HttpCode(200)
   @RequirePermission('tickets:write')
   close(@Param('ticketId', ticketIdPipe) ticketId: string, @Body() body: CloseTicketDto, @Caller() caller: AuthorizedKey): Promise<TicketView> {
