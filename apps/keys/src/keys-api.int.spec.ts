@@ -1,7 +1,8 @@
 import { generateToken, hashToken, TOKEN_PATTERN } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
 import { ManualClock, waitFor } from '@keyward/testing';
-import { KeyCommandsService } from './application/key-commands.service';
+import type { KeyAggregates } from './application/api-key.aggregate';
+import { KEY_AGGREGATES } from './application/api-key.aggregate';
 import type { KeyDto } from './application/key-view.dto';
 import { bootstrapAdminKey, bootstrapKeyId } from './bootstrap/bootstrap';
 import { ExpiryScheduler } from './commands/expire-keys/expiry-scheduler';
@@ -882,7 +883,7 @@ describe('keys API: authentication, authorization and accounts', () => {
 
   beforeAll(async () => {
     app = await startKeysTestApp({ clock });
-    const other = await bootstrapAdminKey(app.app.get(KeyCommandsService), 'acc_other', 'other');
+    const other = await bootstrapAdminKey(app.app.get<KeyAggregates>(KEY_AGGREGATES), 'acc_other', 'other');
     if (!other.created) throw new Error('expected a new admin key for acc_other');
     otherSecret = other.secret;
     await waitForAnswer(app, otherSecret, 200);

@@ -7,14 +7,20 @@ import { KeyAuthModule } from '@keyward/key-auth';
 import { OperatorApiModule } from '@keyward/operator-api';
 import type { Clock } from '@keyward/service-runtime';
 import { ServiceRuntimeModule } from '@keyward/service-runtime';
-import { KeyCommandsService } from './application/key-commands.service';
+import { apiKeyProviders } from './application/api-key.aggregate';
+import { ExpirySchedule } from './application/expiry-schedule';
+import { KeyCommands } from './application/key-commands.service';
 import { KeyQueries } from './application/key-queries';
-import { KeyViewsMaintenance } from './application/key-views.maintenance';
-import { KeyViewsRepository } from './application/key-views.repository';
-import { ChangeKeyController } from './commands/change-key/change-key.http.controller';
+import { ChangeAllowedIpsController } from './commands/change-allowed-ips/change-allowed-ips.http.controller';
+import { ChangeAllowedOriginsController } from './commands/change-allowed-origins/change-allowed-origins.http.controller';
+import { ChangeExpiryController } from './commands/change-expiry/change-expiry.http.controller';
+import { ChangePermissionsController } from './commands/change-permissions/change-permissions.http.controller';
+import { ChangeRateLimitController } from './commands/change-rate-limit/change-rate-limit.http.controller';
 import { CreateKeyController } from './commands/create-key/create-key.http.controller';
-import { ExpirySchedule } from './commands/expire-keys/expiry-schedule';
+import { DisableKeyController } from './commands/disable-key/disable-key.http.controller';
+import { EnableKeyController } from './commands/enable-key/enable-key.http.controller';
 import { ExpiryScheduler } from './commands/expire-keys/expiry-scheduler';
+import { RevokeKeyController } from './commands/revoke-key/revoke-key.http.controller';
 import { RotateKeyController } from './commands/rotate-key/rotate-key.http.controller';
 import { GetKeyController } from './queries/get-key/get-key.http.controller';
 import { KeyHistoryController } from './queries/key-history/key-history.http.controller';
@@ -43,12 +49,16 @@ export class KeysModule {
         KeyAuthModule.forRoot(options.keyAuth),
         OperatorApiModule.forRoot(),
       ],
+      // In the order the routes were registered before one use case got one folder: the API document lists them alike.
       controllers: [
-        CreateKeyController, ListKeysController, GetKeyController, KeyHistoryController, ChangeKeyController, RotateKeyController,
+        CreateKeyController, ListKeysController, GetKeyController, KeyHistoryController,
+        DisableKeyController, EnableKeyController, ChangeExpiryController, ChangePermissionsController, ChangeAllowedIpsController,
+        ChangeAllowedOriginsController, ChangeRateLimitController, RevokeKeyController, RotateKeyController,
         KeyUsageController,
       ],
       providers: [
-        KeyViewsRepository, KeyCommandsService, KeyQueries, KeyViewsMaintenance, ExpirySchedule, ExpiryScheduler,
+        // The ApiKey aggregate on the shared event store, its read model (`key_views`, rebuildable by operators).
+        ...apiKeyProviders(), KeyCommands, KeyQueries, ExpirySchedule, ExpiryScheduler,
         // Usage per key (docs/usage.md): the read model of keys.usage, its consumer and its query.
         UsageRepository, UsageProjector, KeyUsageQueries,
       ],

@@ -1,3 +1,5 @@
+import type { Command } from '@keyward/contracts';
+
 /**
  * Commands of the Device aggregate, imperative and string-discriminated. Values arrive as the
  * caller sent them: `decide` validates and normalises them. `by` is the id of the acting key.
@@ -13,12 +15,7 @@ export interface TechnicianRef {
   readonly active: boolean;
 }
 
-interface DeviceCommandOf<TType extends string, TData> {
-  readonly type: TType;
-  readonly data: TData;
-}
-
-export type RegisterDevice = DeviceCommandOf<'RegisterDevice', {
+export type RegisterDevice = Command<'RegisterDevice', {
   readonly name: string;
   readonly os: string;
   readonly hostname: string;
@@ -32,7 +29,7 @@ export type RegisterDevice = DeviceCommandOf<'RegisterDevice', {
 }>;
 
 /** Only the given fields are changed; at least one must be given. `tags` replaces the whole set; `ownerTechnicianId: null` clears the owner. */
-export type UpdateDevice = DeviceCommandOf<'UpdateDevice', {
+export type UpdateDevice = Command<'UpdateDevice', {
   readonly name?: string;
   readonly os?: string;
   readonly hostname?: string;
@@ -43,6 +40,6 @@ export type UpdateDevice = DeviceCommandOf<'UpdateDevice', {
   readonly by: string;
 }>;
 
-export type RemoveDevice = DeviceCommandOf<'RemoveDevice', { readonly by: string }>;
+export type RemoveDevice = Command<'RemoveDevice', { readonly by: string }>;
 
 export type DeviceCommand = RegisterDevice | UpdateDevice | RemoveDevice;

@@ -1,70 +1,129 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { KeyEventEnvelope } from '@keyward/contracts';
-import { AggregateStore, MongoEventStore } from '@keyward/event-store';
-import type { AggregateDefinition, StoredEvent } from '@keyward/event-store';
-import { ProblemError } from '@keyward/problem';
-import type { Clock } from '@keyward/service-runtime';
-import { CLOCK } from '@keyward/service-runtime';
-import type { ApiKeyAggregate, ApiKeyCommand, ApiKeyState } from '../domain';
-import { decide, evolve, initialState } from '../domain';
-import { ExpirySchedule } from '../commands/expire-keys/expiry-schedule';
-import { KeyViewsRepository } from './key-views.repository';
+import type { Actor, Permission } from '@keyward/contracts';
+import { displayPrefix, generateToken, hashToken } from '@keyward/contracts';
+import { newId } from '@keyward/service-runtime';
+import type {
+  ApiKeyCommand, ApiKeyState, ChangeAllowedIps, ChangeAllowedOrigins, ChangeExpiry, ChangePermissions, ChangeRateLimit,
+  CreateKey, DisableKey, EnableKey, RevokeKey,
+} from '../domain';
+import { keyNotFound } from '../domain';
+import type { KeyAggregates } from './api-key.aggregate';
+import { KEY_AGGREGATES } from './api-key.aggregate';
+import { ExpirySchedule } from './expiry-schedule';
+import { KeyQueries } from './key-queries';
+import type { KeyDto } from './key-view.dto';
+import { keyViewOf } from './key.view';
 
-export const KEY_AGGREGATE_TYPE = 'ApiKey';
-
-export interface CommandContext {
+/** The key that sends a command: its account, its id (recorded as `by`) and what it holds. */
+export interface ActingKey {
   readonly accountId: string;
-  readonly correlationId?: string;
-  /** The key id was generated for this command (POST /v1/keys): the stream cannot exist yet. */
-  readonly newKey?: boolean;
+  readonly keyId: string;
+  readonly permissions: Iterable<Permission>;
 }
 
-/** The ApiKey aggregate as the shared AggregateStore runs it. */
-export const API_KEY: AggregateDefinition<ApiKeyAggregate, ApiKeyCommand, KeyEventEnvelope> = {
-  type: KEY_AGGREGATE_TYPE,
-  initialState,
-  evolve,
-  decide,
-  accountOf: (state) => state?.accountId,
-};
+/** What the caller chooses of a command; who sends it is filled in from the acting key. */
+type Fields<C extends { data: object }> = Omit<C['data'], 'by' | 'callerPermissions'>;
+
+/** A key with its secret: answered once, when the secret is made (create, rotate), never stored. */
+export interface KeyWithSecret {
+  key: KeyDto;
+  secret: string;
+}
 
 /**
- * Runs one command against one key through the shared AggregateStore (load, decide, append at
- * the loaded version — a concurrent writer gets 409 `concurrent_modification` — fold), then
- * writes the read model. Another account's key is answered exactly like a missing one.
+ * The command side: builds each command from what the caller chose and the key that sends it
+ * (recorded as `by`, judged by what it holds: api-key.authority.ts), runs it against the
+ * aggregate (load, decide, append at the loaded version — a concurrent writer gets 409
+ * `concurrent_modification` — fold, update the read model) and answers the key as it now is.
+ * Another account's key is answered exactly like a missing one (404 `key_not_found`).
  */
 @Injectable()
-export class KeyCommandsService {
-  private readonly aggregates: AggregateStore<ApiKeyAggregate, ApiKeyCommand, KeyEventEnvelope>;
+export class KeyCommands {
+  constructor(
+    @Inject(KEY_AGGREGATES) private readonly aggregates: KeyAggregates,
+    private readonly queries: KeyQueries,
+    private readonly expiries: ExpirySchedule,
+  ) {}
 
-  constructor(store: MongoEventStore, views: KeyViewsRepository, @Inject(CLOCK) clock: Clock, expiries: ExpirySchedule) {
-    this.aggregates = new AggregateStore(store, API_KEY, () => clock.now(), async (_id, state) => {
-      if (state === null) return;
-      await views.save(state);
-      expiries.track(state.id, state.accountId, state.status, Date.parse(state.expiresAt));
-    });
+  /** Makes the key's secret here: only its hash and display prefix reach the command and the store. */
+  async create(caller: ActingKey, fields: Omit<Fields<CreateKey>, 'keyId' | 'accountId' | 'secretHash' | 'tokenPrefix'>): Promise<KeyWithSecret> {
+    const secret = generateToken(fields.kind);
+    const keyId = newId('key');
+    const state = await this.run(keyId, caller.accountId, {
+      type: 'CreateKey',
+      data: { ...fields, keyId, accountId: caller.accountId, ...sentBy(caller), secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret) },
+    }, true);
+    return { key: await this.answer(state), secret };
   }
 
-  async load(keyId: string): Promise<{ state: ApiKeyAggregate; version: number }> {
-    return this.aggregates.load(keyId);
-  }
-
-  async execute(keyId: string, command: ApiKeyCommand, ctx: CommandContext): Promise<ApiKeyState> {
-    // A CreateKey's id was just made up by the controller (newId): nothing to load.
-    const { state } = await this.aggregates.execute(keyId, ctx.accountId, command, {
-      ...(ctx.correlationId !== undefined ? { correlationId: ctx.correlationId } : {}),
-      ...(command.type === 'CreateKey' && ctx.newKey === true ? { newStream: true } : {}),
-    });
+  /** A new secret of the key's kind; the replaced one keeps working for `gracePeriodSeconds` (default 0). */
+  async rotate(caller: ActingKey, keyId: string, gracePeriodSeconds = 0): Promise<KeyWithSecret> {
+    const { state } = await this.aggregates.loadFor(caller.accountId, keyId);
     if (state === null) throw keyNotFound(keyId);
+    const secret = generateToken(state.kind);
+    const next = await this.run(keyId, caller.accountId, {
+      type: 'RotateKey',
+      data: { ...sentBy(caller), secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret), gracePeriodSeconds },
+    });
+    return { key: await this.answer(next), secret };
+  }
+
+  disable(caller: ActingKey, keyId: string, fields: Fields<DisableKey>): Promise<KeyDto> {
+    return this.change(caller, keyId, { type: 'DisableKey', data: { ...fields, ...sentBy(caller) } });
+  }
+
+  enable(caller: ActingKey, keyId: string, fields: Fields<EnableKey>): Promise<KeyDto> {
+    return this.change(caller, keyId, { type: 'EnableKey', data: { ...fields, ...sentBy(caller) } });
+  }
+
+  changeExpiry(caller: ActingKey, keyId: string, fields: Fields<ChangeExpiry>): Promise<KeyDto> {
+    return this.change(caller, keyId, { type: 'ChangeExpiry', data: { ...fields, ...sentBy(caller) } });
+  }
+
+  changePermissions(caller: ActingKey, keyId: string, fields: Fields<ChangePermissions>): Promise<KeyDto> {
+    return this.change(caller, keyId, { type: 'ChangePermissions', data: { ...fields, ...sentBy(caller) } });
+  }
+
+  changeAllowedIps(caller: ActingKey, keyId: string, fields: Fields<ChangeAllowedIps>): Promise<KeyDto> {
+    return this.change(caller, keyId, { type: 'ChangeAllowedIps', data: { ...fields, ...sentBy(caller) } });
+  }
+
+  changeAllowedOrigins(caller: ActingKey, keyId: string, fields: Fields<ChangeAllowedOrigins>): Promise<KeyDto> {
+    return this.change(caller, keyId, { type: 'ChangeAllowedOrigins', data: { ...fields, ...sentBy(caller) } });
+  }
+
+  changeRateLimit(caller: ActingKey, keyId: string, fields: Fields<ChangeRateLimit>): Promise<KeyDto> {
+    return this.change(caller, keyId, { type: 'ChangeRateLimit', data: { ...fields, ...sentBy(caller) } });
+  }
+
+  revoke(caller: ActingKey, keyId: string, fields: Fields<RevokeKey>): Promise<KeyDto> {
+    return this.change(caller, keyId, { type: 'RevokeKey', data: { ...fields, ...sentBy(caller) } });
+  }
+
+  /** The expiry scheduler's command: records `KeyExpired` once the key's expiry has passed (else a no-op). */
+  expire(accountId: string, keyId: string): Promise<ApiKeyState> {
+    return this.run(keyId, accountId, { type: 'ExpireKey', data: {} });
+  }
+
+  private async change(caller: ActingKey, keyId: string, command: ApiKeyCommand): Promise<KeyDto> {
+    return this.answer(await this.run(keyId, caller.accountId, command));
+  }
+
+  /** `newKey`: the id was made up just now (create), so there is no stream to load. */
+  private async run(keyId: string, accountId: string, command: ApiKeyCommand, newKey = false): Promise<ApiKeyState> {
+    const { state } = await this.aggregates.execute(keyId, accountId, command, newKey ? { newStream: true } : {});
+    if (state === null) throw keyNotFound(keyId);
+    // Every state this process writes, so the sweep finds its expiry without querying the read model.
+    this.expiries.track(state.id, state.accountId, state.status, Date.parse(state.expiresAt));
     return state;
   }
 
-  /** Re-derives the read model of keys from their streams (the relay's repair path). */
-  async refreshViews(events: Iterable<Pick<StoredEvent, 'aggregateId' | 'version'>>): Promise<void> {
-    await this.aggregates.refresh(events);
+  private answer(state: ApiKeyState): Promise<KeyDto> {
+    return this.queries.present(keyViewOf(state));
   }
 }
 
-export function keyNotFound(keyId: string): ProblemError {
-  return new ProblemError(404, 'key_not_found', 'Not found', `key ${keyId} does not exist`);
+/** Who sends a key command: recorded as `by`, and judged by what its key holds. */
+function sentBy(caller: ActingKey): { by: Actor; callerPermissions: Permission[] } {
+  return { by: caller.keyId, callerPermissions: [...caller.permissions] };
 }

@@ -1,7 +1,7 @@
 import { effectiveRateLimit } from '@keyward/contracts';
 import type { KeyKind, KeyRateLimit, KeyStatus, Permission } from '@keyward/contracts';
 import { ROTATION_PERIOD_DAYS_DEFAULT, rotationDue } from '../domain';
-import type { KeyViewDoc } from './key-views.repository';
+import type { KeyView } from './key.view';
 
 /** A key as the API shows it. Never a secret, never a secret's hash. */
 export interface KeyDto {
@@ -45,15 +45,15 @@ export interface KeyLastUse {
   readonly address: string | null;
 }
 
-export function toKeyDto(v: KeyViewDoc, now: Date, lastUse?: KeyLastUse, rotationPeriodDays = ROTATION_PERIOD_DAYS_DEFAULT): KeyDto {
+export function toKeyDto(v: KeyView, now: Date, lastUse?: KeyLastUse, rotationPeriodDays = ROTATION_PERIOD_DAYS_DEFAULT): KeyDto {
   const expired = v.status !== 'revoked' && v.status !== 'expired' && v.expiresAt.getTime() <= now.getTime();
   return {
-    id: v._id,
+    id: v.id,
     accountId: v.accountId,
     kind: v.kind,
     name: v.name,
-    permissions: v.permissions,
-    allowedIps: v.allowedIps,
+    permissions: [...v.permissions],
+    allowedIps: [...v.allowedIps],
     // Views written before keys had origins and limits lack the fields: none, and the kind's default.
     allowedOrigins: v.allowedOrigins ?? [],
     rateLimit: effectiveRateLimit(v.kind, v.rateLimit),

@@ -4,12 +4,12 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { loadServiceConfig, topicName } from '@keyward/config';
 import { KEYS_EVENTS_TOPIC } from '@keyward/contracts';
-import { MongoEventStore, OutboxRelay } from '@keyward/event-store';
+import { AggregateStore, MongoEventStore, MongoViewStore, OutboxRelay } from '@keyward/event-store';
 import { createIdempotentProducer, RenewableProducer } from '@keyward/messaging';
 import { connectDatabase, connectKafka, InfraStatus, systemClock } from '@keyward/service-runtime';
-import { KeyCommandsService } from '../application/key-commands.service';
-import { ExpirySchedule } from '../commands/expire-keys/expiry-schedule';
-import { KeyViewsRepository } from '../application/key-views.repository';
+import { apiKeyDefinition, KEY_VIEWS_NAME } from '../application/api-key.aggregate';
+import type { KeyView } from '../application/key.view';
+import { toKeyView } from '../application/key.view';
 import { bootstrapAdminKey } from './bootstrap';
 
 const HELP = `usage: nx run keys:bootstrap -- [--account acc_primary] [--name "First admin key"] [--json]
@@ -35,14 +35,19 @@ async function main(): Promise<void> {
   const kafka = await connectKafka(config, status);
   const producer = new RenewableProducer(() => createIdempotentProducer(kafka));
   const store = new MongoEventStore(connection, { now: () => systemClock.now() });
-  const views = new KeyViewsRepository(connection);
+  // The service's aggregate and read model without the service (its relay, consumers and HTTP):
+  // the key's view is written as the service writes it, so the service lists the key at once.
+  const views = new MongoViewStore<KeyView>(connection, KEY_VIEWS_NAME);
+  const aggregates = new AggregateStore(store, apiKeyDefinition, () => systemClock.now(), async (id, state) => {
+    const view = toKeyView(id, state);
+    if (view) await views.save(view);
+  });
   const topic = topicName(config, KEYS_EVENTS_TOPIC);
   const relay = new OutboxRelay(store, producer, connection, { topic, now: () => systemClock.now() });
   try {
     await store.init();
-    await views.init();
     await producer.connect();
-    const result = await bootstrapAdminKey(new KeyCommandsService(store, views, systemClock, new ExpirySchedule()), values.account, values.name);
+    const result = await bootstrapAdminKey(aggregates, values.account, values.name);
     relay.start();
     await relay.flush();
     if (values.json) {

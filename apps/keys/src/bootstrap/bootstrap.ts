@@ -1,6 +1,6 @@
 import { ALL_PERMISSIONS, displayPrefix, generateToken, hashToken } from '@keyward/contracts';
 import { ProblemError } from '@keyward/problem';
-import type { KeyCommandsService } from '../application/key-commands.service';
+import type { KeyAggregates } from '../application/api-key.aggregate';
 
 export const ACCOUNT_ID_PATTERN = /^acc_[A-Za-z0-9_]{1,40}$/;
 
@@ -17,14 +17,14 @@ export function bootstrapKeyId(accountId: string): string {
  * Creates the account's first admin key (private, every permission in the catalog), or reports
  * the one that exists. The secret is in the result only when the key was created just now.
  */
-export async function bootstrapAdminKey(commands: KeyCommandsService, accountId: string, name: string): Promise<BootstrapResult> {
+export async function bootstrapAdminKey(aggregates: KeyAggregates, accountId: string, name: string): Promise<BootstrapResult> {
   if (!ACCOUNT_ID_PATTERN.test(accountId)) throw new Error(`account id "${accountId}" must look like acc_ followed by 1 to 40 letters, digits or underscores`);
   const keyId = bootstrapKeyId(accountId);
-  const existing = await commands.load(keyId);
+  const existing = await aggregates.load(keyId);
   if (existing.state !== null) return { created: false, accountId, keyId, tokenPrefix: existing.state.tokenPrefix };
   const secret = generateToken('private');
   try {
-    await commands.execute(keyId, {
+    await aggregates.execute(keyId, accountId, {
       type: 'CreateKey',
       data: {
         keyId, accountId, kind: 'private', name, permissions: ALL_PERMISSIONS, allowedIps: [], by: 'bootstrap',
@@ -32,11 +32,11 @@ export async function bootstrapAdminKey(commands: KeyCommandsService, accountId:
         callerPermissions: ALL_PERMISSIONS,
         secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret),
       },
-    }, { accountId });
+    });
   } catch (e) {
     // A concurrent bootstrap created it first: report that one.
     if (!(e instanceof ProblemError && e.code === 'concurrent_modification')) throw e;
-    const raced = await commands.load(keyId);
+    const raced = await aggregates.load(keyId);
     if (raced.state === null) throw e;
     return { created: false, accountId, keyId, tokenPrefix: raced.state.tokenPrefix };
   }

@@ -1,4 +1,4 @@
-import type { Actor, KeyKind, Permission } from '@keyward/contracts';
+import type { Actor, Command, KeyKind, Permission } from '@keyward/contracts';
 
 /**
  * Commands of the ApiKey aggregate, imperative and string-discriminated. Values arrive as the
@@ -10,12 +10,7 @@ import type { Actor, KeyKind, Permission } from '@keyward/contracts';
  * the key that authorized the request; the bootstrap holds the whole catalog), so `decide` can
  * refuse a manager reaching above itself (api-key.authority.ts) without any lookup.
  */
-interface KeyCommand<TType extends string, TData> {
-  readonly type: TType;
-  readonly data: TData;
-}
-
-export type CreateKey = KeyCommand<'CreateKey', {
+export type CreateKey = Command<'CreateKey', {
   readonly keyId: string;
   readonly accountId: string;
   readonly kind: KeyKind;
@@ -47,37 +42,37 @@ interface Caller {
   readonly callerPermissions: readonly Permission[];
 }
 
-export type DisableKey = KeyCommand<'DisableKey', Caller & { readonly reason?: string }>;
+export type DisableKey = Command<'DisableKey', Caller & { readonly reason?: string }>;
 
-export type EnableKey = KeyCommand<'EnableKey', Caller & { readonly expiresAt?: string }>;
+export type EnableKey = Command<'EnableKey', Caller & { readonly expiresAt?: string }>;
 
-export type ChangeExpiry = KeyCommand<'ChangeExpiry', Caller & { readonly expiresAt: string }>;
+export type ChangeExpiry = Command<'ChangeExpiry', Caller & { readonly expiresAt: string }>;
 
-export type ChangePermissions = KeyCommand<'ChangePermissions', Caller & {
+export type ChangePermissions = Command<'ChangePermissions', Caller & {
   readonly permissions: readonly string[];
 }>;
 
-export type ChangeAllowedIps = KeyCommand<'ChangeAllowedIps', Caller & {
+export type ChangeAllowedIps = Command<'ChangeAllowedIps', Caller & {
   readonly allowedIps: readonly string[];
 }>;
 
-export type ChangeAllowedOrigins = KeyCommand<'ChangeAllowedOrigins', Caller & {
+export type ChangeAllowedOrigins = Command<'ChangeAllowedOrigins', Caller & {
   readonly allowedOrigins: readonly string[];
 }>;
-export type ChangeRateLimit = KeyCommand<'ChangeRateLimit', Caller & {
+export type ChangeRateLimit = Command<'ChangeRateLimit', Caller & {
   readonly rateLimit: RateLimitInput | null;
 }>;
-export type RotateKey = KeyCommand<'RotateKey', Caller & {
+export type RotateKey = Command<'RotateKey', Caller & {
   readonly secretHash: string;
   readonly tokenPrefix: string;
   /** How long the replaced token keeps working: an integer from 0 to 604800 (7 days). */
   readonly gracePeriodSeconds: number;
 }>;
 
-export type RevokeKey = KeyCommand<'RevokeKey', Caller & { readonly reason?: string }>;
+export type RevokeKey = Command<'RevokeKey', Caller & { readonly reason?: string }>;
 
 /** Sent by the expiry scheduler; records `KeyExpired` once the key's expiry has passed. */
-export type ExpireKey = KeyCommand<'ExpireKey', Readonly<Record<string, never>>>;
+export type ExpireKey = Command<'ExpireKey', Readonly<Record<string, never>>>;
 
 export type ApiKeyCommand =
   | CreateKey

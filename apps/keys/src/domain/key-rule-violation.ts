@@ -51,3 +51,8 @@ export class KeyRuleViolation extends RuleViolation {
     super(code, KEY_RULE_CODES[code], message, details);
   }
 }
+
+/** A key that does not exist, or belongs to another account (answered exactly alike, so ids leak nothing). */
+export function keyNotFound(keyId: string): KeyRuleViolation {
+  return new KeyRuleViolation('key_not_found', `key ${keyId} does not exist`);
+}

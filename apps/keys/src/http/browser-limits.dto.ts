@@ -1,5 +1,4 @@
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsInt, IsObject, IsOptional, IsString, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import { IsInt, IsOptional } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 
 /** A key's rate limit: `requests` per `windowSeconds`, at most `burst` at once (default: `requests`). */
@@ -19,35 +18,14 @@ export class RateLimitDto {
   burst?: number;
 }
 
-/** Shared by create and change: shapes only; the origin syntax is the domain's (422 invalid_origin). */
+/** Shared by create and change-allowed-origins: shapes only; the origin syntax is the domain's (422 invalid_origin). */
 export const ALLOWED_ORIGINS_SCHEMA = {
   description: 'Web origins the key may be used from (exact, such as https://shop.example.com, or https://*.example.com); [] = no restriction and no browser use',
   maxItems: 100,
 } as const;
-
-export class ChangeAllowedOriginsDto {
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @IsString({ each: true })
-  @MaxLength(300, { each: true })
-  @JSONSchema(ALLOWED_ORIGINS_SCHEMA)
-  allowedOrigins!: string[];
-}
 
 /**
  * The schema of a nullable RateLimitDto, replacing what the converters made of @ValidateNested
  * (a reference to `Object`). OpenAPI 3.0 ignores siblings of `$ref`: a nullable reference is an allOf of one.
  */
 export const nullableRateLimitSchema: Parameters<typeof JSONSchema>[0] = () => ({ allOf: [{ $ref: '#/components/schemas/RateLimitDto' }], nullable: true });
-
-// Required but nullable: ValidateIf lets null through (no limit) and IsObject refuses absence.
-@JSONSchema({ required: ['rateLimit'] })
-export class ChangeRateLimitDto {
-  /** The new limit, or null for none (private keys only). */
-  @ValidateIf((_dto: ChangeRateLimitDto, value: unknown) => value !== null)
-  @IsObject()
-  @ValidateNested()
-  @Type(() => RateLimitDto)
-  @JSONSchema(nullableRateLimitSchema)
-  rateLimit!: RateLimitDto | null;
-}

@@ -1,7 +1,8 @@
 import type { ServiceConfig } from '@keyward/config';
 import type { InProcessService, ManualClock } from '@keyward/testing';
 import { startInProcess, testServiceConfig, waitFor } from '@keyward/testing';
-import { KeyCommandsService } from '../application/key-commands.service';
+import type { KeyAggregates } from '../application/api-key.aggregate';
+import { KEY_AGGREGATES } from '../application/api-key.aggregate';
 import { bootstrapAdminKey } from '../bootstrap/bootstrap';
 import { KeysModule } from '../keys.module';
 
@@ -21,7 +22,7 @@ export async function startKeysTestApp(options: { clock?: ManualClock; config?: 
   const config = options.config ?? testServiceConfig('keys');
   const service = await startInProcess(KeysModule.forRoot({ config, ...(options.clock ? { clock: options.clock } : {}) }));
   const accountId = options.accountId ?? 'acc_test';
-  const admin = await bootstrapAdminKey(service.app.get(KeyCommandsService), accountId, 'test admin');
+  const admin = await bootstrapAdminKey(service.app.get<KeyAggregates>(KEY_AGGREGATES), accountId, 'test admin');
   if (!admin.created) throw new Error('expected a fresh database for the test app');
   const call: KeysTestApp['call'] = async (method, path, body, secret = admin.secret) => {
     const res = await fetch(`${service.url}${path}`, {

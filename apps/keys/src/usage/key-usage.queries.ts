@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK } from '@keyward/service-runtime';
-import { keyNotFound } from '../application/key-commands.service';
-import { KeyViewsRepository } from '../application/key-views.repository';
+import { KeyQueries } from '../application/key-queries';
 import type { KeyUsage, UsageGranularity } from './usage-query';
 import { documentStarts, keyUsage, usageRange } from './usage-query';
 import { UsageRepository } from './usage.repository';
@@ -10,7 +9,7 @@ import { UsageRepository } from './usage.repository';
 @Injectable()
 export class KeyUsageQueries {
   constructor(
-    private readonly views: KeyViewsRepository,
+    private readonly keys: KeyQueries,
     private readonly usageRepository: UsageRepository,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -18,7 +17,7 @@ export class KeyUsageQueries {
   /** A key of the caller's account (another account's answers 404), its usage over the range. */
   async usage(accountId: string, keyId: string, q: { from?: string; to?: string; granularity?: UsageGranularity }): Promise<KeyUsage> {
     const range = usageRange(q, this.clock.now().getTime());
-    if (!(await this.views.get(accountId, keyId))) throw keyNotFound(keyId);
+    await this.keys.view(accountId, keyId);
     const starts = documentStarts(range);
     const [hours, days] = await Promise.all([this.usageRepository.hourDocs(keyId, starts.hours), this.usageRepository.dayDocs(keyId, starts.days)]);
     return keyUsage(keyId, accountId, range, hours, days);

@@ -1,3 +1,5 @@
+import type { Command } from '@keyward/contracts';
+
 /**
  * Commands of the Technician aggregate, imperative and string-discriminated. Values arrive as the
  * caller sent them: `decide` validates and normalises them. `by` is the id of the acting key.
@@ -8,12 +10,7 @@
  * email can both see null and both succeed. Uniqueness across streams would need a reservation
  * stream per email (or a unique index on a dedicated collection); the brief accepts the race.
  */
-interface TechnicianCommandOf<TType extends string, TData> {
-  readonly type: TType;
-  readonly data: TData;
-}
-
-export type RegisterTechnician = TechnicianCommandOf<'RegisterTechnician', {
+export type RegisterTechnician = Command<'RegisterTechnician', {
   readonly name: string;
   readonly email: string;
   readonly by: string;
@@ -21,14 +18,14 @@ export type RegisterTechnician = TechnicianCommandOf<'RegisterTechnician', {
 }>;
 
 /** Only the given fields are changed; at least one must be given. */
-export type UpdateTechnician = TechnicianCommandOf<'UpdateTechnician', {
+export type UpdateTechnician = Command<'UpdateTechnician', {
   readonly name?: string;
   readonly email?: string;
   readonly by: string;
   readonly emailHolder: string | null;
 }>;
 
-export type DeactivateTechnician = TechnicianCommandOf<'DeactivateTechnician', {
+export type DeactivateTechnician = Command<'DeactivateTechnician', {
   readonly by: string;
   readonly reason?: string;
 }>;

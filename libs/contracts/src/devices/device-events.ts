@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../events/event-envelope';
+import type { DomainEventOf, EnvelopeOf } from '../events/event-map';
 
 /** Events of the Device aggregate, on `devices.events`, schemaVersion 1. Ids: `dev_…`. */
 export interface DeviceEventDataByType {
@@ -23,6 +23,5 @@ export interface DeviceEventDataByType {
 }
 
 export type DeviceEventType = keyof DeviceEventDataByType;
-export const DEVICE_EVENT_TYPES: readonly DeviceEventType[] = ['DeviceRegistered', 'DeviceUpdated', 'DeviceRemoved'];
-export type DeviceEvent = { [T in DeviceEventType]: { readonly type: T; readonly schemaVersion: 1; readonly data: DeviceEventDataByType[T] } }[DeviceEventType];
-export type DeviceEventEnvelope = { [T in DeviceEventType]: EventEnvelope<T, DeviceEventDataByType[T]> }[DeviceEventType];
+export type DeviceEvent = DomainEventOf<DeviceEventDataByType>;
+export type DeviceEventEnvelope = EnvelopeOf<DeviceEventDataByType>;

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from './event-envelope';
+import type { EnvelopeOf } from './event-map';
 import type { Schema } from './schema';
 import { conforms, integer, isoDateTime, nonEmpty, object, optional, text } from './schema';
 
@@ -22,7 +23,6 @@ export interface EventTypeSpec<D> {
 }
 
 export type EventSpecs<M> = { readonly [T in keyof M & string]: EventTypeSpec<M[T]> };
-export type EnvelopeOf<M> = { [T in keyof M & string]: EventEnvelope<T, M[T]> }[keyof M & string];
 
 /** A message as an event of the topic, or why it is not one (the reason goes to the dead letter). */
 export type ParsedEvent<E> = { readonly ok: true; readonly event: E } | { readonly ok: false; readonly reason: string };

@@ -1,5 +1,5 @@
 import type { Permission } from '../catalog/operation-catalog';
-import type { EventEnvelope } from '../events/event-envelope';
+import type { DomainEventOf, EnvelopeOf } from '../events/event-map';
 import type { KeyKind } from './key-token';
 import type { KeyRateLimit } from './rate-limit';
 
@@ -65,12 +65,6 @@ export interface KeyEventDataByType {
 
 export type KeyEventType = keyof KeyEventDataByType;
 
-export const KEY_EVENT_TYPES: readonly KeyEventType[] = [
-  'KeyCreated', 'KeyDisabled', 'KeyEnabled', 'KeyExpired', 'KeyRotated',
-  'KeyExpiryChanged', 'KeyPermissionsChanged', 'KeyAllowedIpsChanged', 'KeyRevoked',
-  'KeyAllowedOriginsChanged', 'KeyRateLimitChanged',
-];
-
 /** The schemaVersion each key event type is written with today. */
 export const KEY_EVENT_SCHEMA_VERSIONS = {
   KeyCreated: 2, KeyDisabled: 1, KeyEnabled: 1, KeyExpired: 1, KeyRotated: 1, KeyExpiryChanged: 1,
@@ -78,15 +72,7 @@ export const KEY_EVENT_SCHEMA_VERSIONS = {
 } as const satisfies Record<KeyEventType, number>;
 
 /** A key event before the store gives it an envelope. */
-export type KeyEvent = {
-  [T in KeyEventType]: { readonly type: T; readonly schemaVersion: (typeof KEY_EVENT_SCHEMA_VERSIONS)[T]; readonly data: KeyEventDataByType[T] };
-}[KeyEventType];
+export type KeyEvent = DomainEventOf<KeyEventDataByType, typeof KEY_EVENT_SCHEMA_VERSIONS>;
 
 /** A stored or published key event. */
-export type KeyEventEnvelope = {
-  [T in KeyEventType]: EventEnvelope<T, KeyEventDataByType[T]>;
-}[KeyEventType];
-
-export function isKeyEventType(type: string): type is KeyEventType {
-  return (KEY_EVENT_TYPES as readonly string[]).includes(type);
-}
+export type KeyEventEnvelope = EnvelopeOf<KeyEventDataByType>;

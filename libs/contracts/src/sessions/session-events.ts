@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../events/event-envelope';
+import type { DomainEventOf, EnvelopeOf } from '../events/event-map';
 
 /** Events of the Session aggregate (a remote-support session), on `sessions.events`. Ids: `ses_…`. */
 export type SessionStatus = 'waiting' | 'active' | 'ended';
@@ -18,6 +18,5 @@ export interface SessionEventDataByType {
 }
 
 export type SessionEventType = keyof SessionEventDataByType;
-export const SESSION_EVENT_TYPES: readonly SessionEventType[] = ['SessionCreated', 'SessionStarted', 'SessionEnded'];
-export type SessionEvent = { [T in SessionEventType]: { readonly type: T; readonly schemaVersion: 1; readonly data: SessionEventDataByType[T] } }[SessionEventType];
-export type SessionEventEnvelope = { [T in SessionEventType]: EventEnvelope<T, SessionEventDataByType[T]> }[SessionEventType];
+export type SessionEvent = DomainEventOf<SessionEventDataByType>;
+export type SessionEventEnvelope = EnvelopeOf<SessionEventDataByType>;

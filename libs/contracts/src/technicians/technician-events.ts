@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../events/event-envelope';
+import type { DomainEventOf, EnvelopeOf } from '../events/event-map';
 
 /** Events of the Technician aggregate, on `technicians.events`, schemaVersion 1. Ids: `tech_…`. */
 export interface TechnicianEventDataByType {
@@ -9,6 +9,5 @@ export interface TechnicianEventDataByType {
 }
 
 export type TechnicianEventType = keyof TechnicianEventDataByType;
-export const TECHNICIAN_EVENT_TYPES: readonly TechnicianEventType[] = ['TechnicianRegistered', 'TechnicianUpdated', 'TechnicianDeactivated'];
-export type TechnicianEvent = { [T in TechnicianEventType]: { readonly type: T; readonly schemaVersion: 1; readonly data: TechnicianEventDataByType[T] } }[TechnicianEventType];
-export type TechnicianEventEnvelope = { [T in TechnicianEventType]: EventEnvelope<T, TechnicianEventDataByType[T]> }[TechnicianEventType];
+export type TechnicianEvent = DomainEventOf<TechnicianEventDataByType>;
+export type TechnicianEventEnvelope = EnvelopeOf<TechnicianEventDataByType>;

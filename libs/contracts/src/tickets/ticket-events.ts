@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../events/event-envelope';
+import type { DomainEventOf, EnvelopeOf } from '../events/event-map';
 
 /** Events of the Ticket aggregate (a deferred support request), on `tickets.events`. Ids: `tkt_…`. */
 export type TicketStatus = 'open' | 'assigned' | 'in_progress' | 'closed';
@@ -22,6 +22,5 @@ export interface TicketEventDataByType {
 }
 
 export type TicketEventType = keyof TicketEventDataByType;
-export const TICKET_EVENT_TYPES: readonly TicketEventType[] = ['TicketCreated', 'TicketAssigned', 'TicketInProgress', 'TicketClosed'];
-export type TicketEvent = { [T in TicketEventType]: { readonly type: T; readonly schemaVersion: 1; readonly data: TicketEventDataByType[T] } }[TicketEventType];
-export type TicketEventEnvelope = { [T in TicketEventType]: EventEnvelope<T, TicketEventDataByType[T]> }[TicketEventType];
+export type TicketEvent = DomainEventOf<TicketEventDataByType>;
+export type TicketEventEnvelope = EnvelopeOf<TicketEventDataByType>;

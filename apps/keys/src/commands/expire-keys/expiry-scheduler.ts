@@ -4,9 +4,9 @@ import type { ServiceConfig } from '@keyward/config';
 import { ProblemError } from '@keyward/problem';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, SERVICE_CONFIG } from '@keyward/service-runtime';
-import { KeyCommandsService } from '../../application/key-commands.service';
-import { KeyViewsRepository } from '../../application/key-views.repository';
-import { ExpirySchedule } from './expiry-schedule';
+import { ExpirySchedule } from '../../application/expiry-schedule';
+import { KeyCommands } from '../../application/key-commands.service';
+import { KeyQueries } from '../../application/key-queries';
 
 /**
  * Records `KeyExpired` for every key whose expiry has passed. Keys stop working at their expiry
@@ -29,8 +29,8 @@ export class ExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
   private readonly intervalMs: number;
 
   constructor(
-    private readonly views: KeyViewsRepository,
-    private readonly commands: KeyCommandsService,
+    private readonly queries: KeyQueries,
+    private readonly commands: KeyCommands,
     private readonly schedule: ExpirySchedule,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SERVICE_CONFIG) config: ServiceConfig,
@@ -41,7 +41,7 @@ export class ExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     // In the background: a large read model takes a while to read, and nothing waits for it
     // (keys stop working at their expiry whether KeyExpired is recorded yet or not).
-    this.loading = this.views.forEachExpirable((k) => this.schedule.track(k._id, k.accountId, k.status, k.expiresAt.getTime()))
+    this.loading = this.queries.forEachExpirable((k) => this.schedule.track(k.id, k.accountId, k.status, k.expiresAt.getTime()))
       .catch((e: unknown) => this.logger.warn(`could not read the keys' expiries at start (keys written from now on are swept): ${e instanceof Error ? e.message : String(e)}`));
     this.scheduleNext();
   }
@@ -60,7 +60,7 @@ export class ExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
       const due = this.schedule.takeDue(this.clock.now().getTime(), 200);
       for (const [i, key] of due.entries()) {
         try {
-          const state = await this.commands.execute(key.keyId, { type: 'ExpireKey', data: {} }, { accountId: key.accountId });
+          const state = await this.commands.expire(key.accountId, key.keyId);
           if (state.status === 'expired') expired++;
         } catch (e) {
           // Swept again next time: a conflict (another sweeper, a command) or the database away.

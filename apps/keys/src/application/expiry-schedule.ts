@@ -10,8 +10,9 @@ export interface ScheduledExpiry {
  * The keys whose expiry may still have to be recorded, as a min-heap on the expiry instant, in
  * memory: the sweep takes what is due in O(log n) per key instead of querying the read model (on
  * FerretDB every query but one by `_id` scans the collection, and the sweep runs every second).
- * Filled from every state this process writes (commands, the relay's repair) and once, at start,
- * from the read model. An entry can be stale (the key was re-enabled with a later expiry, or
+ * Filled from every state this process's commands write and once, at start, from the read model
+ * (a key another instance wrote since is swept by that instance, and by every instance after its
+ * next start; it stops working at its expiry either way). An entry can be stale (the key was re-enabled with a later expiry, or
  * revoked): the sweep decides ExpireKey on the current aggregate, which is a no-op for those.
  */
 @Injectable()
