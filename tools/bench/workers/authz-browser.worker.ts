@@ -61,7 +61,7 @@ function main(): void {
     const req: AuthRequest = { token, clientIp: CLIENT_IP, origin: ORIGIN, permission: 'devices:read', nowMs, found: undefined };
     const outcome = authorize(index, req, limiter);
     const subject = usageSubjectOf(req, outcome);
-    if (subject) recorder.record(subject.keyId, subject.accountId, OPERATION, outcome.ok ? 'ok' : outcome.code, CLIENT_IP, nowMs);
+    if (subject) recorder.record(subject.keyId, subject.accountId, OPERATION, outcome.ok ? 'ok' : outcome.code, CLIENT_IP, nowMs, req.found);
     if (nowMs - lastFlushMs >= FLUSH_MS) {
       lastFlushMs = nowMs;
       recorder.settle(recorder.take(nowMs), true);

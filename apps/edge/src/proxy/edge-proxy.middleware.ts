@@ -122,7 +122,7 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
       const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
       // Usage: the edge counts what it answers itself; what it forwards, the service's guard counts (docs/usage.md).
       const subject = usageSubjectOf(authRequest, outcome);
-      if (subject) this.usage.recorder.record(subject.keyId, subject.accountId, route.id, wait !== undefined ? 'too_many_auth_failures' : outcome.code, ip, nowMs);
+      if (subject) this.usage.recorder.record(subject.keyId, subject.accountId, route.id, wait !== undefined ? 'too_many_auth_failures' : outcome.code, ip, nowMs, authRequest.found);
       if (wait !== undefined) {
         this.count('too_many_auth_failures');
         return sendProblem(res, new ProblemError(429, 'too_many_auth_failures', TOO_MANY_AUTH_FAILURES_TITLE, tooManyAuthFailuresDetail(wait)), pathname, { 'retry-after': String(wait) });

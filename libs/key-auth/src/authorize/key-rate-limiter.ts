@@ -57,7 +57,9 @@ export class RateLimitDecision {
   }
 }
 
-interface Bucket {
+/** One key's bucket in one limiter (on the key's entry, key-slots.ts, or in the limiter's own Map). */
+export interface RateBucket {
+  readonly owner: KeyRateLimiter;
   tokens: number;
   atMs: number;
   /** The limit the tokens were counted under; a change of the key's limit is noticed by identity. */
@@ -66,13 +68,16 @@ interface Bucket {
 }
 
 /**
- * Per-key token buckets in memory: no I/O, one Map lookup and a few arithmetic operations per
- * request. A bucket holds `burst` tokens and refills at requests/window; each request takes one.
+ * Per-key token buckets in memory: no I/O, no lookup (the bucket sits on the key's index entry,
+ * key-slots.ts) and a few arithmetic operations per request. A bucket holds `burst` tokens and
+ * refills at requests/window; each request takes one. A bucket on an entry goes with the entry;
+ * the Map (a second limiter's buckets) is swept once it holds `maxBuckets`.
  * A key's limit is read from its index entry on every request, so a KeyRateLimitChanged applies
  * from the next request on: a larger bucket gains the difference, a smaller one is cut down.
  */
 export class KeyRateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  /** Buckets of keys whose entry holds another limiter's bucket (a second limiter over one index). */
+  private readonly buckets = new Map<string, RateBucket>();
   private readonly share: number;
   private readonly burstFactor: number;
   private sweepAt: number;
@@ -88,6 +93,7 @@ export class KeyRateLimiter {
     this.last.burstFactor = this.burstFactor;
   }
 
+  /** Buckets in this limiter's own Map (keys whose entry slot another limiter holds). */
   get size(): number {
     return this.buckets.size;
   }
@@ -100,11 +106,15 @@ export class KeyRateLimiter {
     if (limit === null) return true;
     const perMs = limit.perMs * this.share;
     const capacity = limit.burst * this.share * this.burstFactor;
-    let bucket = this.buckets.get(key.id);
+    let bucket = key.rate;
+    if (bucket !== undefined && bucket.owner !== this) bucket = this.buckets.get(key.id);
     if (bucket === undefined) {
-      if (this.buckets.size >= this.sweepAt) this.sweep(nowMs);
-      bucket = { tokens: capacity, atMs: nowMs, limit, capacity };
-      this.buckets.set(key.id, bucket);
+      bucket = { owner: this, tokens: capacity, atMs: nowMs, limit, capacity };
+      if (key.rate === undefined) key.rate = bucket;
+      else {
+        if (this.buckets.size >= this.sweepAt) this.sweep(nowMs);
+        this.buckets.set(key.id, bucket);
+      }
     } else {
       if (bucket.limit !== limit) {
         bucket.tokens = Math.min(capacity, bucket.tokens + Math.max(0, capacity - bucket.capacity));

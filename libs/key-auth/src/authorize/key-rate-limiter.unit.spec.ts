@@ -112,10 +112,29 @@ describe('KeyRateLimiter', () => {
     expect(limiter.take(key(), T0 - 60_000)).toBe(false);
   });
 
-  it('drops refilled buckets once it holds many', () => {
-    const limiter = new KeyRateLimiter({ maxBuckets: 10 });
-    for (let i = 0; i < 30; i++) limiter.take(keyWith({ requests: 60, windowSeconds: 60, burst: 5 }).key(), T0 + i * 60_000);
-    expect(limiter.size).toBeLessThanOrEqual(11);
+  it('keeps its bucket on the key\'s entry, through every event of the key', () => {
+    const k = keyWith({ requests: 1, windowSeconds: 60, burst: 3 });
+    const limiter = new KeyRateLimiter();
+    expect(takeN(limiter, k.key(), 2, T0)).toBe(2);
+    const first = k.key();
+    // Any event replaces the entry: the same limit again still gives a new entry.
+    k.limit({ requests: 1, windowSeconds: 60, burst: 3 });
+    expect(k.key()).not.toBe(first);
+    expect(takeN(limiter, k.key(), 5, T0)).toBe(1);
+    expect(limiter.size).toBe(0);
+  });
+
+  it('keeps a second limiter\'s buckets apart from the first\'s, and sweeps them once it holds many', () => {
+    const first = new KeyRateLimiter();
+    const second = new KeyRateLimiter({ maxBuckets: 10 });
+    for (let i = 0; i < 30; i++) {
+      const key = keyWith({ requests: 60, windowSeconds: 60, burst: 5 }).key();
+      expect(takeN(first, key, 5, T0 + i * 60_000)).toBe(5);
+      expect(takeN(second, key, 6, T0 + i * 60_000)).toBe(5);
+    }
+    expect(first.size).toBe(0);
+    expect(second.size).toBeGreaterThan(0);
+    expect(second.size).toBeLessThanOrEqual(11);
   });
 
   it.each([0, -1, 1.5, Number.NaN])('refuses a share of %p', (share) => {

@@ -84,7 +84,7 @@ export class KeyGuard implements CanActivate {
         for (const [name, value] of Object.entries(rateLimitHeaders(this.limiter.last, true))) res.setHeader(name, value);
       }
       const wait = outcome.status === 401 ? this.throttle.fail(ip ?? 'unknown', nowMs) : undefined;
-      if (subject !== undefined) this.usage.record(subject.keyId, subject.accountId, this.operationOf(context, req), wait !== undefined ? 'too_many_auth_failures' : outcome.code, ip, nowMs);
+      if (subject !== undefined) this.usage.record(subject.keyId, subject.accountId, this.operationOf(context, req), wait !== undefined ? 'too_many_auth_failures' : outcome.code, ip, nowMs, authRequest.found);
       if (wait !== undefined) {
         this.count('too_many_auth_failures');
         context.switchToHttp().getResponse<Response>().setHeader('retry-after', String(wait));
@@ -92,7 +92,7 @@ export class KeyGuard implements CanActivate {
       }
       throw new ProblemError(outcome.status, outcome.code, TITLES[outcome.status] ?? 'Unauthorized', outcome.detail);
     }
-    if (subject !== undefined) this.usage.record(subject.keyId, subject.accountId, this.operationOf(context, req), 'ok', ip, nowMs);
+    if (subject !== undefined) this.usage.record(subject.keyId, subject.accountId, this.operationOf(context, req), 'ok', ip, nowMs, authRequest.found);
     req.caller = outcome.key;
     return true;
   }

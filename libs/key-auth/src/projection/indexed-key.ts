@@ -4,6 +4,9 @@ import type { IpAllowList } from '@keyward/ip-match';
 import { compileAllowList } from '@keyward/ip-match';
 import type { AuthGranted } from '../authorize/auth-outcome';
 import { isCanonicalIsoTime } from './canonical-time';
+import type { RateBucket } from '../authorize/key-rate-limiter';
+import type { UsageBucket } from '../usage/usage-recorder';
+import type { KeySlots } from './key-slots';
 import type { KeyView } from './key-view';
 
 /**
@@ -221,7 +224,7 @@ function compileRateLimit(limit: KeyRateLimit): CompiledRateLimit {
  * it (for persisting, listing, rebuild comparisons), field for field. Everything `authorize`
  * reads is a plain field or the profile's.
  */
-export class IndexedKey {
+export class IndexedKey implements KeySlots {
   constructor(
     readonly id: string,
     /** `tokenDigest` form of the current secret's hash (or the hash as written, see RareFields). */
@@ -239,7 +242,17 @@ export class IndexedKey {
     /** Undefined while it equals createdAt (a key never changed since its creation). */
     private readonly updatedAt: string | undefined,
     private extras: Extras | undefined,
-  ) {}
+    /** The slots of the entry this one replaces (the same key), carried over. */
+    carried: KeySlots | undefined,
+  ) {
+    this.rate = carried?.rate;
+    this.usage = carried?.usage;
+  }
+
+  /** This process's rate bucket for the key (key-slots.ts); undefined until the key is first limited. */
+  rate: RateBucket | undefined;
+  /** This process's usage bucket for the key (key-slots.ts); undefined until the key is first counted. */
+  usage: UsageBucket | undefined;
 
   get version(): number {
     return Math.floor(this.state / STATE_VERSION);
@@ -361,5 +374,6 @@ export function indexKey(view: KeyView, previous: IndexedKey | undefined, profil
   }
   return new IndexedKey(view.id, digest ?? view.secretHash, view.version * STATE_VERSION + statusCode, expiresAtMs, profile,
     view.name, usualPrefix ? view.tokenPrefix.slice(kindPrefix.length) : '', createdAtMs,
-    view.updatedAt === view.createdAt ? undefined : view.updatedAt, extras);
+    view.updatedAt === view.createdAt ? undefined : view.updatedAt, extras,
+    previous?.id === view.id ? previous : undefined);
 }

@@ -101,8 +101,9 @@ export class KeyIndex {
   }
 
   /**
-   * The entries as they are now, for a snapshot written in the background: entries are never
-   * changed in place (a change puts a new one), so copying the references is a consistent cut, and
+   * The entries as they are now, for a snapshot written in the background: what an entry's view
+   * holds never changes in place (a change puts a new entry; only the request path's slots,
+   * key-slots.ts, change in place), so copying the references is a consistent cut, and
    * the views are rebuilt a slice at a time while the index moves on.
    */
   capture(): { readonly size: number; views(start: number, end: number): KeyView[] } {

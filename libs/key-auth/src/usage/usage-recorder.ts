@@ -1,5 +1,6 @@
 import type { UsageCount } from '@keyward/contracts';
 import { usageWindowStart } from '@keyward/contracts';
+import type { KeySlots } from '../projection/key-slots';
 
 /** One (operation, outcome) count of a bucket. */
 interface Cell {
@@ -9,7 +10,8 @@ interface Cell {
 }
 
 /** One key's counts in one minute window, in this process. */
-interface Bucket {
+export interface UsageBucket {
+  readonly owner: UsageRecorder;
   readonly keyId: string;
   readonly accountId: string;
   readonly windowMs: number;
@@ -26,6 +28,8 @@ interface Bucket {
   seq: number;
   /** Counted since the last report was taken. */
   dirty: boolean;
+  /** Moved out of the active set (its window ended): a key's slot holding it no longer counts into it. */
+  closed: boolean;
   lastAtMs: number;
   lastOperation: string;
   lastAddress: string | undefined;
@@ -57,19 +61,25 @@ export interface UsageReport {
  */
 export class UsageRecorder {
   /** The current window's bucket of each key counted in it. */
-  private readonly active = new Map<string, Bucket>();
+  private readonly active = new Map<string, UsageBucket>();
   /** Buckets of past windows not yet published whole. */
-  private closed: Bucket[] = [];
+  private closed: UsageBucket[] = [];
 
-  record(keyId: string, accountId: string, operation: string, outcome: string, address: string | undefined, nowMs: number): void {
-    let bucket = this.active.get(keyId);
+  /**
+   * `slots`: the key's index entry (`request.found`) where the request path has it, so the bucket
+   * is found without a Map lookup (key-slots.ts).
+   */
+  record(keyId: string, accountId: string, operation: string, outcome: string, address: string | undefined, nowMs: number, slots?: KeySlots): void {
+    let bucket = slots?.usage;
+    if (bucket === undefined || bucket.owner !== this || bucket.closed) bucket = this.active.get(keyId);
     if (bucket === undefined || (nowMs >= bucket.windowMs + 60_000 && this.roll(bucket))) {
       bucket = {
-        keyId, accountId, windowMs: usageWindowStart(nowMs), cells: [], last: undefined, seq: 0, dirty: false,
-        lastAtMs: nowMs, lastOperation: operation, lastAddress: address,
+        owner: this, keyId, accountId, windowMs: usageWindowStart(nowMs), cells: [], last: undefined, seq: 0, dirty: false,
+        closed: false, lastAtMs: nowMs, lastOperation: operation, lastAddress: address,
       };
       this.active.set(keyId, bucket);
     }
+    if (slots !== undefined && slots.usage !== bucket && (slots.usage === undefined || slots.usage.owner === this)) slots.usage = bucket;
     let cell = bucket.last;
     if (cell === undefined || cell.operation !== operation || cell.outcome !== outcome) {
       cell = bucket.cells.find((c) => c.operation === operation && c.outcome === outcome);
@@ -105,10 +115,7 @@ export class UsageRecorder {
   take(nowMs: number): UsageReport[] {
     const current = usageWindowStart(nowMs);
     for (const bucket of this.active.values()) {
-      if (bucket.windowMs < current) {
-        this.active.delete(bucket.keyId);
-        this.closed.push(bucket);
-      }
+      if (bucket.windowMs < current) this.close(bucket);
     }
     const reports: UsageReport[] = [];
     for (const bucket of this.closed) if (bucket.dirty) reports.push(this.report(bucket));
@@ -133,13 +140,18 @@ export class UsageRecorder {
   }
 
   /** Moves a bucket whose window has ended out of the active set; true so `record` starts a new one. */
-  private roll(bucket: Bucket): boolean {
-    this.active.delete(bucket.keyId);
-    this.closed.push(bucket);
+  private roll(bucket: UsageBucket): boolean {
+    this.close(bucket);
     return true;
   }
 
-  private report(bucket: Bucket): UsageReport {
+  private close(bucket: UsageBucket): void {
+    this.active.delete(bucket.keyId);
+    bucket.closed = true;
+    this.closed.push(bucket);
+  }
+
+  private report(bucket: UsageBucket): UsageReport {
     bucket.dirty = false;
     bucket.seq += 1;
     const counts: UsageCount[] = bucket.cells.map(({ operation, outcome, count }) => ({ operation, outcome, count }));

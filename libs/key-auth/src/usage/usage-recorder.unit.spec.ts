@@ -1,3 +1,4 @@
+import type { KeySlots } from '../projection/key-slots';
 import { UsageRecorder } from './usage-recorder';
 
 const T0 = Date.parse('2026-12-01T12:00:00.000Z');
@@ -58,5 +59,38 @@ describe('UsageRecorder', () => {
     rec.settle(failed, false);
     const next = rec.take(T0 + 3);
     expect(next.map((r) => [r.seq, totals(r)])).toEqual([[2, { 'GET /v1/devices ok': 2 }]]);
+  });
+
+  describe('with the key\'s entry slots (as the request path passes them)', () => {
+    const slotsOf = (): KeySlots => ({ rate: undefined, usage: undefined });
+
+    it('counts through the entry as through its own Map, and a closed window is not counted into again', () => {
+      const rec = new UsageRecorder();
+      const entry = slotsOf();
+      rec.record('key_a', 'acc_1', 'GET /v1/devices', 'ok', undefined, T0 + 1000, entry);
+      rec.record('key_a', 'acc_1', 'GET /v1/devices', 'ok', undefined, T0 + 2000, entry);
+      // The same key without its entry (another path) lands in the same bucket.
+      rec.record('key_a', 'acc_1', 'GET /v1/devices', 'ok', undefined, T0 + 3000);
+      expect(entry.usage?.windowMs).toBe(T0);
+      // take() closes the ended window; the entry still holds that bucket, which must not count the next minute.
+      const first = rec.take(T0 + 60_500);
+      expect(first.map((r) => [r.windowMs - T0, totals(r)])).toEqual([[0, { 'GET /v1/devices ok': 3 }]]);
+      rec.settle(first, true);
+      rec.record('key_a', 'acc_1', 'GET /v1/devices', 'permission_denied', undefined, T0 + 61_000, entry);
+      expect(entry.usage?.windowMs).toBe(T0 + 60_000);
+      expect(rec.take(T0 + 62_000).map((r) => [r.windowMs - T0, r.seq, totals(r)])).toEqual([[60_000, 1, { 'GET /v1/devices permission_denied': 1 }]]);
+    });
+
+    it('leaves an entry slot another recorder holds to that recorder, each counting its own', () => {
+      const edge = new UsageRecorder();
+      const service = new UsageRecorder();
+      const entry = slotsOf();
+      edge.record('key_a', 'acc_1', 'GET /v1/devices', 'ok', undefined, T0, entry);
+      const held = entry.usage;
+      for (let i = 0; i < 3; i++) service.record('key_a', 'acc_1', 'GET /v1/devices', 'ok', undefined, T0 + i, entry);
+      expect(entry.usage).toBe(held);
+      expect(edge.take(T0 + 10).map(totals)).toEqual([{ 'GET /v1/devices ok': 1 }]);
+      expect(service.take(T0 + 10).map(totals)).toEqual([{ 'GET /v1/devices ok': 3 }]);
+    });
   });
 });
