@@ -10,7 +10,7 @@ import { RemoveDeviceController } from './commands/remove-device/remove-device.h
 import { UpdateDeviceController } from './commands/update-device/update-device.http.controller';
 import { GetDeviceController } from './queries/get-device/get-device.http.controller';
 import { ListDevicesController } from './queries/list-devices/list-devices.http.controller';
-import { techniciansMirrorProvider } from './mirrors/technicians-mirror.provider';
+import { DevicesMirrorsModule } from './mirrors/devices-mirrors.module';
 
 export type DevicesModuleOptions = ServiceModuleOptions;
 
@@ -20,9 +20,9 @@ export class DevicesModule {
   static forRoot(options: DevicesModuleOptions = {}): DynamicModule {
     return {
       module: DevicesModule,
-      imports: [ServicePlatformModule.forRoot({ service: 'devices', ...options })],
+      imports: [ServicePlatformModule.forRoot({ service: 'devices', ...options }), DevicesMirrorsModule.forRoot()],
       controllers: [RegisterDeviceController, ListDevicesController, GetDeviceController, UpdateDeviceController, RemoveDeviceController],
-      providers: [...deviceProviders(), techniciansMirrorProvider(), DeviceCommands, DeviceQueries],
+      providers: [...deviceProviders(), DeviceCommands, DeviceQueries],
     };
   }
 }

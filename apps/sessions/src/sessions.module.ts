@@ -8,7 +8,7 @@ import { SessionQueries } from './application/session-queries';
 import { CreateSessionController } from './commands/create-session/create-session.http.controller';
 import { EndSessionController } from './commands/end-session/end-session.http.controller';
 import { StartSessionController } from './commands/start-session/start-session.http.controller';
-import { mirrorProviders } from './mirrors/mirror.providers';
+import { SessionsMirrorsModule } from './mirrors/sessions-mirrors.module';
 import { GetSessionController } from './queries/get-session/get-session.http.controller';
 import { SessionHistoryController } from './queries/session-history/session-history.http.controller';
 
@@ -23,10 +23,10 @@ export class SessionsModule {
   static forRoot(options: SessionsModuleOptions = {}): DynamicModule {
     return {
       module: SessionsModule,
-      imports: [ServicePlatformModule.forRoot({ service: 'sessions', ...options })],
+      imports: [ServicePlatformModule.forRoot({ service: 'sessions', ...options }), SessionsMirrorsModule.forRoot()],
       // SessionHistoryController first: GET /v1/sessions/history must not reach GET /v1/sessions/:sessionId.
       controllers: [SessionHistoryController, GetSessionController, CreateSessionController, StartSessionController, EndSessionController],
-      providers: [...sessionProviders(), ...mirrorProviders(), SessionCommands, SessionQueries],
+      providers: [...sessionProviders(), SessionCommands, SessionQueries],
     };
   }
 }

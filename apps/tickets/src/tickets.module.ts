@@ -8,7 +8,8 @@ import { TicketQueries } from './application/ticket-queries';
 import { AssignTicketController } from './commands/assign-ticket/assign-ticket.http.controller';
 import { CloseTicketController } from './commands/close-ticket/close-ticket.http.controller';
 import { CreateTicketController } from './commands/create-ticket/create-ticket.http.controller';
-import { mirrorProviders } from './mirrors/mirror.providers';
+import { TicketsMirrorsModule } from './mirrors/tickets-mirrors.module';
+import { SessionTicketEventsController } from './process/session-ticket-events.controller';
 import { SessionTicketProcessManager } from './process/session-ticket.process-manager';
 import { GetTicketController } from './queries/get-ticket/get-ticket.http.controller';
 import { ListTicketsController } from './queries/list-tickets/list-tickets.http.controller';
@@ -24,9 +25,9 @@ export class TicketsModule {
   static forRoot(options: TicketsModuleOptions = {}): DynamicModule {
     return {
       module: TicketsModule,
-      imports: [ServicePlatformModule.forRoot({ service: 'tickets', ...options })],
-      controllers: [CreateTicketController, ListTicketsController, GetTicketController, AssignTicketController, CloseTicketController],
-      providers: [...ticketProviders(), ...mirrorProviders(), TicketCommands, TicketQueries, SessionTicketProcessManager],
+      imports: [ServicePlatformModule.forRoot({ service: 'tickets', ...options }), TicketsMirrorsModule.forRoot()],
+      controllers: [CreateTicketController, ListTicketsController, GetTicketController, AssignTicketController, CloseTicketController, SessionTicketEventsController],
+      providers: [...ticketProviders(), TicketCommands, TicketQueries, SessionTicketProcessManager],
     };
   }
 }
