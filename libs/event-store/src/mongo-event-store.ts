@@ -218,16 +218,20 @@ export class MongoEventStore {
     }
   }
 
-  /** Rebuilds an aggregate by folding its events; version 0 means the stream does not exist. */
-  async load<S, E extends EventEnvelope>(aggregateId: string, evolve: (state: S, event: E) => S, initial: S): Promise<{ state: S; version: number }> {
+  /**
+   * Rebuilds an aggregate by folding its events; version 0 means the stream does not exist.
+   * `evolve` gets the stored events as the store holds them: reading one as the aggregate's own
+   * type is the aggregate's registry's work (AggregateStore, readEvent), not a cast here.
+   */
+  async load<S>(aggregateId: string, evolve: (state: S, event: StoredEvent) => S, initial: S): Promise<{ state: S; version: number }> {
     return this.loadFrom(aggregateId, evolve, initial, 0);
   }
 
   /** Folds the events after `version` into a state already folded up to it (a cached one). */
-  async loadFrom<S, E extends EventEnvelope>(aggregateId: string, evolve: (state: S, event: E) => S, state: S, version: number): Promise<{ state: S; version: number }> {
+  async loadFrom<S>(aggregateId: string, evolve: (state: S, event: StoredEvent) => S, state: S, version: number): Promise<{ state: S; version: number }> {
     const events = await this.readStream(aggregateId, version + 1);
     let folded = state;
-    for (const e of events) folded = evolve(folded, e as unknown as E);
+    for (const e of events) folded = evolve(folded, e);
     return { state: folded, version: events[events.length - 1]?.version ?? version };
   }
 

@@ -412,6 +412,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const docs = await this.views.find({}).toArray();
     this.current.load(docs.map((d) => {
       const { _id: _ignored, ...view } = d;
+      // No type can replace this cast: a document read from the database carries no type, and
+      // this collection holds only views this projection wrote from its index (a V each).
       return view as unknown as V;
     }));
     this.positions.clear();
@@ -667,7 +669,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       if (chunk.length > 0) {
         try {
           await this.views.bulkWrite(chunk.map((v) => ({
-            replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
+            replaceOne: { filter: { _id: v.id }, replacement: { ...v, _id: v.id }, upsert: true },
           })), { ordered: false });
         } catch (e) {
           for (const id of slice) this.dirty.add(id);

@@ -180,7 +180,7 @@ export async function writeViewsById<V extends { readonly id: string }>(
     });
     if (batch.length > 0) {
       await views.bulkWrite(batch.map((v) => ({
-        replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
+        replaceOne: { filter: { _id: v.id }, replacement: { ...v, _id: v.id }, upsert: true },
       })), { ordered: false });
       written += batch.length;
     }

@@ -16,3 +16,4 @@ export * from './log-records';
 export * from './scaled-platform';
 export * from './load-lock';
 export * from './mirroring-test-app';
+export * from './decider-spec';

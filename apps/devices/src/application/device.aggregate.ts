@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { DeviceEventEnvelope } from '@keyward/contracts';
+import { DEVICE_EVENTS } from '@keyward/contracts';
 import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
 import type { EntityMirror, IndexedProjection, TechnicianMirrorView } from '@keyward/projections';
 import { aggregateProviders } from '@keyward/event-store';
@@ -22,6 +23,7 @@ export type TechniciansMirror = IndexedProjection<TechnicianMirrorView, EntityMi
 
 export const deviceDefinition: AggregateDefinition<DeviceAggregate, DeviceCommand, DeviceEventEnvelope> = {
   type: 'Device',
+  events: DEVICE_EVENTS,
   initialState,
   evolve,
   decide,

@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { SessionEventEnvelope } from '@keyward/contracts';
+import { SESSION_EVENTS } from '@keyward/contracts';
 import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
 import { aggregateProviders } from '@keyward/event-store';
 import type { EntityMirror, IndexedProjection, TechnicianMirrorView } from '@keyward/projections';
@@ -28,6 +29,7 @@ export type TicketsMirror = IndexedProjection<TicketMirrorView, EntityMirror<Tic
 
 export const sessionDefinition: AggregateDefinition<SessionAggregate, SessionCommand, SessionEventEnvelope> = {
   type: 'Session',
+  events: SESSION_EVENTS,
   initialState,
   evolve,
   decide,

@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { TicketEventEnvelope } from '@keyward/contracts';
+import { TICKET_EVENTS } from '@keyward/contracts';
 import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
 import { aggregateProviders } from '@keyward/event-store';
 import type { DeviceMirrorView, EntityMirror, IndexedProjection, TechnicianMirrorView } from '@keyward/projections';
@@ -27,6 +28,7 @@ export type SessionsMirror = IndexedProjection<SessionMirrorView, EntityMirror<S
 
 export const ticketDefinition: AggregateDefinition<TicketAggregate, TicketCommand, TicketEventEnvelope> = {
   type: 'Ticket',
+  events: TICKET_EVENTS,
   initialState,
   evolve,
   decide,
