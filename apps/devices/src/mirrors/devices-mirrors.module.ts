@@ -1,7 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { mirrorsModule, techniciansMirror } from '@keyward/projections';
-import { TECHNICIANS_MIRROR } from './technicians-mirror.provider';
+import { TECHNICIANS_MIRROR } from '../application/device.aggregate';
 
 /** Other services' entities devices needs: the technicians that own devices. */
 @Module({})

@@ -2,7 +2,7 @@ import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { SERVICES, TICKET_EVENTS } from '@keyward/contracts';
 import { devicesMirror, EntityMirror, indexedProjectionProvider, mirrorsModule, techniciansMirror } from '@keyward/projections';
-import { DEVICES_MIRROR, TECHNICIANS_MIRROR, TICKETS_MIRROR } from '../application/sessions.tokens';
+import { DEVICES_MIRROR, TECHNICIANS_MIRROR, TICKETS_MIRROR } from '../application/session.aggregate';
 import type { TicketMirrorView } from './ticket.mirror';
 import { evolveTicketMirror } from './ticket.mirror';
 import { TicketEventsController } from './ticket-events.controller';

@@ -2,7 +2,7 @@ import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { SERVICES, SESSION_EVENTS } from '@keyward/contracts';
 import { devicesMirror, EntityMirror, indexedProjectionProvider, mirrorsModule, techniciansMirror } from '@keyward/projections';
-import { DEVICES_MIRROR, SESSIONS_MIRROR, TECHNICIANS_MIRROR } from '../application/tickets.tokens';
+import { DEVICES_MIRROR, SESSIONS_MIRROR, TECHNICIANS_MIRROR } from '../application/ticket.aggregate';
 import type { SessionMirrorView } from './session.mirror';
 import { evolveSessionMirror } from './session.mirror';
 import { SessionEventsController } from './session-events.controller';

@@ -3,8 +3,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { RuleViolation } from '@keyward/contracts';
 import { ConcurrencyError } from '@keyward/event-store';
 import { TicketCommands } from '../application/ticket-commands.service';
-import type { SessionsMirror, TicketViews } from '../application/tickets.tokens';
-import { SESSIONS_MIRROR, TICKET_VIEWS } from '../application/tickets.tokens';
+import type { SessionsMirror, TicketViews } from '../application/ticket.aggregate';
+import { SESSIONS_MIRROR, TICKET_VIEWS } from '../application/ticket.aggregate';
 import type { SessionMirrorView } from '../mirrors/session.mirror';
 import { ticketCommandFor, ticketIsBehind } from './session-ticket.policy';
 
