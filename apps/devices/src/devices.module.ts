@@ -1,11 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import type { ServiceConfig } from '@keyward/config';
-import { EventStoreModule } from '@keyward/event-store';
-import { KeyAuthModule } from '@keyward/key-auth';
-import { OperatorApiModule } from '@keyward/operator-api';
-import type { Clock } from '@keyward/service-runtime';
-import { ServiceRuntimeModule } from '@keyward/service-runtime';
+import type { ServiceModuleOptions } from '@keyward/operator-api';
+import { ServicePlatformModule } from '@keyward/operator-api';
 import { deviceProviders } from './application/device.aggregate';
 import { DeviceCommands } from './application/device-commands.service';
 import { DeviceQueries } from './application/device-queries';
@@ -14,12 +10,9 @@ import { RemoveDeviceController } from './commands/remove-device/remove-device.h
 import { UpdateDeviceController } from './commands/update-device/update-device.http.controller';
 import { GetDeviceController } from './queries/get-device/get-device.http.controller';
 import { ListDevicesController } from './queries/list-devices/list-devices.http.controller';
-import { techniciansMirrorProvider } from './mirrors/technicians-mirror.provider';
+import { DevicesMirrorsModule } from './mirrors/devices-mirrors.module';
 
-export interface DevicesModuleOptions {
-  readonly config?: ServiceConfig;
-  readonly clock?: Clock;
-}
+export type DevicesModuleOptions = ServiceModuleOptions;
 
 /** The devices service: the Device aggregate, its read model, the Device API, and a mirror of the technicians that own devices. */
 @Module({})
@@ -27,14 +20,9 @@ export class DevicesModule {
   static forRoot(options: DevicesModuleOptions = {}): DynamicModule {
     return {
       module: DevicesModule,
-      imports: [
-        ServiceRuntimeModule.forRoot({ service: 'devices', ...options }),
-        EventStoreModule.forRoot(),
-        KeyAuthModule.forRoot(),
-        OperatorApiModule.forRoot(),
-      ],
+      imports: [ServicePlatformModule.forRoot({ service: 'devices', ...options }), DevicesMirrorsModule.forRoot()],
       controllers: [RegisterDeviceController, ListDevicesController, GetDeviceController, UpdateDeviceController, RemoveDeviceController],
-      providers: [...deviceProviders(), techniciansMirrorProvider(), DeviceCommands, DeviceQueries],
+      providers: [...deviceProviders(), DeviceCommands, DeviceQueries],
     };
   }
 }

@@ -1,27 +1,18 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import type { ServiceConfig } from '@keyward/config';
-import { aggregateProviders, EventStoreModule } from '@keyward/event-store';
-import { KeyAuthModule } from '@keyward/key-auth';
-import { OperatorApiModule } from '@keyward/operator-api';
-import type { Clock } from '@keyward/service-runtime';
-import { ServiceRuntimeModule } from '@keyward/service-runtime';
-import { sessionAggregate } from './application/session.aggregate';
+import type { ServiceModuleOptions } from '@keyward/operator-api';
+import { ServicePlatformModule } from '@keyward/operator-api';
+import { sessionProviders } from './application/session.aggregate';
 import { SessionCommands } from './application/session-commands.service';
 import { SessionQueries } from './application/session-queries';
-import { toSessionView } from './application/session-view';
-import { SESSION_STORE, SESSION_VIEWS } from './application/sessions.tokens';
 import { CreateSessionController } from './commands/create-session/create-session.http.controller';
 import { EndSessionController } from './commands/end-session/end-session.http.controller';
 import { StartSessionController } from './commands/start-session/start-session.http.controller';
-import { mirrorProviders } from './mirrors/mirror.providers';
+import { SessionsMirrorsModule } from './mirrors/sessions-mirrors.module';
 import { GetSessionController } from './queries/get-session/get-session.http.controller';
 import { SessionHistoryController } from './queries/session-history/session-history.http.controller';
 
-export interface SessionsModuleOptions {
-  readonly config?: ServiceConfig;
-  readonly clock?: Clock;
-}
+export type SessionsModuleOptions = ServiceModuleOptions;
 
 /**
  * The sessions service: the Session aggregate (remote-support sessions) and its API, with
@@ -32,32 +23,10 @@ export class SessionsModule {
   static forRoot(options: SessionsModuleOptions = {}): DynamicModule {
     return {
       module: SessionsModule,
-      imports: [
-        ServiceRuntimeModule.forRoot({ service: 'sessions', ...options }),
-        EventStoreModule.forRoot(),
-        KeyAuthModule.forRoot(),
-        OperatorApiModule.forRoot(),
-      ],
+      imports: [ServicePlatformModule.forRoot({ service: 'sessions', ...options }), SessionsMirrorsModule.forRoot()],
       // SessionHistoryController first: GET /v1/sessions/history must not reach GET /v1/sessions/:sessionId.
       controllers: [SessionHistoryController, GetSessionController, CreateSessionController, StartSessionController, EndSessionController],
-      providers: [
-        ...aggregateProviders({
-          definition: sessionAggregate,
-          storeToken: SESSION_STORE,
-          viewsToken: SESSION_VIEWS,
-          views: 'sessions',
-          toView: toSessionView,
-          indexes: [
-            { accountId: 1, createdAt: -1, _id: -1 },
-            { accountId: 1, deviceId: 1, createdAt: -1 },
-            { accountId: 1, technicianId: 1, createdAt: -1 },
-            { accountId: 1, code: 1, status: 1 },
-          ],
-        }),
-        ...mirrorProviders(),
-        SessionCommands,
-        SessionQueries,
-      ],
+      providers: [...sessionProviders(), SessionCommands, SessionQueries],
     };
   }
 }

@@ -1,11 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import type { ServiceConfig } from '@keyward/config';
-import { EventStoreModule } from '@keyward/event-store';
-import { KeyAuthModule } from '@keyward/key-auth';
-import { OperatorApiModule } from '@keyward/operator-api';
-import type { Clock } from '@keyward/service-runtime';
-import { ServiceRuntimeModule } from '@keyward/service-runtime';
+import type { ServiceModuleOptions } from '@keyward/operator-api';
+import { ServicePlatformModule } from '@keyward/operator-api';
 import { technicianProviders } from './application/technician.aggregate';
 import { TechnicianCommands } from './application/technician-commands.service';
 import { TechnicianQueries } from './application/technician-queries';
@@ -15,10 +11,7 @@ import { UpdateTechnicianController } from './commands/update-technician/update-
 import { GetTechnicianController } from './queries/get-technician/get-technician.http.controller';
 import { ListTechniciansController } from './queries/list-technicians/list-technicians.http.controller';
 
-export interface TechniciansModuleOptions {
-  readonly config?: ServiceConfig;
-  readonly clock?: Clock;
-}
+export type TechniciansModuleOptions = ServiceModuleOptions;
 
 /** The technicians service: the Technician aggregate, its read model and the Technician API. */
 @Module({})
@@ -26,12 +19,7 @@ export class TechniciansModule {
   static forRoot(options: TechniciansModuleOptions = {}): DynamicModule {
     return {
       module: TechniciansModule,
-      imports: [
-        ServiceRuntimeModule.forRoot({ service: 'technicians', ...options }),
-        EventStoreModule.forRoot(),
-        KeyAuthModule.forRoot(),
-        OperatorApiModule.forRoot(),
-      ],
+      imports: [ServicePlatformModule.forRoot({ service: 'technicians', ...options })],
       controllers: [
         RegisterTechnicianController, ListTechniciansController, GetTechnicianController, UpdateTechnicianController, DeactivateTechnicianController,
       ],

@@ -1,17 +1,34 @@
-import type { DomainEvent, EventEnvelope } from '@keyward/contracts';
+import type { DecidedEvent, EventEnvelope, EventReader } from '@keyward/contracts';
 import type { AppendOptions, MongoEventStore } from './mongo-event-store';
 import type { StoredEvent } from './stored-event';
 
-/** An event-sourced aggregate as pure functions (emmett style). */
+/**
+ * An event-sourced aggregate as pure functions (emmett style), typed from its contract's event
+ * map to the store: `decide` returns the aggregate's own events, and `evolve` receives only events
+ * its topic's registry has read (upcast and checked), the same parser its consumers use.
+ */
 export interface AggregateDefinition<S, C, E extends EventEnvelope> {
   /** Stored with each event (`Technician`, `Device`, ...). */
   readonly type: string;
+  /** The topic's event registry in libs/contracts (`DEVICE_EVENTS`, ...). */
+  readonly events: EventReader<E>;
   initialState(): S;
   evolve(state: S, event: E): S;
   /** Returns the events (none for a no-op) or throws a RuleViolation. */
-  decide(command: C, state: S, now: Date): readonly DomainEvent[];
+  decide(command: C, state: S, now: Date): readonly DecidedEvent<E>[];
   /** The owning account, or undefined while the aggregate does not exist. */
   accountOf(state: S): string | undefined;
+}
+
+/**
+ * A stored event as one of the aggregate's events, read by its topic's registry. One that does
+ * not read is a corrupt stream (or an event this code is too old for): like `evolve` on a broken
+ * stream, it throws rather than guess.
+ */
+export function readEvent<E extends EventEnvelope>(events: EventReader<E>, stored: EventEnvelope): E {
+  const parsed = events.parseEnvelope(stored);
+  if (!parsed.ok) throw new Error(`${stored.type} (version ${stored.version}) of ${stored.aggregateId} does not read as an event of its topic: ${parsed.reason}`);
+  return parsed.event;
 }
 
 export interface Executed<S> {
@@ -47,11 +64,11 @@ export class AggregateStore<S, C, E extends EventEnvelope> {
   ) {}
 
   async load(id: string): Promise<{ state: S; version: number }> {
-    const evolve = (s: S, e: E): S => this.definition.evolve(s, e);
+    const evolve = (s: S, e: StoredEvent): S => this.definition.evolve(s, readEvent(this.definition.events, e));
     const cached = this.cache.get(id);
     const loaded = cached
-      ? await this.store.loadFrom<S, E>(id, evolve, cached.state, cached.version)
-      : await this.store.load<S, E>(id, evolve, this.definition.initialState());
+      ? await this.store.loadFrom(id, evolve, cached.state, cached.version)
+      : await this.store.load(id, evolve, this.definition.initialState());
     if (loaded.version > 0) this.remember(this.cache, id, loaded);
     return loaded;
   }
@@ -77,10 +94,11 @@ export class AggregateStore<S, C, E extends EventEnvelope> {
     const now = this.now();
     const events = this.definition.decide(command, state, now);
     if (events.length === 0) return { state, version, events: [] };
+    this.assertReadable(id, accountId, Math.max(version, 0), events, now);
     // version -1: the id belongs to another account; the append can only conflict.
     const appended = await this.store.append({ aggregateId: id, aggregateType: this.definition.type, accountId }, Math.max(version, 0), events, { occurredAt: now, ...appendOptions });
     let next = state;
-    for (const e of appended.events) next = this.definition.evolve(next, e as unknown as E);
+    for (const e of appended.events) next = this.definition.evolve(next, readEvent(this.definition.events, e));
     this.remember(this.cache, id, { state: next, version: appended.version });
     await this.writeView(id, next, appended.version, !newStream);
     return { state: next, version: appended.version, events: appended.events };
@@ -117,6 +135,16 @@ export class AggregateStore<S, C, E extends EventEnvelope> {
       if (!check || !(await this.store.eventAt(id, current.version + 1))) return;
       current = await this.load(id);
     }
+  }
+
+  /**
+   * Refuses, before anything is stored, an event its topic's registry would not read (a `decide`
+   * that breaks its own contract): consumers would dead-letter it and no load could fold it.
+   */
+  private assertReadable(id: string, accountId: string, version: number, events: readonly DecidedEvent<E>[], now: Date): void {
+    events.forEach((e, i) => readEvent(this.definition.events, {
+      ...e, id: 'not-yet-stored', aggregateId: id, accountId, version: version + i + 1, occurredAt: now.toISOString(),
+    }));
   }
 
   private remember<T>(map: Map<string, T>, id: string, value: T): void {

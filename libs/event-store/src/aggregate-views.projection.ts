@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@keyward/contracts';
 import type { ProjectionStatus, RebuildableProjection, RebuildProgress, RebuildResult } from '@keyward/projections';
 import type { AggregateDefinition } from './aggregate-store';
+import { readEvent } from './aggregate-store';
 import type { MongoEventStore } from './mongo-event-store';
 import type { MongoViewStore, ViewBase } from './view-store';
 
@@ -43,7 +44,7 @@ export class AggregateViewsProjection<S, C, E extends EventEnvelope, V extends V
       for (const e of batch) {
         const current = states.get(e.aggregateId) ?? { state: this.definition.initialState(), version: 0 };
         if (e.version !== current.version + 1) gaps++;
-        states.set(e.aggregateId, { state: this.definition.evolve(current.state, e as unknown as E), version: e.version });
+        states.set(e.aggregateId, { state: this.definition.evolve(current.state, readEvent(this.definition.events, e)), version: e.version });
         read++;
       }
       onProgress({ read, target, lag: Math.max(0, target - read), eventsPerSecond: Math.round(read / Math.max((Date.now() - started) / 1000, 0.001)) });

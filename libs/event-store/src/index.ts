@@ -12,3 +12,4 @@ export * from './migrate-layout';
 export * from './relay-watermarks';
 export * from './relay-lease';
 export * from './published-tail';
+export * from './view-filters';

@@ -1,10 +1,16 @@
-import type { DomainEvent, EventEnvelope } from '@keyward/contracts';
+import type { DomainEvent } from '@keyward/contracts';
+import { EventRegistry, integer, object, olderShape, text } from '@keyward/contracts';
 import { testDatabase } from '@keyward/testing';
 import { ConcurrencyError } from './errors';
 import { MongoEventStore } from './mongo-event-store';
 import type { StoredEvent, StoredEventDoc } from './stored-event';
 
-type CounterEvent = EventEnvelope<'Incremented', { by: number }>;
+const COUNTER_EVENTS = new EventRegistry<{ Incremented: { by: number } }>('counters', { Incremented: { schemaVersion: 1, data: object({ by: integer(0) }) } });
+const count = (s: number, e: StoredEvent): number => {
+  const parsed = COUNTER_EVENTS.parseEnvelope(e);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return s + parsed.event.data.by;
+};
 const inc = (by: number): DomainEvent<'Incremented', { by: number }> => ({ type: 'Incremented', schemaVersion: 1, data: { by } });
 const stream = (id: string) => ({ aggregateId: id, aggregateType: 'Counter', accountId: 'acc_1' });
 
@@ -25,7 +31,7 @@ describe('MongoEventStore on FerretDB', () => {
   it('appends with consecutive versions and folds the stream back into the aggregate', async () => {
     await store.append(stream('c1'), 0, [inc(1), inc(2)]);
     await store.append(stream('c1'), 2, [inc(3)]);
-    const { state, version } = await store.load<number, CounterEvent>('c1', (s, e) => s + e.data.by, 0);
+    const { state, version } = await store.load('c1', count, 0);
     expect(version).toBe(3);
     expect(state).toBe(6);
     const events = await store.readStream('c1');
@@ -34,7 +40,7 @@ describe('MongoEventStore on FerretDB', () => {
   });
 
   it('loads a stream that does not exist as version 0 and the initial state', async () => {
-    const loaded = await store.load<number, CounterEvent>('missing', (s, e) => s + e.data.by, 0);
+    const loaded = await store.load('missing', count, 0);
     expect(loaded).toEqual({ state: 0, version: 0 });
   });
 
@@ -82,7 +88,9 @@ describe('MongoEventStore on FerretDB', () => {
   it('upcasts old event shapes on read without changing what is stored', async () => {
     const upcasting = new MongoEventStore(db.connection, {
       now: () => new Date(),
-      upcasters: { Incremented: (e) => (e.schemaVersion === 1 ? { ...e, schemaVersion: 2, data: { by: (e.data as { by: number }).by, unit: 'each' } } : e) },
+      registry: new EventRegistry<{ Incremented: { by: number; unit: string } }>('counters', {
+        Incremented: { schemaVersion: 2, data: object({ by: integer(0), unit: text() }), older: { 1: olderShape(object({ by: integer(0) }), (d) => ({ ...d, unit: 'each' })) } },
+      }),
     });
     const events = await upcasting.readStream('c1');
     expect(events[0]).toMatchObject({ schemaVersion: 2, data: { by: 1, unit: 'each' } });

@@ -25,13 +25,14 @@ export interface AppendResult {
   readonly events: readonly StoredEvent[];
 }
 
-/** Rewrites an old event shape into the current one on read (events never change in place). */
-export type Upcaster = (event: EventEnvelope) => EventEnvelope;
-
 export interface EventStoreOptions {
   readonly now: () => Date;
-  /** Upcasters by `type`, applied on every read. */
-  readonly upcasters?: Readonly<Record<string, Upcaster>>;
+  /**
+   * The topic's event registry in libs/contracts (`eventRegistryOf(service)`): every event read is
+   * upcast by it to its current shape (events never change in place), the same registry the
+   * topic's consumers parse with and the aggregates read by. None: events are read as stored.
+   */
+  readonly registry?: { upcast(event: EventEnvelope): EventEnvelope };
   /** Collection names, so one database can hold several stores in tests. */
   readonly collection?: string;
   /**
@@ -218,16 +219,20 @@ export class MongoEventStore {
     }
   }
 
-  /** Rebuilds an aggregate by folding its events; version 0 means the stream does not exist. */
-  async load<S, E extends EventEnvelope>(aggregateId: string, evolve: (state: S, event: E) => S, initial: S): Promise<{ state: S; version: number }> {
+  /**
+   * Rebuilds an aggregate by folding its events; version 0 means the stream does not exist.
+   * `evolve` gets the stored events as the store holds them: reading one as the aggregate's own
+   * type is the aggregate's registry's work (AggregateStore, readEvent), not a cast here.
+   */
+  async load<S>(aggregateId: string, evolve: (state: S, event: StoredEvent) => S, initial: S): Promise<{ state: S; version: number }> {
     return this.loadFrom(aggregateId, evolve, initial, 0);
   }
 
   /** Folds the events after `version` into a state already folded up to it (a cached one). */
-  async loadFrom<S, E extends EventEnvelope>(aggregateId: string, evolve: (state: S, event: E) => S, state: S, version: number): Promise<{ state: S; version: number }> {
+  async loadFrom<S>(aggregateId: string, evolve: (state: S, event: StoredEvent) => S, state: S, version: number): Promise<{ state: S; version: number }> {
     const events = await this.readStream(aggregateId, version + 1);
     let folded = state;
-    for (const e of events) folded = evolve(folded, e as unknown as E);
+    for (const e of events) folded = evolve(folded, e);
     return { state: folded, version: events[events.length - 1]?.version ?? version };
   }
 
@@ -352,7 +357,9 @@ export class MongoEventStore {
   }
 
   private upcast(e: StoredEvent): StoredEvent {
-    const up = this.options.upcasters?.[e.type];
-    return up ? { ...up(e), position: e.position, aggregateType: e.aggregateType } : e;
+    const registry = this.options.registry;
+    if (!registry) return e;
+    const up = registry.upcast(e);
+    return up === e ? e : { ...up, position: e.position, aggregateType: e.aggregateType };
   }
 }

@@ -112,11 +112,14 @@ export async function insertOrSaveIfNewer<D extends { _id: string; version: numb
 }
 
 function toDoc<V extends ViewBase>(view: V): Doc {
-  const { id, ...rest } = view;
-  return { ...rest, _id: id } as unknown as Doc;
+  const { id, accountId, version, ...rest } = view;
+  return { ...rest, _id: id, accountId, version };
 }
 
 function fromDoc<V>(doc: Doc): V {
   const { _id, ...rest } = doc;
+  // The one cast no type can replace: a document read from the database carries no type, and
+  // this collection holds only what save() wrote from a V (each service's own read model; a
+  // rebuild replaces it whole from the events, never from outside input).
   return { id: _id, ...rest } as unknown as V;
 }

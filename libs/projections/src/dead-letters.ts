@@ -1,4 +1,5 @@
-import type { Collection, Connection } from 'mongoose';
+import type { Connection, Model } from 'mongoose';
+import { Schema } from 'mongoose';
 
 /** A message a projection could not parse or apply, kept for operators instead of stalling its partition. */
 export interface DeadLetter {
@@ -27,6 +28,25 @@ export interface DeadLetterPage {
 
 export const DEAD_LETTERS_COLLECTION = 'dead_letters';
 
+/**
+ * The stored shape, checked by mongoose on every write (dead letters are rare: the cost does not
+ * matter, a malformed letter would). `_id` is the letter's position, not an ObjectId.
+ */
+const deadLetterSchema = new Schema<DeadLetterDoc>({
+  _id: { type: String, required: true },
+  projection: { type: String, required: true },
+  topic: { type: String, required: true },
+  partition: { type: Number, required: true },
+  offset: { type: String, required: true },
+  key: { type: String, default: null },
+  error: { type: String, required: true },
+  value: { type: String, default: null },
+  encoding: { type: String, enum: ['utf8', 'base64'], required: true },
+  at: { type: String, required: true },
+}, { collection: DEAD_LETTERS_COLLECTION, versionKey: false, strict: 'throw' });
+// The operators' listing filters by projection and pages by _id; the count at start filters by both.
+deadLetterSchema.index({ projection: 1, topic: 1 });
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function asText(bytes: Buffer | null): { text: string | null; encoding: 'utf8' | 'base64' } {
@@ -44,10 +64,11 @@ function asText(bytes: Buffer | null): { text: string | null; encoding: 'utf8' |
  * written once, and ids sort by projection, topic, partition and offset (the listing's cursor).
  */
 export class DeadLetters {
-  private readonly collection: Collection<DeadLetterDoc>;
+  private readonly letters: Model<DeadLetterDoc>;
 
   constructor(connection: Connection) {
-    this.collection = connection.collection<DeadLetterDoc>(DEAD_LETTERS_COLLECTION);
+    // One model per connection: asked again with the same schema, mongoose hands back the same one.
+    this.letters = connection.model<DeadLetterDoc>('DeadLetter', deadLetterSchema);
   }
 
   static letter(projection: string, topic: string, partition: number, message: { offset: string; key: Buffer | null; value: Buffer | null }, error: string, at: Date): DeadLetter {
@@ -64,14 +85,14 @@ export class DeadLetters {
   /** Writes letters not written before; answers how many were new. */
   async write(letters: readonly DeadLetter[]): Promise<number> {
     if (letters.length === 0) return 0;
-    const res = await this.collection.bulkWrite(letters.map(({ id, ...rest }) => ({
+    const res = await this.letters.bulkWrite(letters.map(({ id, ...rest }) => ({
       updateOne: { filter: { _id: id }, update: { $setOnInsert: rest }, upsert: true },
     })), { ordered: false });
     return res.upsertedCount;
   }
 
   async count(projection: string, topic: string): Promise<number> {
-    return this.collection.countDocuments({ projection, topic });
+    return this.letters.countDocuments({ projection, topic });
   }
 
   /** Oldest first by position; `cursor` is the id of the last letter of the previous page. */
@@ -79,7 +100,7 @@ export class DeadLetters {
     const filter: Record<string, unknown> = {};
     if (query.projection !== undefined) filter['projection'] = query.projection;
     if (query.cursor !== undefined) filter['_id'] = { $gt: query.cursor };
-    const docs = await this.collection.find(filter).sort({ _id: 1 }).limit(query.limit + 1).toArray();
+    const docs = await this.letters.find(filter).sort({ _id: 1 }).limit(query.limit + 1).lean();
     const page = docs.slice(0, query.limit).map(({ _id, ...rest }) => ({ id: _id, ...rest }));
     return { items: page, nextCursor: docs.length > query.limit ? (page[page.length - 1]?.id ?? null) : null };
   }

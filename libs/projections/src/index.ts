@@ -17,3 +17,4 @@ export { snapshotFilePath, withSnapshot } from './snapshots/projection-snapshots
 export type { IndexCapture, WrittenSnapshot } from './snapshots/snapshot-file';
 export { readSnapshotFile, writeSnapshotFile, SnapshotUnusable } from './snapshots/snapshot-file';
 export { projectionSnapshotOptions } from './snapshots/snapshot-config';
+export * from './nest/mirrors';

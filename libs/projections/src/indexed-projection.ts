@@ -15,6 +15,7 @@ import { describe as describePositions, ProjectionSnapshots } from './snapshots/
 import type { IndexCapture, WrittenSnapshot } from './snapshots/snapshot-file';
 import { partitionsPastSnapshot } from './snapshots/snapshot-resume';
 import { instanceCheckpointId, instanceCollection, instanceGroupId } from './per-instance';
+import type { EventConsumer } from '@keyward/service-runtime';
 
 /** An in-memory projection state that applies each aggregate's events once, by version. */
 export interface ProjectionIndex<V extends { readonly id: string }> {
@@ -42,6 +43,8 @@ export interface IndexedProjectionOptions<V extends { readonly id: string }, I e
    * libs/contracts): a message it is not is written to the dead letters and skipped.
    */
   readonly parse: (value: Buffer | null) => ParsedEvent<EventEnvelope>;
+  /** The event types `parse` accepts (the topic's registry): the `@EventPattern` handlers bound to this projection. */
+  readonly eventTypes?: readonly string[];
   /** 0: no bound. See DESIGN section 5. */
   readonly maxStalenessMs: number;
   /**
@@ -118,7 +121,7 @@ const HEALTHY_RUN_MS = 30_000;
  * since the last successful persist stay dirty until one succeeds, so a retried batch of
  * duplicates still writes them.
  */
-export class IndexedProjection<V extends { readonly id: string }, I extends ProjectionIndex<V>> implements RebuildableProjection {
+export class IndexedProjection<V extends { readonly id: string }, I extends ProjectionIndex<V>> implements RebuildableProjection, EventConsumer {
   readonly name: string;
   private current: I;
   private readonly views: Collection<ViewDoc>;
@@ -161,6 +164,9 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private snapshotHolds = 0;
   /** The consumer group this instance reads with (`<groupId>.<instanceId>`, see per-instance.ts). */
   private readonly groupId: string;
+  /** The `@EventPattern` handlers (EventConsumerTransport, libs/service-runtime); without, the index's own apply. */
+  private dispatch: ((event: EventEnvelope, index: I) => ReturnType<ProjectionIndex<V>['apply']>) | undefined;
+  private readonly loadedListeners: (() => void)[] = [];
 
   constructor(private readonly kafka: Kafka, connection: Connection, private readonly options: IndexedProjectionOptions<V, I>) {
     this.name = options.name;
@@ -182,6 +188,21 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   /** Called with each view the live consumer changes (after it is persisted). */
   onChange(listener: (view: V) => void): void {
     this.listeners.add(listener);
+  }
+
+  get eventTypes(): readonly string[] {
+    return this.options.eventTypes ?? [];
+  }
+
+  /** Every event, live or read by a rebuild, is applied through `dispatch` from now on (set before start). */
+  dispatchThrough(dispatch: (event: EventEnvelope, index: I) => ReturnType<ProjectionIndex<V>['apply']>): void {
+    this.dispatch = dispatch;
+  }
+
+  /** Called once the persisted state is loaded (at once when it already is), before any event is read on from it. */
+  onLoaded(listener: () => void): void {
+    if (this.loaded) listener();
+    else this.loadedListeners.push(listener);
   }
 
   /**
@@ -316,6 +337,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       kafka: this.kafka,
       topic: this.options.topic,
       createIndex: this.options.createIndex,
+      apply: (index, event) => this.applyTo(index, event),
       // The rebuild skips what the live consumer dead-letters.
       readEvent: (value) => {
         const parsed = this.options.parse(value);
@@ -390,6 +412,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const docs = await this.views.find({}).toArray();
     this.current.load(docs.map((d) => {
       const { _id: _ignored, ...view } = d;
+      // No type can replace this cast: a document read from the database carries no type, and
+      // this collection holds only views this projection wrote from its index (a V each).
       return view as unknown as V;
     }));
     this.positions.clear();
@@ -464,6 +488,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
         await this.loadPersisted();
         this.deadLetterCount = await this.deadLetters.count(this.name, this.options.topic);
         this.loaded = true;
+        for (const listener of this.loadedListeners.splice(0)) listener();
       }
       if (!(await this.alignGroupOffsets(admin)) && this.resumedFromSnapshot) {
         const past = await partitionsPastSnapshot(admin, this.groupId, this.options.topic, this.positions);
@@ -586,7 +611,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const event = parsed.event;
     let result: ReturnType<ProjectionIndex<V>['apply']>;
     try {
-      result = this.current.apply(event);
+      result = this.applyTo(this.current, event);
     } catch (e) {
       this.deadLetter(topic, partition, message, `${event.type} v${event.version} of ${event.aggregateId} was not applied: ${errorText(e)}`);
       return;
@@ -608,6 +633,10 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.counts.applied++;
     if (this.lastEventAt === null || event.occurredAt > this.lastEventAt) this.lastEventAt = event.occurredAt;
     this.dirty.add(event.aggregateId);
+  }
+
+  private applyTo(index: I, event: EventEnvelope): ReturnType<ProjectionIndex<V>['apply']> {
+    return this.dispatch ? this.dispatch(event, index) : index.apply(event);
   }
 
   private deadLetter(topic: string, partition: number, message: KafkaMessage, error: string): void {
@@ -640,7 +669,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       if (chunk.length > 0) {
         try {
           await this.views.bulkWrite(chunk.map((v) => ({
-            replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
+            replaceOne: { filter: { _id: v.id }, replacement: { ...v, _id: v.id }, upsert: true },
           })), { ordered: false });
         } catch (e) {
           for (const id of slice) this.dirty.add(id);

@@ -18,6 +18,8 @@ export interface RebuildHost<V extends { readonly id: string }, I extends Projec
   readonly kafka: Kafka;
   readonly topic: string;
   readonly createIndex: () => I;
+  /** How an event is applied to an index (the live consumer's dispatch); default: the index's own apply. */
+  readonly apply?: (index: I, event: EventEnvelope) => ReturnType<ProjectionIndex<V>['apply']>;
   /** The message as an event, or undefined when the projection skips it (the live consumer dead-letters those). */
   readonly readEvent: (value: Buffer | null) => EventEnvelope | undefined;
   /** The index the service reads now. */
@@ -84,7 +86,7 @@ export async function rebuildIndexedProjection<V extends { readonly id: string }
       }
       let r: ReturnType<ProjectionIndex<V>['apply']>;
       try {
-        r = fresh.apply(event);
+        r = host.apply ? host.apply(fresh, event) : fresh.apply(event);
       } catch {
         // The live consumer dead-letters an event whose apply throws; the rebuild skips it the same way.
         counts.malformed++;
@@ -178,7 +180,7 @@ export async function writeViewsById<V extends { readonly id: string }>(
     });
     if (batch.length > 0) {
       await views.bulkWrite(batch.map((v) => ({
-        replaceOne: { filter: { _id: v.id }, replacement: { ...(v as unknown as Record<string, unknown>), _id: v.id }, upsert: true },
+        replaceOne: { filter: { _id: v.id }, replacement: { ...v, _id: v.id }, upsert: true },
       })), { ordered: false });
       written += batch.length;
     }

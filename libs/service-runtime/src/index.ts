@@ -20,3 +20,6 @@ export * from './overload/write-rate-limiter';
 export * from './openapi/document-problems';
 export * from './logging/logger';
 export { CORRELATION_ID_HEADER, requestLogger } from './logging/request-context';
+export * from './events/event-consumers';
+export { AFTER_COMMIT } from './events/event-handlers';
+export { EventConsumerTransport, UnhandledEvent } from './events/event-consumer.transport';

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
-import { NestFactory, Reflector } from '@nestjs/core';
+import { ModulesContainer, NestFactory, Reflector } from '@nestjs/core';
+import type { CustomStrategy } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { ServiceConfig } from '@keyward/config';
@@ -25,6 +26,8 @@ import { systemClock } from './clock/clock';
 import { serveOpenApi } from './openapi/serve-openapi';
 import { InfraStatus } from './infra/infra-status';
 import { SERVICE_CONFIG } from './tokens';
+import { EventConsumers } from './events/event-consumers';
+import { EventConsumerTransport } from './events/event-consumer.transport';
 
 /**
  * Node answers requests it cannot parse (headers over its 16 KiB limit, broken HTTP) before any
@@ -97,7 +100,20 @@ export async function createServiceApp(rootModule: RootModule, options: HttpOpti
   const used = logging ?? serviceLogging(config);
   if (!logging) app.useLogger(used.nest);
   configureHttp(app, config, options, used.root);
+  // A hybrid app: HTTP, and the @EventPattern handlers of its controllers on our event transport,
+  // which starts the service's consumers at `startAllMicroservices()` (startServiceApp).
+  app.connectMicroservice<CustomStrategy>({ strategy: new EventConsumerTransport(app.get(EventConsumers), app.get(ModulesContainer)) });
   return app;
+}
+
+/**
+ * Initializes the app (modules, lifecycle hooks) and starts its event consumers (the hybrid
+ * transport's listen(): handlers bound, then the consumers start; none of them throws when Kafka or
+ * the database is not up yet). The caller listens for HTTP next.
+ */
+export async function startServiceApp(app: INestApplication): Promise<void> {
+  await app.init();
+  await app.startAllMicroservices();
 }
 
 /**
@@ -191,7 +207,7 @@ export async function runService(name: string, rootModuleFactory: () => RootModu
     app = await createServiceApp(rootModule, options, logging);
     const appConfig = app.get<ServiceConfig>(SERVICE_CONFIG);
     shutdownTimeoutMs = appConfig.limits.shutdownTimeoutMs;
-    await app.init();
+    await startServiceApp(app);
     if (stopping) return app;
     // Hand the port over: the few milliseconds between the two are a refused connection, which
     // every client treats like "not started yet".

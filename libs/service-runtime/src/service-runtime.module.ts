@@ -4,6 +4,7 @@ import type { ServiceConfig } from '@keyward/config';
 import { loadServiceConfig } from '@keyward/config';
 import type { ServiceName } from '@keyward/contracts';
 import { CLOCK, systemClock } from './clock/clock';
+import { EventConsumers } from './events/event-consumers';
 import type { Clock } from './clock/clock';
 import { HealthController } from './health/health.controller';
 import { ReadinessService } from './health/readiness.service';
@@ -43,8 +44,9 @@ export class ServiceRuntimeModule {
         ReadinessService,
         InfraConnections,
         Metrics,
+        EventConsumers,
       ],
-      exports: [SERVICE_CONFIG, CLOCK, MONGO_CONNECTION, KAFKA, INFRA_STATUS, ReadinessService, Metrics],
+      exports: [SERVICE_CONFIG, CLOCK, MONGO_CONNECTION, KAFKA, INFRA_STATUS, ReadinessService, Metrics, EventConsumers],
     };
   }
 }

@@ -3,7 +3,7 @@ import type { ServiceConfig } from '@keyward/config';
 import { loadServiceConfig } from '@keyward/config';
 import type { ServiceName } from '@keyward/contracts';
 import type { RootModule } from '@keyward/service-runtime';
-import { createServiceApp } from '@keyward/service-runtime';
+import { createServiceApp, startServiceApp } from '@keyward/service-runtime';
 import { TEST_OPERATOR_TOKEN } from './operator-token';
 import { TEST_AUTH_FAILURE_LIMIT, TEST_EDGE_SIGNING_SECRET } from './edge-signing';
 import { testInfra, testName } from './test-infra';
@@ -38,6 +38,7 @@ export interface InProcessService {
 /** Starts a service's Nest app inside the test process (for a controllable clock), listening on a free port. */
 export async function startInProcess(rootModule: RootModule): Promise<InProcessService> {
   const app = await createServiceApp(rootModule);
+  await startServiceApp(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };

@@ -15,3 +15,5 @@ export * from './faults-infra';
 export * from './log-records';
 export * from './scaled-platform';
 export * from './load-lock';
+export * from './mirroring-test-app';
+export * from './decider-spec';

@@ -1,3 +1,4 @@
+import type { Page } from '@keyward/event-store';
 import type { DeviceAggregate, DeviceStatus } from '../domain';
 
 /**
@@ -20,11 +21,8 @@ export interface DeviceView {
   readonly version: number;
 }
 
-export interface DevicePage {
-  readonly items: DeviceView[];
-  /** Pass as `cursor` to get the next page; null on the last page. */
-  readonly nextCursor: string | null;
-}
+/** One page of a list, newest first. */
+export type DevicePage = Page<DeviceView>;
 
 /** Every field explicit (no undefined), so a view folded again on replay equals the stored one. */
 export function toDeviceView(_id: string, state: DeviceAggregate): DeviceView | undefined {

@@ -1,5 +1,5 @@
-import { RuleViolation } from '@keyward/contracts';
 import type { RuleViolationKind } from '@keyward/contracts';
+import { ruleViolationOf } from '@keyward/contracts';
 
 /**
  * Every way a device command can be refused, with a stable code and the class of answer it gets:
@@ -21,14 +21,6 @@ export const DEVICE_RULE_CODES = {
   nothing_to_update: 'invalid',
 } as const satisfies Record<string, RuleViolationKind>;
 
-export type DeviceRuleCode = keyof typeof DEVICE_RULE_CODES;
-
-export class DeviceRuleViolation extends RuleViolation {
-  override readonly name: string = 'DeviceRuleViolation';
-
-  declare readonly code: DeviceRuleCode;
-
-  constructor(code: DeviceRuleCode, message: string, details?: Readonly<Record<string, unknown>>) {
-    super(code, DEVICE_RULE_CODES[code], message, details);
-  }
-}
+/** Thrown by the device rules and `decide`; the shared problem filter answers it by its kind and code. */
+export const DeviceRuleViolation = ruleViolationOf('DeviceRuleViolation', DEVICE_RULE_CODES);
+export type DeviceRuleViolation = InstanceType<typeof DeviceRuleViolation>;

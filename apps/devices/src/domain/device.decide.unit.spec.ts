@@ -1,4 +1,6 @@
-import type { DeviceEvent, DeviceEventEnvelope } from '@keyward/contracts';
+import type { DeviceEventEnvelope } from '@keyward/contracts';
+import { DEVICE_EVENTS } from '@keyward/contracts';
+import { deciderSpec } from '@keyward/testing';
 import type { DeviceCommand, RegisterDevice, UpdateDevice } from './device.commands';
 import { decide } from './device.decide';
 import { DEVICE_OS_VALUES, TAGS_MAX } from './device.rules';
@@ -11,19 +13,8 @@ const ACCOUNT = 'acc_01';
 const NOW = new Date('2027-03-01T09:00:00.000Z');
 const LATER = new Date('2027-03-02T09:00:00.000Z');
 
-/** Wraps decided events the way the event store does, and folds them. */
-function apply(state: DeviceAggregate, events: readonly DeviceEvent[], at: Date): DeviceAggregate {
-  let next = state;
-  for (const event of events) {
-    const version = (next?.version ?? 0) + 1;
-    next = evolve(next, { ...event, id: `evt_${version}`, aggregateId: ID, accountId: ACCOUNT, version, occurredAt: at.toISOString() } as DeviceEventEnvelope);
-  }
-  return next;
-}
-
-function run(state: DeviceAggregate, command: DeviceCommand, at: Date = NOW): DeviceAggregate {
-  return apply(state, decide(command, state, at), at);
-}
+const spec = deciderSpec({ decide, evolve, initialState, events: DEVICE_EVENTS }, { aggregateId: ID, accountId: ACCOUNT, now: NOW, versionOf: (s) => s?.version ?? 0 });
+const run = (state: DeviceAggregate, command: DeviceCommand, at: Date = NOW): DeviceAggregate => spec.run(state, command, at);
 
 /** A named owner is, unless a test says otherwise, an active technician the mirror knows in the account. */
 const knownOwner = (data: { ownerTechnicianId?: string | null }): { ownerTechnician?: { id: string; active: boolean } } =>
@@ -40,19 +31,9 @@ function registered(data: Partial<RegisterDevice['data']> = {}): DeviceState {
   return state;
 }
 
-function violation(fn: () => unknown): DeviceRuleViolation {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DeviceRuleViolation) return e;
-    throw e;
-  }
-  throw new Error('expected a DeviceRuleViolation, but nothing was thrown');
-}
-
 describe('Device: register', () => {
   it('records DeviceRegistered with normalised values: no tags and no owner by default', () => {
-    expect(decide(register({ name: ' Front desk PC ', os: 'Windows', hostname: 'DESK-01.Example.com.' }), null, NOW)).toEqual([{
+    spec.given().when(register({ name: ' Front desk PC ', os: 'Windows', hostname: 'DESK-01.Example.com.' })).then([{
       type: 'DeviceRegistered', schemaVersion: 1,
       data: { name: 'Front desk PC', os: 'windows', hostname: 'desk-01.example.com', tags: [], ownerTechnicianId: null, by: 'key_admin' },
     }]);
@@ -67,7 +48,7 @@ describe('Device: register', () => {
 
   it('accepts every documented operating system, and nothing else', () => {
     for (const os of DEVICE_OS_VALUES) expect(decide(register({ os }), null, NOW)).toHaveLength(1);
-    const v = violation(() => decide(register({ os: 'beos' }), null, NOW));
+    const v = spec.given().when(register({ os: 'beos' })).thenThrows(DeviceRuleViolation);
     expect({ code: v.code, kind: v.kind, details: v.details }).toEqual({ code: 'unsupported_os', kind: 'invalid', details: { allowed: DEVICE_OS_VALUES } });
   });
 
@@ -79,7 +60,7 @@ describe('Device: register', () => {
   it(`accepts ${TAGS_MAX} distinct tags, counting duplicates once, and refuses ${TAGS_MAX + 1}`, () => {
     const tags = Array.from({ length: TAGS_MAX }, (_, i) => `t${i}`);
     expect(decide(register({ tags: [...tags, ...tags] }), null, NOW)).toHaveLength(1);
-    const v = violation(() => decide(register({ tags: [...tags, 'one-more'] }), null, NOW));
+    const v = spec.given().when(register({ tags: [...tags, 'one-more'] })).thenThrows(DeviceRuleViolation);
     expect({ code: v.code, details: v.details }).toEqual({ code: 'too_many_tags', details: { max: TAGS_MAX, given: TAGS_MAX + 1 } });
   });
 
@@ -91,7 +72,7 @@ describe('Device: register', () => {
     ['a tag with an accent', 'café'],
     ['a tag of 41 characters', 'x'.repeat(41)],
   ])('refuses %s with 422 invalid_tag', (_what, tag) => {
-    expect(violation(() => decide(register({ tags: ['ok', tag] }), null, NOW)).code).toBe('invalid_tag');
+    spec.given().when(register({ tags: ['ok', tag] })).thenThrows(DeviceRuleViolation, 'invalid_tag');
   });
 
   it('accepts a tag of exactly 40 characters', () => {
@@ -120,7 +101,7 @@ describe('Device: register', () => {
     ['254 characters', `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`],
     ['a non-ASCII letter', 'bücher.example'],
   ])('refuses a hostname that is %s with 422 invalid_hostname', (_what, hostname) => {
-    expect(violation(() => decide(register({ hostname }), null, NOW)).code).toBe('invalid_hostname');
+    spec.given().when(register({ hostname })).thenThrows(DeviceRuleViolation, 'invalid_hostname');
   });
 
   it('checks the shape of the owner: a technician id or null', () => {
@@ -128,23 +109,23 @@ describe('Device: register', () => {
     expect(decide(register({ ownerTechnicianId: 'tech_anyone' }), null, NOW)[0]?.data).not.toHaveProperty('ownerTechnician');
     expect(decide(register({ ownerTechnicianId: null }), null, NOW)[0]?.data).toMatchObject({ ownerTechnicianId: null });
     for (const bad of ['dev_abcdef', 'tech_', 'tech_a-b', 'TECH_abcdef', '']) {
-      expect(violation(() => decide(register({ ownerTechnicianId: bad }), null, NOW)).code).toBe('invalid_owner_technician_id');
+      spec.given().when(register({ ownerTechnicianId: bad })).thenThrows(DeviceRuleViolation, 'invalid_owner_technician_id');
     }
   });
 
   it('refuses a blank name and an id that already exists', () => {
-    expect(violation(() => decide(register({ name: '  ' }), null, NOW)).code).toBe('invalid_name');
-    expect(violation(() => decide(register(), registered(), NOW)).code).toBe('device_exists');
+    spec.given().when(register({ name: '  ' })).thenThrows(DeviceRuleViolation, 'invalid_name');
+    spec.givenState(registered()).when(register()).thenThrows(DeviceRuleViolation, 'device_exists');
   });
 });
 
 describe('Device: update', () => {
   it('records only the fields that changed, after normalising', () => {
     const state = registered({ tags: ['prod'], ownerTechnicianId: 'tech_owner1' });
-    expect(decide(update({ name: 'Front desk PC', os: 'LINUX', hostname: 'desk-01.example.com', tags: ['PROD', 'prod'] }), state, LATER)).toEqual([
+    spec.givenState(state).when(update({ name: 'Front desk PC', os: 'LINUX', hostname: 'desk-01.example.com', tags: ['PROD', 'prod'] }), LATER).then([
       { type: 'DeviceUpdated', schemaVersion: 1, data: { os: 'linux', by: 'key_admin' } },
     ]);
-    expect(decide(update({ tags: ['b', 'a'], ownerTechnicianId: null }), state, LATER)).toEqual([
+    spec.givenState(state).when(update({ tags: ['b', 'a'], ownerTechnicianId: null }), LATER).then([
       { type: 'DeviceUpdated', schemaVersion: 1, data: { tags: ['a', 'b'], ownerTechnicianId: null, by: 'key_admin' } },
     ]);
   });
@@ -159,26 +140,26 @@ describe('Device: update', () => {
 
   it('records nothing when every given value is the current one, tags compared as a set', () => {
     const state = registered({ tags: ['a', 'b'], ownerTechnicianId: null });
-    expect(decide(update({ tags: ['b', 'A'], ownerTechnicianId: null, hostname: 'DESK-01.example.com.' }), state, LATER)).toEqual([]);
+    spec.givenState(state).when(update({ tags: ['b', 'A'], ownerTechnicianId: null, hostname: 'DESK-01.example.com.' }), LATER).thenNothing();
   });
 
   it('refuses an update without any field with 422 nothing_to_update', () => {
-    const v = violation(() => decide(update({}), registered(), LATER));
+    const v = spec.givenState(registered()).when(update({}), LATER).thenThrows(DeviceRuleViolation);
     expect({ code: v.code, kind: v.kind }).toEqual({ code: 'nothing_to_update', kind: 'invalid' });
   });
 
   it('refuses any change to a removed device with 409 device_removed', () => {
     const removed = run(registered(), remove);
-    const v = violation(() => decide(update({ name: 'Back' }), removed, LATER));
+    const v = spec.givenState(removed).when(update({ name: 'Back' }), LATER).thenThrows(DeviceRuleViolation);
     expect({ code: v.code, kind: v.kind }).toEqual({ code: 'device_removed', kind: 'conflict' });
   });
 
   it('refuses invalid values with their 422 codes', () => {
     const state = registered();
-    expect(violation(() => decide(update({ os: 'amiga' }), state, LATER)).code).toBe('unsupported_os');
-    expect(violation(() => decide(update({ hostname: 'a..b' }), state, LATER)).code).toBe('invalid_hostname');
-    expect(violation(() => decide(update({ tags: ['ok', 'not ok'] }), state, LATER)).code).toBe('invalid_tag');
-    expect(violation(() => decide(update({ ownerTechnicianId: 'dev_1234' }), state, LATER)).code).toBe('invalid_owner_technician_id');
+    spec.givenState(state).when(update({ os: 'amiga' }), LATER).thenThrows(DeviceRuleViolation, 'unsupported_os');
+    spec.givenState(state).when(update({ hostname: 'a..b' }), LATER).thenThrows(DeviceRuleViolation, 'invalid_hostname');
+    spec.givenState(state).when(update({ tags: ['ok', 'not ok'] }), LATER).thenThrows(DeviceRuleViolation, 'invalid_tag');
+    spec.givenState(state).when(update({ ownerTechnicianId: 'dev_1234' }), LATER).thenThrows(DeviceRuleViolation, 'invalid_owner_technician_id');
   });
 
   it.each([
@@ -186,8 +167,8 @@ describe('Device: update', () => {
     ['someone else than the mirror answered for', { id: 'tech_other1', active: true }, 'unknown_technician'],
     ['deactivated', { id: 'tech_owner9', active: false }, 'technician_deactivated'],
   ])('refuses a new owner who is %s', (_what, ownerTechnician, code) => {
-    expect(violation(() => decide(register({ ownerTechnicianId: 'tech_owner9', ownerTechnician }), null, NOW)).code).toBe(code);
-    expect(violation(() => decide(update({ ownerTechnicianId: 'tech_owner9', ownerTechnician }), registered(), LATER)).code).toBe(code);
+    spec.given().when(register({ ownerTechnicianId: 'tech_owner9', ownerTechnician })).thenThrows(DeviceRuleViolation, code);
+    spec.givenState(registered()).when(update({ ownerTechnicianId: 'tech_owner9', ownerTechnician }), LATER).thenThrows(DeviceRuleViolation, code);
   });
 
   it('does not check an owner the device already has (deactivated since, it stays)', () => {
@@ -198,7 +179,7 @@ describe('Device: update', () => {
 
   it('answers device_not_found for a device that does not exist', () => {
     for (const command of [update({ name: 'x' }), remove]) {
-      const v = violation(() => decide(command, null, NOW));
+      const v = spec.given().when(command).thenThrows(DeviceRuleViolation);
       expect({ code: v.code, kind: v.kind }).toEqual({ code: 'device_not_found', kind: 'not_found' });
     }
   });
@@ -207,12 +188,12 @@ describe('Device: update', () => {
 describe('Device: remove', () => {
   it('records DeviceRemoved and folds into a removed device', () => {
     const state = registered();
-    expect(decide(remove, state, LATER)).toEqual([{ type: 'DeviceRemoved', schemaVersion: 1, data: { by: 'key_admin' } }]);
+    spec.givenState(state).when(remove, LATER).then([{ type: 'DeviceRemoved', schemaVersion: 1, data: { by: 'key_admin' } }]);
     expect(run(state, remove, LATER)).toMatchObject({ status: 'removed', removedAt: LATER.toISOString(), updatedAt: LATER.toISOString(), version: 2 });
   });
 
   it('is idempotent: removing a removed device records nothing', () => {
-    expect(decide(remove, run(registered(), remove), LATER)).toEqual([]);
+    spec.givenState(run(registered(), remove)).when(remove, LATER).thenNothing();
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { KeyEventEnvelope } from '@keyward/contracts';
+import { KEY_EVENTS } from '@keyward/contracts';
 import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
 import { aggregateProviders } from '@keyward/event-store';
 import type { ApiKeyAggregate, ApiKeyCommand } from '../domain';
@@ -22,6 +23,7 @@ export type KeyViews = MongoViewStore<KeyView>;
 
 export const apiKeyDefinition: AggregateDefinition<ApiKeyAggregate, ApiKeyCommand, KeyEventEnvelope> = {
   type: 'ApiKey',
+  events: KEY_EVENTS,
   initialState,
   evolve,
   decide,

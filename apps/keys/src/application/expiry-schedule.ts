@@ -1,4 +1,9 @@
 import { Injectable } from '@nestjs/common';
+import type { EventEnvelope } from '@keyward/contracts';
+
+/** Events that give a key its expiry (in `data.expiresAt`), and events after which it can no longer expire. */
+const SETS_EXPIRY = new Set(['KeyCreated', 'KeyEnabled', 'KeyExpiryChanged']);
+const ENDS_KEY = new Set(['KeyRevoked', 'KeyExpired']);
 
 export interface ScheduledExpiry {
   readonly at: number;
@@ -10,9 +15,9 @@ export interface ScheduledExpiry {
  * The keys whose expiry may still have to be recorded, as a min-heap on the expiry instant, in
  * memory: the sweep takes what is due in O(log n) per key instead of querying the read model (on
  * FerretDB every query but one by `_id` scans the collection, and the sweep runs every second).
- * Filled from every state this process's commands write and once, at start, from the read model
- * (a key another instance wrote since is swept by that instance, and by every instance after its
- * next start; it stops working at its expiry either way). An entry can be stale (the key was re-enabled with a later expiry, or
+ * Filled from every state this process's commands write, from every event the relay publishes
+ * (whichever instance appended it, so a key written by an instance that died is still swept), and
+ * once, at start, from the read model. An entry can be stale (the key was re-enabled with a later expiry, or
  * revoked): the sweep decides ExpireKey on the current aggregate, which is a no-op for those.
  */
 @Injectable()
@@ -34,6 +39,22 @@ export class ExpirySchedule {
     if (this.latest.get(keyId) === at) return;
     this.latest.set(keyId, at);
     this.push({ at, keyId, accountId });
+  }
+
+  /**
+   * Follows published key events, in their order. An entry this leaves behind a newer state the
+   * process wrote (an older expiry, a key revoked meanwhile) is set right by the newer event's own
+   * publication, and is harmless until then: the sweep's ExpireKey is a no-op for it.
+   */
+  trackEvents(events: readonly Pick<EventEnvelope, 'type' | 'aggregateId' | 'accountId' | 'data'>[]): void {
+    for (const e of events) {
+      if (ENDS_KEY.has(e.type)) {
+        this.track(e.aggregateId, e.accountId, 'revoked', 0);
+      } else if (SETS_EXPIRY.has(e.type) && typeof e.data === 'object' && e.data !== null && 'expiresAt' in e.data && typeof e.data.expiresAt === 'string') {
+        const at = Date.parse(e.data.expiresAt);
+        if (!Number.isNaN(at)) this.track(e.aggregateId, e.accountId, 'active', at);
+      }
+    }
   }
 
   /** Removes and returns up to `limit` keys due at `now`, earliest first. */

@@ -36,4 +36,23 @@ describe('ExpirySchedule', () => {
     ats.forEach((at, i) => s.track(`k${i}`, 'acc', 'active', at));
     expect(s.takeDue(Infinity, 5000).map((e) => e.at)).toEqual([...ats].sort((a, b) => a - b));
   });
+
+  it('follows published key events, whoever appended them: an expiry set, moved, ended', () => {
+    const s = new ExpirySchedule();
+    const at = (iso: string): number => Date.parse(iso);
+    s.trackEvents([
+      { type: 'KeyCreated', aggregateId: 'created', accountId: 'acc', data: { kind: 'private', expiresAt: '2026-01-01T00:00:10.000Z' } },
+      { type: 'KeyCreated', aggregateId: 'moved', accountId: 'acc', data: { expiresAt: '2026-01-01T00:00:10.000Z' } },
+      { type: 'KeyExpiryChanged', aggregateId: 'moved', accountId: 'acc', data: { by: 'k', expiresAt: '2026-01-01T00:01:00.000Z' } },
+      { type: 'KeyCreated', aggregateId: 'revoked', accountId: 'acc', data: { expiresAt: '2026-01-01T00:00:10.000Z' } },
+      { type: 'KeyRevoked', aggregateId: 'revoked', accountId: 'acc', data: { by: 'k' } },
+      { type: 'KeyDisabled', aggregateId: 'created', accountId: 'acc', data: { by: 'k' } },
+      { type: 'KeyRotated', aggregateId: 'other', accountId: 'acc', data: { expiresAt: 'not an expiry event' } },
+    ]);
+    expect(s.takeDue(at('2026-01-01T00:00:30.000Z'), 100).map((e) => e.keyId)).toEqual(['created']);
+    expect(s.takeDue(at('2026-01-01T00:02:00.000Z'), 100).map((e) => [e.keyId, e.accountId])).toEqual([['moved', 'acc']]);
+    s.trackEvents([{ type: 'KeyEnabled', aggregateId: 'created', accountId: 'acc', data: { by: 'k', expiresAt: '2026-01-01T00:03:00.000Z' } }]);
+    expect(s.takeDue(at('2026-01-01T00:04:00.000Z'), 100).map((e) => e.keyId)).toEqual(['created']);
+    expect(s.size).toBe(0);
+  });
 });

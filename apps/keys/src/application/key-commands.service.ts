@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor, Permission } from '@keyward/contracts';
 import { displayPrefix, generateToken, hashToken } from '@keyward/contracts';
+import type { AuthorizedKey } from '@keyward/key-auth';
 import { newId } from '@keyward/service-runtime';
 import type {
   ApiKeyCommand, ApiKeyState, ChangeAllowedIps, ChangeAllowedOrigins, ChangeExpiry, ChangePermissions, ChangeRateLimit,
@@ -13,13 +14,6 @@ import { ExpirySchedule } from './expiry-schedule';
 import { KeyQueries } from './key-queries';
 import type { KeyDto } from './key-view.dto';
 import { keyViewOf } from './key.view';
-
-/** The key that sends a command: its account, its id (recorded as `by`) and what it holds. */
-export interface ActingKey {
-  readonly accountId: string;
-  readonly keyId: string;
-  readonly permissions: Iterable<Permission>;
-}
 
 /** What the caller chooses of a command; who sends it is filled in from the acting key. */
 type Fields<C extends { data: object }> = Omit<C['data'], 'by' | 'callerPermissions'>;
@@ -46,7 +40,7 @@ export class KeyCommands {
   ) {}
 
   /** Makes the key's secret here: only its hash and display prefix reach the command and the store. */
-  async create(caller: ActingKey, fields: Omit<Fields<CreateKey>, 'keyId' | 'accountId' | 'secretHash' | 'tokenPrefix'>): Promise<KeyWithSecret> {
+  async create(caller: AuthorizedKey, fields: Omit<Fields<CreateKey>, 'keyId' | 'accountId' | 'secretHash' | 'tokenPrefix'>): Promise<KeyWithSecret> {
     const secret = generateToken(fields.kind);
     const keyId = newId('key');
     const state = await this.run(keyId, caller.accountId, {
@@ -57,7 +51,7 @@ export class KeyCommands {
   }
 
   /** A new secret of the key's kind; the replaced one keeps working for `gracePeriodSeconds` (default 0). */
-  async rotate(caller: ActingKey, keyId: string, gracePeriodSeconds = 0): Promise<KeyWithSecret> {
+  async rotate(caller: AuthorizedKey, keyId: string, gracePeriodSeconds = 0): Promise<KeyWithSecret> {
     const { state } = await this.aggregates.loadFor(caller.accountId, keyId);
     if (state === null) throw keyNotFound(keyId);
     const secret = generateToken(state.kind);
@@ -68,35 +62,35 @@ export class KeyCommands {
     return { key: await this.answer(next), secret };
   }
 
-  disable(caller: ActingKey, keyId: string, fields: Fields<DisableKey>): Promise<KeyDto> {
+  disable(caller: AuthorizedKey, keyId: string, fields: Fields<DisableKey>): Promise<KeyDto> {
     return this.change(caller, keyId, { type: 'DisableKey', data: { ...fields, ...sentBy(caller) } });
   }
 
-  enable(caller: ActingKey, keyId: string, fields: Fields<EnableKey>): Promise<KeyDto> {
+  enable(caller: AuthorizedKey, keyId: string, fields: Fields<EnableKey>): Promise<KeyDto> {
     return this.change(caller, keyId, { type: 'EnableKey', data: { ...fields, ...sentBy(caller) } });
   }
 
-  changeExpiry(caller: ActingKey, keyId: string, fields: Fields<ChangeExpiry>): Promise<KeyDto> {
+  changeExpiry(caller: AuthorizedKey, keyId: string, fields: Fields<ChangeExpiry>): Promise<KeyDto> {
     return this.change(caller, keyId, { type: 'ChangeExpiry', data: { ...fields, ...sentBy(caller) } });
   }
 
-  changePermissions(caller: ActingKey, keyId: string, fields: Fields<ChangePermissions>): Promise<KeyDto> {
+  changePermissions(caller: AuthorizedKey, keyId: string, fields: Fields<ChangePermissions>): Promise<KeyDto> {
     return this.change(caller, keyId, { type: 'ChangePermissions', data: { ...fields, ...sentBy(caller) } });
   }
 
-  changeAllowedIps(caller: ActingKey, keyId: string, fields: Fields<ChangeAllowedIps>): Promise<KeyDto> {
+  changeAllowedIps(caller: AuthorizedKey, keyId: string, fields: Fields<ChangeAllowedIps>): Promise<KeyDto> {
     return this.change(caller, keyId, { type: 'ChangeAllowedIps', data: { ...fields, ...sentBy(caller) } });
   }
 
-  changeAllowedOrigins(caller: ActingKey, keyId: string, fields: Fields<ChangeAllowedOrigins>): Promise<KeyDto> {
+  changeAllowedOrigins(caller: AuthorizedKey, keyId: string, fields: Fields<ChangeAllowedOrigins>): Promise<KeyDto> {
     return this.change(caller, keyId, { type: 'ChangeAllowedOrigins', data: { ...fields, ...sentBy(caller) } });
   }
 
-  changeRateLimit(caller: ActingKey, keyId: string, fields: Fields<ChangeRateLimit>): Promise<KeyDto> {
+  changeRateLimit(caller: AuthorizedKey, keyId: string, fields: Fields<ChangeRateLimit>): Promise<KeyDto> {
     return this.change(caller, keyId, { type: 'ChangeRateLimit', data: { ...fields, ...sentBy(caller) } });
   }
 
-  revoke(caller: ActingKey, keyId: string, fields: Fields<RevokeKey>): Promise<KeyDto> {
+  revoke(caller: AuthorizedKey, keyId: string, fields: Fields<RevokeKey>): Promise<KeyDto> {
     return this.change(caller, keyId, { type: 'RevokeKey', data: { ...fields, ...sentBy(caller) } });
   }
 
@@ -105,7 +99,7 @@ export class KeyCommands {
     return this.run(keyId, accountId, { type: 'ExpireKey', data: {} });
   }
 
-  private async change(caller: ActingKey, keyId: string, command: ApiKeyCommand): Promise<KeyDto> {
+  private async change(caller: AuthorizedKey, keyId: string, command: ApiKeyCommand): Promise<KeyDto> {
     return this.answer(await this.run(keyId, caller.accountId, command));
   }
 
@@ -124,6 +118,6 @@ export class KeyCommands {
 }
 
 /** Who sends a key command: recorded as `by`, and judged by what its key holds. */
-function sentBy(caller: ActingKey): { by: Actor; callerPermissions: Permission[] } {
+function sentBy(caller: AuthorizedKey): { by: Actor; callerPermissions: Permission[] } {
   return { by: caller.keyId, callerPermissions: [...caller.permissions] };
 }

@@ -1,9 +1,10 @@
-import { addOneYear, ALL_PERMISSIONS, generateToken, hashToken, displayPrefix } from '@keyward/contracts';
-import type { KeyEvent, KeyEventEnvelope, KeyKind } from '@keyward/contracts';
+import { addOneYear, ALL_PERMISSIONS, displayPrefix, generateToken, hashToken, KEY_EVENTS } from '@keyward/contracts';
+import { deciderSpec, thrownBy } from '@keyward/testing';
+import type { KeyKind } from '@keyward/contracts';
 import type { ApiKeyCommand, CreateKey } from './api-key.commands';
 import { decide } from './api-key.decide';
 import type { ApiKeyAggregate, ApiKeyState } from './api-key.state';
-import { evolve } from './api-key.state';
+import { evolve, initialState } from './api-key.state';
 import { KEY_RULE_CODES, KeyRuleViolation } from './key-rule-violation';
 
 const KEY_ID = 'key_01';
@@ -39,26 +40,8 @@ function createKey(overrides: Partial<CreateKey['data']> = {}): CreateKey {
   };
 }
 
-/** Wraps decided events the way the event store does, and folds them. */
-function apply(state: ApiKeyAggregate, events: readonly KeyEvent[], now: Date): ApiKeyAggregate {
-  let next = state;
-  for (const event of events) {
-    const envelope = {
-      ...event,
-      id: `evt_${(next?.version ?? 0) + 1}`,
-      aggregateId: next?.id ?? KEY_ID,
-      accountId: next?.accountId ?? ACCOUNT_ID,
-      version: (next?.version ?? 0) + 1,
-      occurredAt: now.toISOString(),
-    } as KeyEventEnvelope;
-    next = evolve(next, envelope);
-  }
-  return next;
-}
-
-function run(state: ApiKeyAggregate, command: ApiKeyCommand, now: Date = NOW): ApiKeyAggregate {
-  return apply(state, decide(command, state, now), now);
-}
+const spec = deciderSpec({ decide, evolve, initialState, events: KEY_EVENTS }, { aggregateId: KEY_ID, accountId: ACCOUNT_ID, now: NOW, versionOf: (s) => s?.version ?? 0 });
+const run = (state: ApiKeyAggregate, command: ApiKeyCommand, now: Date = NOW): ApiKeyAggregate => spec.run(state, command, now);
 
 /** A key created at `NOW` (or `createdAt`), then taken through further commands. */
 function given(
@@ -73,16 +56,6 @@ function given(
   }
   if (state === null) throw new Error('fixture did not create the key');
   return state;
-}
-
-function violation(fn: () => unknown): KeyRuleViolation {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof KeyRuleViolation) return error;
-    throw error;
-  }
-  throw new Error('expected a KeyRuleViolation, but nothing was thrown');
 }
 
 /** The calling key: here one holding the whole catalog (escalation has its own specs). */
@@ -188,12 +161,12 @@ describe('CreateKey', () => {
   });
 
   it('refuses a key id that already exists', () => {
-    expect(violation(() => decide(createKey(), given(), NOW))).toMatchObject({ code: 'key_exists', kind: 'conflict' });
+    expect(spec.givenState(given()).when(createKey()).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'key_exists', kind: 'conflict' });
   });
 
   it('refuses a kind other than public or private', () => {
     const command = createKey({ kind: 'admin' as KeyKind, tokenPrefix: 'kw_sk_abc123' });
-    expect(violation(() => decide(command, null, NOW))).toMatchObject({ code: 'invalid_kind', kind: 'invalid' });
+    expect(spec.given().when(command).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'invalid_kind', kind: 'invalid' });
   });
 
   describe('name', () => {
@@ -202,7 +175,7 @@ describe('CreateKey', () => {
       ['only spaces', '   '],
       ['101 characters', 'n'.repeat(101)],
     ])('refuses a name that is %s', (_label, name) => {
-      expect(violation(() => decide(createKey({ name }), null, NOW))).toMatchObject({ code: 'invalid_name', kind: 'invalid' });
+      expect(spec.given().when(createKey({ name })).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'invalid_name', kind: 'invalid' });
     });
 
     it('accepts 100 characters after trimming, counting an emoji as one', () => {
@@ -214,21 +187,21 @@ describe('CreateKey', () => {
 
   describe('permissions', () => {
     it('requires at least one permission', () => {
-      expect(violation(() => decide(createKey({ permissions: [] }), null, NOW))).toMatchObject({
+      expect(spec.given().when(createKey({ permissions: [] })).thenThrows(KeyRuleViolation)).toMatchObject({
         code: 'permissions_required',
         kind: 'invalid',
       });
     });
 
     it('refuses a permission outside the catalog and names it', () => {
-      const error = violation(() => decide(createKey({ permissions: ['devices:read', 'devices:delete'] }), null, NOW));
+      const error = spec.given().when(createKey({ permissions: ['devices:read', 'devices:delete'] })).thenThrows(KeyRuleViolation);
       expect(error).toMatchObject({ code: 'unknown_permission', kind: 'invalid' });
       expect(error.message).toContain('devices:delete');
     });
 
     it('refuses a public key any permission that is not public-safe, naming each', () => {
       const command = createKey({ kind: 'public', permissions: ['sessions:create', 'keys:manage', 'devices:read'] });
-      const error = violation(() => decide(command, null, NOW));
+      const error = spec.given().when(command).thenThrows(KeyRuleViolation);
       expect(error).toMatchObject({ code: 'permission_not_public_safe', kind: 'invalid' });
       expect(error.message).toContain('keys:manage');
       expect(error.message).toContain('devices:read');
@@ -254,14 +227,14 @@ describe('CreateKey', () => {
     it('accepts 100 entries and refuses 101', () => {
       const ips = Array.from({ length: 101 }, (_, i) => `10.0.${Math.floor(i / 250)}.${i % 250}`);
       expect(given([], createKey({ allowedIps: ips.slice(0, 100) })).allowedIps).toHaveLength(100);
-      expect(violation(() => decide(createKey({ allowedIps: ips }), null, NOW))).toMatchObject({
+      expect(spec.given().when(createKey({ allowedIps: ips })).thenThrows(KeyRuleViolation)).toMatchObject({
         code: 'too_many_allowed_ips',
         kind: 'invalid',
       });
     });
 
     it.each(['10.0.0.256', '10.0.0.0/33', 'localhost', '', '2001:db8::1::2'])('refuses %j and names it', (entry) => {
-      const error = violation(() => decide(createKey({ allowedIps: ['192.0.2.1', entry] }), null, NOW));
+      const error = spec.given().when(createKey({ allowedIps: ['192.0.2.1', entry] })).thenThrows(KeyRuleViolation);
       expect(error).toMatchObject({ code: 'invalid_ip', kind: 'invalid' });
       expect(error.message).toContain(JSON.stringify(entry));
     });
@@ -281,7 +254,7 @@ describe('CreateKey', () => {
     it('accepts an expiry exactly one year ahead and refuses one a millisecond later', () => {
       const max = addOneYear(NOW);
       expect(given([], createKey({ expiresAt: max.toISOString() })).expiresAt).toBe(max.toISOString());
-      const error = violation(() => decide(createKey({ expiresAt: at(max, 1).toISOString() }), null, NOW));
+      const error = spec.given().when(createKey({ expiresAt: at(max, 1).toISOString() })).thenThrows(KeyRuleViolation);
       expect(error).toMatchObject({ code: 'expiry_too_far', kind: 'invalid', details: { latest: max.toISOString() } });
       expect(error.message).toContain(max.toISOString());
     });
@@ -291,7 +264,7 @@ describe('CreateKey', () => {
       ['a millisecond ago', at(NOW, -1).toISOString()],
       ['last year', '2026-06-15T10:00:00Z'],
     ])('refuses an expiry that is %s', (_label, expiresAt) => {
-      expect(violation(() => decide(createKey({ expiresAt }), null, NOW))).toMatchObject({
+      expect(spec.given().when(createKey({ expiresAt })).thenThrows(KeyRuleViolation)).toMatchObject({
         code: 'expiry_in_past',
         kind: 'invalid',
       });
@@ -304,7 +277,7 @@ describe('CreateKey', () => {
     it.each(['tomorrow', '2027-12-01', '2027-12-01T10:00:00', '2027-02-30T10:00:00Z', '2027-12-01T24:00:00Z', 'March 7, 2028'])(
       'refuses %j, which is not an ISO-8601 instant with a zone',
       (expiresAt) => {
-        expect(violation(() => decide(createKey({ expiresAt }), null, NOW))).toMatchObject({
+        expect(spec.given().when(createKey({ expiresAt })).thenThrows(KeyRuleViolation)).toMatchObject({
           code: 'invalid_expiry',
           kind: 'invalid',
         });
@@ -314,10 +287,10 @@ describe('CreateKey', () => {
     it('on 29 February defaults to 28 February next year and refuses 1 March', () => {
       const leapDay = new Date('2028-02-29T12:00:00Z');
       expect(given([], createKey(), leapDay).expiresAt).toBe('2029-02-28T12:00:00.000Z');
-      expect(violation(() => decide(createKey({ expiresAt: '2029-03-01T00:00:00Z' }), null, leapDay))).toMatchObject({
+      expect(thrownBy(KeyRuleViolation, () => decide(createKey({ expiresAt: '2029-03-01T00:00:00Z' }), null, leapDay))).toMatchObject({
         code: 'expiry_too_far',
       });
-      expect(violation(() => decide(createKey({ expiresAt: '2029-02-28T12:00:00.001Z' }), null, leapDay))).toMatchObject({
+      expect(thrownBy(KeyRuleViolation, () => decide(createKey({ expiresAt: '2029-02-28T12:00:00.001Z' }), null, leapDay))).toMatchObject({
         code: 'expiry_too_far',
       });
     });
@@ -346,7 +319,7 @@ describe('every command but CreateKey', () => {
     revoke,
     expire,
   ])('answers key_not_found for a key that does not exist ($type)', (command) => {
-    expect(violation(() => decide(command, null, NOW))).toMatchObject({ code: 'key_not_found', kind: 'not_found' });
+    expect(spec.given().when(command).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'key_not_found', kind: 'not_found' });
   });
 
   it.each<ApiKeyCommand>([
@@ -358,7 +331,7 @@ describe('every command but CreateKey', () => {
     changeAllowedIps(['192.0.2.1']),
     rotate(0),
   ])('refuses $type on a revoked key with key_revoked', (command) => {
-    expect(violation(() => decide(command, given([revoke]), NOW))).toMatchObject({ code: 'key_revoked', kind: 'conflict' });
+    expect(spec.givenState(given([revoke])).when(command).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'key_revoked', kind: 'conflict' });
   });
 });
 
@@ -368,7 +341,7 @@ describe('DisableKey', () => {
     expect(events).toEqual([
       { type: 'KeyDisabled', schemaVersion: 1, data: { by: 'key_admin', reason: 'leaked in a log' } },
     ]);
-    expect(apply(given(), events, NOW)?.status).toBe('disabled');
+    expect(spec.fold(given(), events, NOW)?.status).toBe('disabled');
   });
 
   it('leaves out a blank reason', () => {
@@ -378,28 +351,28 @@ describe('DisableKey', () => {
 
   it('refuses a reason over 500 characters', () => {
     const command: ApiKeyCommand = { type: 'DisableKey', data: { ...ADMIN, reason: 'r'.repeat(501) } };
-    expect(violation(() => decide(command, given(), NOW))).toMatchObject({ code: 'invalid_reason', kind: 'invalid' });
+    expect(spec.givenState(given()).when(command).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'invalid_reason', kind: 'invalid' });
   });
 
   it('does nothing for a key that is already disabled', () => {
-    expect(decide(disable, given([disable]), NOW)).toEqual([]);
+    spec.givenState(given([disable])).when(disable).thenNothing();
   });
 
   it('disables an expired key', () => {
     const state = expiredKey();
     expect(state.status).toBe('expired');
-    expect(decide(disable, state, AFTER_EXPIRY)).toEqual([{ type: 'KeyDisabled', schemaVersion: 1, data: { by: 'key_admin' } }]);
+    spec.givenState(state).when(disable, AFTER_EXPIRY).then([{ type: 'KeyDisabled', schemaVersion: 1, data: { by: 'key_admin' } }]);
   });
 });
 
 describe('EnableKey', () => {
   it('refuses to enable an active key with 409 key_already_active, with or without an expiry', () => {
-    expect(violation(() => decide(enable(), given(), NOW))).toMatchObject({ code: 'key_already_active', kind: 'conflict' });
-    expect(violation(() => decide(enable(), given([disable, enable()]), NOW))).toMatchObject({ code: 'key_already_active' });
+    expect(spec.givenState(given()).when(enable()).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'key_already_active', kind: 'conflict' });
+    expect(spec.givenState(given([disable, enable()])).when(enable()).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'key_already_active' });
   });
 
   it('refuses a new expiry for an active key, pointing to change expiry', () => {
-    const error = violation(() => decide(enable('2027-12-01T00:00:00Z'), given(), NOW));
+    const error = spec.givenState(given()).when(enable('2027-12-01T00:00:00Z')).thenThrows(KeyRuleViolation);
     expect(error).toMatchObject({ code: 'key_already_active', kind: 'conflict' });
     expect(error.message).toMatch(/change expiry/);
   });
@@ -411,7 +384,7 @@ describe('EnableKey', () => {
     expect(events).toEqual([
       { type: 'KeyEnabled', schemaVersion: 1, data: { by: 'key_admin', expiresAt: state.expiresAt } },
     ]);
-    expect(apply(state, events, later)).toMatchObject({ status: 'active', expiresAt: state.expiresAt });
+    expect(spec.fold(state, events, later)).toMatchObject({ status: 'active', expiresAt: state.expiresAt });
   });
 
   it('re-enables a disabled key with a new expiry', () => {
@@ -426,22 +399,22 @@ describe('EnableKey', () => {
   });
 
   it('requires a new expiry to re-enable an expired key', () => {
-    const error = violation(() => decide(enable(), expiredKey(), AFTER_EXPIRY));
+    const error = thrownBy(KeyRuleViolation, () => decide(enable(), expiredKey(), AFTER_EXPIRY));
     expect(error).toMatchObject({ code: 'expiry_required', kind: 'invalid' });
     expect(error.message).toBe("the key's expiry has passed; give a new expiresAt");
   });
 
   it('requires a new expiry for a disabled key whose expiry has passed', () => {
     const state = given([disable], createKey({ expiresAt: SHORT_EXPIRY }));
-    expect(violation(() => decide(enable(), state, AFTER_EXPIRY))).toMatchObject({ code: 'expiry_required' });
+    expect(spec.givenState(state).when(enable(), AFTER_EXPIRY).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'expiry_required' });
   });
 
   it('treats an active key past its expiry as expired even before KeyExpired is recorded', () => {
     const state = given([], createKey({ expiresAt: SHORT_EXPIRY }));
     expect(state.status).toBe('active');
-    expect(violation(() => decide(enable(), state, AFTER_EXPIRY))).toMatchObject({ code: 'expiry_required' });
+    expect(spec.givenState(state).when(enable(), AFTER_EXPIRY).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'expiry_required' });
     const next = at(AFTER_EXPIRY, DAY).toISOString();
-    expect(decide(enable(next), state, AFTER_EXPIRY)).toEqual([
+    spec.givenState(state).when(enable(next), AFTER_EXPIRY).then([
       { type: 'KeyEnabled', schemaVersion: 1, data: { by: 'key_admin', expiresAt: next } },
     ]);
   });
@@ -455,34 +428,34 @@ describe('EnableKey', () => {
 
   it('applies the create rules to a given expiry', () => {
     const state = given([disable]);
-    expect(violation(() => decide(enable(at(NOW, -1).toISOString()), state, NOW))).toMatchObject({ code: 'expiry_in_past' });
-    expect(violation(() => decide(enable(at(addOneYear(NOW), 1).toISOString()), state, NOW))).toMatchObject({
+    expect(spec.givenState(state).when(enable(at(NOW, -1).toISOString())).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'expiry_in_past' });
+    expect(spec.givenState(state).when(enable(at(addOneYear(NOW), 1).toISOString())).thenThrows(KeyRuleViolation)).toMatchObject({
       code: 'expiry_too_far',
     });
-    expect(violation(() => decide(enable('soon'), state, NOW))).toMatchObject({ code: 'invalid_expiry' });
+    expect(spec.givenState(state).when(enable('soon')).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'invalid_expiry' });
     expect(run(state, enable(addOneYear(NOW).toISOString()))?.expiresAt).toBe(addOneYear(NOW).toISOString());
   });
 });
 
 describe('ChangeExpiry', () => {
   it('emits KeyExpiryChanged with the instant in UTC', () => {
-    expect(decide(changeExpiry('2027-09-01T02:00:00+02:00'), given(), NOW)).toEqual([
+    spec.givenState(given()).when(changeExpiry('2027-09-01T02:00:00+02:00')).then([
       { type: 'KeyExpiryChanged', schemaVersion: 1, data: { by: 'key_admin', expiresAt: '2027-09-01T00:00:00.000Z' } },
     ]);
   });
 
   it('does nothing when the expiry is the same instant, however written', () => {
     const state = given([changeExpiry('2027-09-01T00:00:00Z')]);
-    expect(decide(changeExpiry('2027-09-01T02:00:00.000+02:00'), state, NOW)).toEqual([]);
+    spec.givenState(state).when(changeExpiry('2027-09-01T02:00:00.000+02:00')).thenNothing();
   });
 
   it('refuses an expiry in the past or more than one year from the change', () => {
     const later = at(NOW, 100 * DAY);
     const state = given();
-    expect(violation(() => decide(changeExpiry(at(later, -1).toISOString()), state, later))).toMatchObject({
+    expect(thrownBy(KeyRuleViolation, () => decide(changeExpiry(at(later, -1).toISOString()), state, later))).toMatchObject({
       code: 'expiry_in_past',
     });
-    expect(violation(() => decide(changeExpiry(at(addOneYear(later), 1).toISOString()), state, later))).toMatchObject({
+    expect(thrownBy(KeyRuleViolation, () => decide(changeExpiry(at(addOneYear(later), 1).toISOString()), state, later))).toMatchObject({
       code: 'expiry_too_far',
     });
     expect(run(state, changeExpiry(addOneYear(later).toISOString()), later)?.expiresAt).toBe(
@@ -494,7 +467,7 @@ describe('ChangeExpiry', () => {
     const changedAt = new Date('2027-02-28T09:30:00Z');
     const state = given([], createKey(), new Date('2027-01-10T00:00:00Z'));
     expect(run(state, changeExpiry('2028-02-28T09:30:00Z'), changedAt)?.expiresAt).toBe('2028-02-28T09:30:00.000Z');
-    const error = violation(() => decide(changeExpiry('2028-02-29T00:00:00Z'), state, changedAt));
+    const error = thrownBy(KeyRuleViolation, () => decide(changeExpiry('2028-02-29T00:00:00Z'), state, changedAt));
     expect(error).toMatchObject({ code: 'expiry_too_far', details: { latest: '2028-02-28T09:30:00.000Z' } });
   });
 
@@ -507,7 +480,7 @@ describe('ChangeExpiry', () => {
   it('records a passed but unrecorded expiry first, so the key does not come back to life', () => {
     const state = given([], createKey({ expiresAt: SHORT_EXPIRY }));
     const next = at(AFTER_EXPIRY, 10 * DAY).toISOString();
-    expect(decide(changeExpiry(next), state, AFTER_EXPIRY)).toEqual([
+    spec.givenState(state).when(changeExpiry(next), AFTER_EXPIRY).then([
       { type: 'KeyExpired', schemaVersion: 1, data: { expiredAt: SHORT_EXPIRY } },
       { type: 'KeyExpiryChanged', schemaVersion: 1, data: { by: 'key_admin', expiresAt: next } },
     ]);
@@ -527,7 +500,7 @@ describe('ChangeExpiry', () => {
 
 describe('ChangePermissions', () => {
   it('emits the new set, sorted and without duplicates', () => {
-    expect(decide(changePermissions(['keys:read', 'devices:write', 'keys:read']), given(), NOW)).toEqual([
+    spec.givenState(given()).when(changePermissions(['keys:read', 'devices:write', 'keys:read'])).then([
       {
         type: 'KeyPermissionsChanged',
         schemaVersion: 1,
@@ -538,20 +511,20 @@ describe('ChangePermissions', () => {
 
   it('does nothing for the same set in another order or with repeats', () => {
     const state = given([changePermissions(['devices:read', 'devices:write'])]);
-    expect(decide(changePermissions(['devices:write', 'devices:read', 'devices:write']), state, NOW)).toEqual([]);
+    spec.givenState(state).when(changePermissions(['devices:write', 'devices:read', 'devices:write'])).thenNothing();
   });
 
   it('applies the create rules', () => {
     const state = given();
-    expect(violation(() => decide(changePermissions([]), state, NOW))).toMatchObject({ code: 'permissions_required' });
-    expect(violation(() => decide(changePermissions(['devices:erase']), state, NOW))).toMatchObject({
+    expect(spec.givenState(state).when(changePermissions([])).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'permissions_required' });
+    expect(spec.givenState(state).when(changePermissions(['devices:erase'])).thenThrows(KeyRuleViolation)).toMatchObject({
       code: 'unknown_permission',
     });
   });
 
   it('keeps a public key to public-safe permissions', () => {
     const state = given([], createKey({ kind: 'public', permissions: ['sessions:create'] }));
-    const error = violation(() => decide(changePermissions(['sessions:create', 'sessions:history:read']), state, NOW));
+    const error = spec.givenState(state).when(changePermissions(['sessions:create', 'sessions:history:read'])).thenThrows(KeyRuleViolation);
     expect(error).toMatchObject({ code: 'permission_not_public_safe' });
     expect(error.message).toContain('sessions:history:read');
     expect(run(state, changePermissions(['tickets:create', 'sessions:create']))?.permissions).toEqual([
@@ -563,7 +536,7 @@ describe('ChangePermissions', () => {
 
 describe('ChangeAllowedIps', () => {
   it('emits the canonical entries', () => {
-    expect(decide(changeAllowedIps(['192.0.2.9/24', '2001:DB8::/32']), given(), NOW)).toEqual([
+    spec.givenState(given()).when(changeAllowedIps(['192.0.2.9/24', '2001:DB8::/32'])).then([
       {
         type: 'KeyAllowedIpsChanged',
         schemaVersion: 1,
@@ -579,22 +552,22 @@ describe('ChangeAllowedIps', () => {
 
   it('does nothing for the same set of addresses', () => {
     const state = given([], createKey({ allowedIps: ['192.0.2.1', '10.0.0.0/8'] }));
-    expect(decide(changeAllowedIps(['10.9.9.9/8', '192.0.2.1', '192.0.2.1']), state, NOW)).toEqual([]);
+    spec.givenState(state).when(changeAllowedIps(['10.9.9.9/8', '192.0.2.1', '192.0.2.1'])).thenNothing();
   });
 
   it('applies the create rules', () => {
     const state = given();
-    const error = violation(() => decide(changeAllowedIps(['192.0.2.1', 'not-an-ip']), state, NOW));
+    const error = spec.givenState(state).when(changeAllowedIps(['192.0.2.1', 'not-an-ip'])).thenThrows(KeyRuleViolation);
     expect(error).toMatchObject({ code: 'invalid_ip', details: { entry: 'not-an-ip' } });
     expect(error.message).toContain('"not-an-ip"');
     const many = Array.from({ length: 101 }, (_, i) => `192.0.2.${i}`);
-    expect(violation(() => decide(changeAllowedIps(many), state, NOW))).toMatchObject({ code: 'too_many_allowed_ips' });
+    expect(spec.givenState(state).when(changeAllowedIps(many)).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'too_many_allowed_ips' });
   });
 });
 
 describe('RotateKey', () => {
   it('emits the new hash and prefix, keeping the old hash until the grace period ends', () => {
-    expect(decide(rotate(3600), given(), NOW)).toEqual([
+    spec.givenState(given()).when(rotate(3600)).then([
       {
         type: 'KeyRotated',
         schemaVersion: 1,
@@ -641,7 +614,7 @@ describe('RotateKey', () => {
     ['not a number', Number.NaN],
     ['infinite', Number.POSITIVE_INFINITY],
   ])('refuses a grace period that is %s', (_label, seconds) => {
-    expect(violation(() => decide(rotate(seconds), given(), NOW))).toMatchObject({
+    expect(spec.givenState(given()).when(rotate(seconds)).thenThrows(KeyRuleViolation)).toMatchObject({
       code: 'grace_period_out_of_range',
       kind: 'invalid',
     });
@@ -653,7 +626,7 @@ describe('RotateKey', () => {
   });
 
   it('refuses an expired key', () => {
-    expect(violation(() => decide(rotate(0), expiredKey(), AFTER_EXPIRY))).toMatchObject({
+    expect(thrownBy(KeyRuleViolation, () => decide(rotate(0), expiredKey(), AFTER_EXPIRY))).toMatchObject({
       code: 'key_expired',
       kind: 'conflict',
     });
@@ -661,7 +634,7 @@ describe('RotateKey', () => {
 
   it('refuses a key past its expiry even before KeyExpired is recorded', () => {
     const state = given([], createKey({ expiresAt: SHORT_EXPIRY }));
-    expect(violation(() => decide(rotate(0), state, at(NOW, DAY)))).toMatchObject({ code: 'key_expired' });
+    expect(spec.givenState(state).when(rotate(0), at(NOW, DAY)).thenThrows(KeyRuleViolation)).toMatchObject({ code: 'key_expired' });
   });
 
   it('rotates a disabled key, which stays disabled', () => {
@@ -690,14 +663,14 @@ describe('RevokeKey', () => {
   });
 
   it('does nothing for a key that is already revoked', () => {
-    expect(decide(revoke, given([revoke]), NOW)).toEqual([]);
+    spec.givenState(given([revoke])).when(revoke).thenNothing();
   });
 });
 
 describe('ExpireKey', () => {
   it('records the expiry once it has passed, giving the instant it passed', () => {
     const state = given([], createKey({ expiresAt: SHORT_EXPIRY }));
-    expect(decide(expire, state, AFTER_EXPIRY)).toEqual([
+    spec.givenState(state).when(expire, AFTER_EXPIRY).then([
       { type: 'KeyExpired', schemaVersion: 1, data: { expiredAt: SHORT_EXPIRY } },
     ]);
   });
@@ -715,13 +688,13 @@ describe('ExpireKey', () => {
 
   it('does nothing when run twice', () => {
     const state = expiredKey();
-    expect(decide(expire, state, AFTER_EXPIRY)).toEqual([]);
+    spec.givenState(state).when(expire, AFTER_EXPIRY).thenNothing();
     expect(state.version).toBe(2);
   });
 
   it('does nothing for a revoked key', () => {
     const state = given([revoke], createKey({ expiresAt: SHORT_EXPIRY }));
-    expect(decide(expire, state, AFTER_EXPIRY)).toEqual([]);
+    spec.givenState(state).when(expire, AFTER_EXPIRY).thenNothing();
   });
 });
 
@@ -748,7 +721,7 @@ describe('a key through its life', () => {
     for (const [command, now] of steps) {
       const events = decide(command, state, now);
       types.push(...events.map((e) => e.type));
-      state = apply(state, events, now);
+      state = spec.fold(state, events, now);
     }
     expect(types).toEqual([
       'KeyPermissionsChanged',
@@ -799,7 +772,7 @@ describe('decide: a caller cannot reach above itself', () => {
   ];
 
   it.each(commands.map((c) => [c.type, c]))('refuses %s on a key holding a permission the caller lacks, naming it', (_type, command) => {
-    const refused = violation(() => decide(command, stronger(), NOW));
+    const refused = spec.givenState(stronger()).when(command).thenThrows(KeyRuleViolation);
     expect({ code: refused.code, kind: refused.kind, details: refused.details }).toEqual({
       code: 'permission_escalation', kind: 'forbidden', details: { keyId: KEY_ID, permissions: ['devices:write'] },
     });
@@ -816,15 +789,15 @@ describe('decide: a caller cannot reach above itself', () => {
 
   it('refuses granting a permission the caller lacks, also to its own key', () => {
     const self = given([], createKey({ permissions: ['devices:read', 'keys:manage'] }));
-    const refused = violation(() => decide({ type: 'ChangePermissions', data: { ...weak, permissions: ['devices:read', 'keys:manage', 'keys:read'] } }, self, NOW));
+    const refused = spec.givenState(self).when({ type: 'ChangePermissions', data: { ...weak, permissions: ['devices:read', 'keys:manage', 'keys:read'] } }).thenThrows(KeyRuleViolation);
     expect({ code: refused.code, details: refused.details }).toEqual({ code: 'permission_escalation', details: { permissions: ['keys:read'] } });
-    const create = violation(() => decide(createKey({ permissions: ['technicians:write', 'devices:read'], callerPermissions: weak.callerPermissions }), null, NOW));
+    const create = spec.given().when(createKey({ permissions: ['technicians:write', 'devices:read'], callerPermissions: weak.callerPermissions })).thenThrows(KeyRuleViolation);
     expect(create.details).toEqual({ permissions: ['technicians:write'] });
   });
 
   it('is checked before the key\'s state, so a refusal does not depend on it', () => {
     const revoked = given([revoke], createKey({ permissions: ['devices:read', 'devices:write'] }));
-    expect(violation(() => decide({ type: 'RevokeKey', data: weak }, revoked, NOW)).code).toBe('permission_escalation');
+    spec.givenState(revoked).when({ type: 'RevokeKey', data: weak }).thenThrows(KeyRuleViolation, 'permission_escalation');
   });
 
   it('leaves the expiry sweep alone: ExpireKey has no caller', () => {

@@ -1,62 +1,68 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
+import { assertMirrorAvailable } from '@keyward/projections';
 import { newId } from '@keyward/service-runtime';
-import type { SessionCommand, SessionState } from '../domain';
+import type { SessionCommand } from '../domain';
 import { SessionRuleViolation } from '../domain';
 import { newJoinCode } from './join-code';
-import { assertMirrorAvailable } from '@keyward/projections';
-import type { DevicesMirror, SessionStore, SessionViews, TechniciansMirror, TicketsMirror } from './sessions.tokens';
-import { DEVICES_MIRROR, SESSION_STORE, SESSION_VIEWS, TECHNICIANS_MIRROR, TICKETS_MIRROR } from './sessions.tokens';
+import type { DevicesMirror, SessionAggregates, SessionViews, TechniciansMirror, TicketsMirror } from './session.aggregate';
+import { DEVICES_MIRROR, SESSION_AGGREGATES, SESSION_VIEWS, TECHNICIANS_MIRROR, TICKETS_MIRROR } from './session.aggregate';
+import type { SessionView } from './session.view';
+import { toSessionView } from './session.view';
 
 const JOIN_CODE_ATTEMPTS = 5;
 
 /**
- * The command side of sessions: looks up what a command refers to in this service's mirrors
- * (technicians, devices, tickets; each learned from its owner's topic, so eventually
- * consistent: an entity created a moment ago elsewhere may be unknown here for a moment), then
- * runs it through the AggregateStore. Every command is scoped to the caller's account.
+ * The command side: builds each command from the request's values and the caller, looks up
+ * what it refers to in this service's mirrors (technicians, devices, tickets; each learned from
+ * its owner's topic, so eventually consistent: an entity created a moment ago elsewhere may be
+ * unknown here for a moment), runs it against the aggregate (load, decide, append at the loaded
+ * version, update the read model) and answers the session as it now is. Every command is scoped
+ * to the caller's account.
  */
 @Injectable()
 export class SessionCommands {
   constructor(
-    @Inject(SESSION_STORE) private readonly store: SessionStore,
+    @Inject(SESSION_AGGREGATES) private readonly aggregates: SessionAggregates,
     @Inject(SESSION_VIEWS) private readonly views: SessionViews,
     @Inject(TECHNICIANS_MIRROR) private readonly technicians: TechniciansMirror,
     @Inject(DEVICES_MIRROR) private readonly devices: DevicesMirror,
     @Inject(TICKETS_MIRROR) private readonly tickets: TicketsMirror,
   ) {}
 
-  async create(accountId: string, by: string, refs: { deviceId: string | null; ticketId: string | null }): Promise<SessionState> {
+  async create(caller: AuthorizedKey, refs: { readonly deviceId: string | null; readonly ticketId: string | null }): Promise<SessionView> {
     let device = null;
     if (refs.deviceId !== null) {
       assertMirrorAvailable(this.devices);
-      const d = this.devices.index.find(accountId, refs.deviceId);
+      const d = this.devices.index.find(caller.accountId, refs.deviceId);
       device = d ? { id: d.id, removed: d.removed } : null;
     }
     let ticket = null;
     if (refs.ticketId !== null) {
       assertMirrorAvailable(this.tickets);
-      const t = this.tickets.index.find(accountId, refs.ticketId);
+      const t = this.tickets.index.find(caller.accountId, refs.ticketId);
       ticket = t ? { id: t.id, status: t.status } : null;
     }
-    const code = await this.freeJoinCode(accountId);
-    return this.run(newId('ses'), accountId, { type: 'CreateSession', data: { code, deviceId: refs.deviceId, device, ticketId: refs.ticketId, ticket, by } });
+    const code = await this.freeJoinCode(caller.accountId);
+    return this.run(newId('ses'), caller.accountId, { type: 'CreateSession', data: { code, deviceId: refs.deviceId, device, ticketId: refs.ticketId, ticket, by: caller.keyId } });
   }
 
-  async start(accountId: string, id: string, technicianId: string, by: string): Promise<SessionState> {
+  async start(caller: AuthorizedKey, id: string, technicianId: string): Promise<SessionView> {
     assertMirrorAvailable(this.technicians);
-    const t = this.technicians.index.find(accountId, technicianId);
+    const t = this.technicians.index.find(caller.accountId, technicianId);
     const technician = t ? { id: t.id, active: t.active } : null;
-    return this.run(id, accountId, { type: 'StartSession', data: { technicianId, technician, by } });
+    return this.run(id, caller.accountId, { type: 'StartSession', data: { technicianId, technician, by: caller.keyId } });
   }
 
-  async end(accountId: string, id: string, outcome: string, notes: string | null, by: string): Promise<SessionState> {
-    return this.run(id, accountId, { type: 'EndSession', data: { outcome, notes, by } });
+  end(caller: AuthorizedKey, id: string, outcome: string, notes: string | null): Promise<SessionView> {
+    return this.run(id, caller.accountId, { type: 'EndSession', data: { outcome, notes, by: caller.keyId } });
   }
 
-  private async run(id: string, accountId: string, command: SessionCommand): Promise<SessionState> {
-    const { state } = await this.store.execute(id, accountId, command);
-    if (state === null) throw new SessionRuleViolation('session_not_found', `session ${id} does not exist`);
-    return state;
+  private async run(id: string, accountId: string, command: SessionCommand): Promise<SessionView> {
+    const { state } = await this.aggregates.execute(id, accountId, command);
+    const view = toSessionView(id, state);
+    if (!view) throw new SessionRuleViolation('session_not_found', `session ${id} does not exist`);
+    return view;
   }
 
   /**

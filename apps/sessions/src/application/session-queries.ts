@@ -1,17 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ViewFilter } from '@keyward/event-store';
+import { DEFAULT_PAGE_SIZE } from '@keyward/service-runtime';
 import { SessionRuleViolation } from '../domain';
-import type { SessionView } from './session-view';
-import type { SessionViews } from './sessions.tokens';
-import { SESSION_VIEWS } from './sessions.tokens';
+import type { SessionViews } from './session.aggregate';
+import { SESSION_VIEWS } from './session.aggregate';
+import type { SessionPage, SessionView } from './session.view';
 
-export interface SessionPage {
-  readonly items: SessionView[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  readonly nextCursor: string | null;
-}
-
-export interface HistoryFilter {
+export interface SessionHistoryQuery {
   readonly deviceId?: string;
   readonly technicianId?: string;
   /** Inclusive bounds on `createdAt`, as ISO-8601 UTC. */
@@ -21,26 +16,26 @@ export interface HistoryFilter {
   readonly cursor?: string;
 }
 
-/** The read side: the account's sessions from the read model. */
+/** The read side: answers from the read model only, always within the caller's account. */
 @Injectable()
 export class SessionQueries {
   constructor(@Inject(SESSION_VIEWS) private readonly views: SessionViews) {}
 
+  /** Ended sessions are still answered, with status `ended`. */
   async get(accountId: string, id: string): Promise<SessionView> {
     const view = await this.views.get(accountId, id);
     if (!view) throw new SessionRuleViolation('session_not_found', `session ${id} does not exist`);
     return view;
   }
 
-  /** The account's sessions, newest first. */
-  async history(accountId: string, q: HistoryFilter): Promise<SessionPage> {
-    const limit = q.limit ?? 20;
-    const filter: ViewFilter = { accountId };
-    if (q.deviceId !== undefined) filter['deviceId'] = q.deviceId;
-    if (q.technicianId !== undefined) filter['technicianId'] = q.technicianId;
-    if (q.from !== undefined || q.to !== undefined) {
-      filter['createdAt'] = { ...(q.from !== undefined ? { $gte: q.from } : {}), ...(q.to !== undefined ? { $lte: q.to } : {}) };
+  /** One page of the account's sessions, newest first (then by id, so pages never overlap). */
+  history(accountId: string, query: SessionHistoryQuery): Promise<SessionPage> {
+    const and: ViewFilter[] = [{ accountId }];
+    if (query.deviceId !== undefined) and.push({ deviceId: query.deviceId });
+    if (query.technicianId !== undefined) and.push({ technicianId: query.technicianId });
+    if (query.from !== undefined || query.to !== undefined) {
+      and.push({ createdAt: { ...(query.from !== undefined ? { $gte: query.from } : {}), ...(query.to !== undefined ? { $lte: query.to } : {}) } });
     }
-    return this.views.page(filter, limit, q.cursor);
+    return this.views.page({ $and: and }, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
   }
 }

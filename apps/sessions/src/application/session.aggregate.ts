@@ -1,13 +1,55 @@
+import type { Provider } from '@nestjs/common';
 import type { SessionEventEnvelope } from '@keyward/contracts';
-import type { AggregateDefinition } from '@keyward/event-store';
+import { SESSION_EVENTS } from '@keyward/contracts';
+import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
+import { aggregateProviders } from '@keyward/event-store';
+import type { EntityMirror, IndexedProjection, TechnicianMirrorView } from '@keyward/projections';
 import type { SessionAggregate, SessionCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
+import type { DeviceMirrorView } from '../mirrors/device.mirror';
+import type { TicketMirrorView } from '../mirrors/ticket.mirror';
+import type { SessionView } from './session.view';
+import { toSessionView } from './session.view';
 
-/** The Session aggregate as the shared AggregateStore runs it. */
-export const sessionAggregate: AggregateDefinition<SessionAggregate, SessionCommand, SessionEventEnvelope> = {
+export const SESSION_AGGREGATES = Symbol('SessionAggregates');
+export const SESSION_VIEWS = Symbol('SessionViews');
+/** Other services' entities a session refers to, from their topics (provided by mirrors/). */
+export const TECHNICIANS_MIRROR = Symbol('TechniciansMirror');
+export const DEVICES_MIRROR = Symbol('DevicesMirror');
+export const TICKETS_MIRROR = Symbol('TicketsMirror');
+
+/** The read model's collection, and the operator name of its projection (`/admin/projections/sessions`). */
+export const SESSION_VIEWS_NAME = 'sessions';
+
+export type SessionAggregates = AggregateStore<SessionAggregate, SessionCommand, SessionEventEnvelope>;
+export type SessionViews = MongoViewStore<SessionView>;
+export type TechniciansMirror = IndexedProjection<TechnicianMirrorView, EntityMirror<TechnicianMirrorView>>;
+export type DevicesMirror = IndexedProjection<DeviceMirrorView, EntityMirror<DeviceMirrorView>>;
+export type TicketsMirror = IndexedProjection<TicketMirrorView, EntityMirror<TicketMirrorView>>;
+
+export const sessionDefinition: AggregateDefinition<SessionAggregate, SessionCommand, SessionEventEnvelope> = {
   type: 'Session',
+  events: SESSION_EVENTS,
   initialState,
   evolve,
   decide,
   accountOf: (state) => state?.accountId,
 };
+
+export function sessionProviders(): Provider[] {
+  return aggregateProviders({
+    definition: sessionDefinition,
+    storeToken: SESSION_AGGREGATES,
+    viewsToken: SESSION_VIEWS,
+    views: SESSION_VIEWS_NAME,
+    toView: toSessionView,
+    indexes: [
+      // History, newest first: the account's, a device's, a technician's.
+      { accountId: 1, createdAt: -1, _id: -1 },
+      { accountId: 1, deviceId: 1, createdAt: -1 },
+      { accountId: 1, technicianId: 1, createdAt: -1 },
+      // The free join code check before create.
+      { accountId: 1, code: 1, status: 1 },
+    ],
+  });
+}

@@ -1,5 +1,5 @@
 import type { RuleViolationKind } from '@keyward/contracts';
-import { RuleViolation } from '@keyward/contracts';
+import { ruleViolationOf } from '@keyward/contracts';
 
 /**
  * Every way a session command can be refused, with the class of answer it gets: `conflict`
@@ -22,12 +22,6 @@ export const SESSION_RULE_CODES = {
   invalid_notes: 'invalid',
 } as const satisfies Record<string, RuleViolationKind>;
 
-export type SessionRuleCode = keyof typeof SESSION_RULE_CODES;
-
-export class SessionRuleViolation extends RuleViolation {
-  override readonly name = 'SessionRuleViolation';
-
-  constructor(code: SessionRuleCode, message: string, details?: Readonly<Record<string, unknown>>) {
-    super(code, SESSION_RULE_CODES[code], message, details);
-  }
-}
+/** Thrown by the session rules and `decide`; the shared problem filter answers it by its kind and code. */
+export const SessionRuleViolation = ruleViolationOf('SessionRuleViolation', SESSION_RULE_CODES);
+export type SessionRuleViolation = InstanceType<typeof SessionRuleViolation>;

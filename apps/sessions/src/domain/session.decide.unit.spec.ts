@@ -1,8 +1,9 @@
-import type { SessionEventEnvelope } from '@keyward/contracts';
+import { SESSION_EVENTS } from '@keyward/contracts';
+import { deciderSpec } from '@keyward/testing';
 import type { CreateSession, SessionCommand } from './session.commands';
 import { decide } from './session.decide';
 import type { SessionAggregate, SessionState } from './session.state';
-import { evolve } from './session.state';
+import { evolve, initialState } from './session.state';
 import { SessionRuleViolation } from './session-rule-violation';
 
 const SESSION_ID = 'ses_0001';
@@ -17,34 +18,26 @@ const start = (technician: { id: string; active: boolean } | null = TECH, techni
   ({ type: 'StartSession', data: { technicianId, technician, by: 'key_tech' } });
 const end = (outcome = 'resolved', notes: string | null = null): SessionCommand => ({ type: 'EndSession', data: { outcome, notes, by: 'key_tech' } });
 
+const spec = deciderSpec({ decide, evolve, initialState, events: SESSION_EVENTS }, { aggregateId: SESSION_ID, accountId: ACCOUNT_ID, now: NOW, versionOf: (s) => s?.version ?? 0 });
+/** Each event a second after the one before it. */
+const later = (version: number): Date => new Date(NOW.getTime() + version * 1000);
+
+/** Runs commands from nothing, folding each one's events as the store would, and returns the state. */
 function given(...commands: SessionCommand[]): SessionState {
-  let state: SessionAggregate = null;
-  let version = 0;
-  for (const c of commands) {
-    for (const e of decide(c, state, NOW)) {
-      version++;
-      state = evolve(state, { ...e, id: `evt_${version}`, aggregateId: SESSION_ID, accountId: ACCOUNT_ID, version, occurredAt: new Date(NOW.getTime() + version * 1000).toISOString() } as SessionEventEnvelope);
-    }
-  }
+  const state = spec.after(commands, later);
   if (state === null) throw new Error('no session');
   return state;
 }
 
-function refusal(run: () => unknown): { code: string; kind: string } {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof SessionRuleViolation) return { code: e.code, kind: e.kind };
-    throw e;
-  }
-  throw new Error('expected a refusal');
+function refusal(state: SessionAggregate, command: SessionCommand): { code: string; kind: string } {
+  const { code, kind } = spec.givenState(state).when(command).thenThrows(SessionRuleViolation);
+  return { code, kind };
 }
 
 describe('session decide', () => {
   describe('create', () => {
     it('opens a waiting session with its join code, for a known device and an open ticket', () => {
-      const events = decide(create({ deviceId: 'dev_0001', device: { id: 'dev_0001', removed: false }, ticketId: 'tkt_0001', ticket: { id: 'tkt_0001', status: 'assigned' } }), null, NOW);
-      expect(events).toEqual([{ type: 'SessionCreated', schemaVersion: 1, data: { code: '482-913', deviceId: 'dev_0001', ticketId: 'tkt_0001', by: 'key_pub' } }]);
+      spec.given().when(create({ deviceId: 'dev_0001', device: { id: 'dev_0001', removed: false }, ticketId: 'tkt_0001', ticket: { id: 'tkt_0001', status: 'assigned' } })).then([{ type: 'SessionCreated', schemaVersion: 1, data: { code: '482-913', deviceId: 'dev_0001', ticketId: 'tkt_0001', by: 'key_pub' } }]);
       expect(given(create())).toMatchObject({ status: 'waiting', technicianId: null, outcome: null, startedAt: null, endedAt: null, version: 1 });
     });
 
@@ -58,7 +51,7 @@ describe('session decide', () => {
       ['a ticket the mirror does not know', { ticketId: 'tkt_0001', ticket: null }, 'unknown_ticket'],
       ['a closed ticket', { ticketId: 'tkt_0001', ticket: { id: 'tkt_0001', status: 'closed' as const } }, 'ticket_closed'],
     ])('refuses %s with a 422 code', (_what, overrides, code) => {
-      expect(refusal(() => decide(create(overrides), null, NOW))).toEqual({ code, kind: 'invalid' });
+      expect(refusal(null, create(overrides))).toEqual({ code, kind: 'invalid' });
     });
 
     it('says in an unknown reference that it may be not yet known and a retry will succeed', () => {
@@ -66,7 +59,7 @@ describe('session decide', () => {
     });
 
     it('refuses to create a session that exists', () => {
-      expect(refusal(() => decide(create(), given(create()), NOW))).toEqual({ code: 'session_exists', kind: 'conflict' });
+      expect(refusal(given(create()), create())).toEqual({ code: 'session_exists', kind: 'conflict' });
     });
 
     it('treats a malformed generated join code as a bug', () => {
@@ -80,20 +73,20 @@ describe('session decide', () => {
     });
 
     it('refuses an unknown technician and a deactivated one', () => {
-      expect(refusal(() => decide(start(null), given(create()), NOW))).toEqual({ code: 'unknown_technician', kind: 'invalid' });
-      expect(refusal(() => decide(start({ id: 'tech_0001', active: false }), given(create()), NOW))).toEqual({ code: 'technician_deactivated', kind: 'invalid' });
+      expect(refusal(given(create()), start(null))).toEqual({ code: 'unknown_technician', kind: 'invalid' });
+      expect(refusal(given(create()), start({ id: 'tech_0001', active: false }))).toEqual({ code: 'technician_deactivated', kind: 'invalid' });
     });
 
     it('refuses a session already started, even by the same technician', () => {
-      expect(refusal(() => decide(start(), given(create(), start()), NOW))).toEqual({ code: 'session_already_started', kind: 'conflict' });
+      expect(refusal(given(create(), start()), start())).toEqual({ code: 'session_already_started', kind: 'conflict' });
     });
 
     it('refuses an ended session', () => {
-      expect(refusal(() => decide(start(), given(create(), end('abandoned')), NOW))).toEqual({ code: 'session_ended', kind: 'conflict' });
+      expect(refusal(given(create(), end('abandoned')), start())).toEqual({ code: 'session_ended', kind: 'conflict' });
     });
 
     it('answers not found for a session that does not exist', () => {
-      expect(refusal(() => decide(start(), null, NOW))).toEqual({ code: 'session_not_found', kind: 'not_found' });
+      expect(refusal(null, start())).toEqual({ code: 'session_not_found', kind: 'not_found' });
     });
   });
 
@@ -106,16 +99,16 @@ describe('session decide', () => {
 
     it('ends a waiting session only as abandoned', () => {
       expect(given(create(), end('abandoned'))).toMatchObject({ status: 'ended', outcome: 'abandoned' });
-      expect(refusal(() => decide(end('resolved'), given(create()), NOW))).toEqual({ code: 'session_not_started', kind: 'conflict' });
+      expect(refusal(given(create()), end('resolved'))).toEqual({ code: 'session_not_started', kind: 'conflict' });
     });
 
     it('refuses to end an ended session (the first outcome stands)', () => {
-      expect(refusal(() => decide(end('unresolved'), given(create(), start(), end()), NOW))).toEqual({ code: 'session_ended', kind: 'conflict' });
+      expect(refusal(given(create(), start(), end()), end('unresolved'))).toEqual({ code: 'session_ended', kind: 'conflict' });
     });
 
     it('refuses an outcome outside the contract, and notes over 5000 characters', () => {
-      expect(refusal(() => decide(end('fixed'), given(create(), start()), NOW))).toEqual({ code: 'invalid_outcome', kind: 'invalid' });
-      expect(refusal(() => decide(end('resolved', 'x'.repeat(5001)), given(create(), start()), NOW))).toEqual({ code: 'invalid_notes', kind: 'invalid' });
+      expect(refusal(given(create(), start()), end('fixed'))).toEqual({ code: 'invalid_outcome', kind: 'invalid' });
+      expect(refusal(given(create(), start()), end('resolved', 'x'.repeat(5001)))).toEqual({ code: 'invalid_notes', kind: 'invalid' });
     });
 
     it('records blank notes as none', () => {

@@ -1,4 +1,5 @@
-import type { EventEnvelope, TicketEventEnvelope, TicketStatus } from '@keyward/contracts';
+import type { EventEnvelope, TicketStatus } from '@keyward/contracts';
+import { TICKET_EVENTS } from '@keyward/contracts';
 import type { MirrorView } from '@keyward/projections';
 
 /** What sessions keeps of a ticket (from tickets.events): enough to open a session from it. */
@@ -11,9 +12,11 @@ export interface TicketMirrorView extends MirrorView {
  * creation was not seen is kept as a closed ticket; other events alone are not recorded.
  */
 export function evolveTicketMirror(view: TicketMirrorView | undefined, event: EventEnvelope): Omit<TicketMirrorView, 'version'> | undefined {
-  const e = event as TicketEventEnvelope;
+  const e = event;
   const keep = (status: TicketStatus): Omit<TicketMirrorView, 'version'> | undefined =>
     view ? { id: view.id, accountId: view.accountId, status } : undefined;
+  // Narrowed on the discriminant by the topic's registry (which read the message): no cast to its envelope.
+  if (!TICKET_EVENTS.isType(e.type)) return view ? keep(view.status) : undefined;
   switch (e.type) {
     case 'TicketCreated':
       return { id: e.aggregateId, accountId: e.accountId, status: 'open' };
@@ -24,7 +27,7 @@ export function evolveTicketMirror(view: TicketMirrorView | undefined, event: Ev
     case 'TicketClosed':
       return { id: e.aggregateId, accountId: view?.accountId ?? e.accountId, status: 'closed' };
     default: {
-      const _unknown: never = e;
+      const _unknown: never = e.type;
       return view ? keep(view.status) : undefined;
     }
   }

@@ -1,106 +1,48 @@
-import { randomUUID } from 'node:crypto';
-import type { Producer } from 'kafkajs';
 import type { ServiceConfig } from '@keyward/config';
-import type {
-  DeviceEventDataByType,
-  DeviceEventType,
-  EventEnvelope,
-  KeyKind,
-  Permission,
-  TechnicianEventDataByType,
-  TechnicianEventType,
-  TicketEventDataByType,
-  TicketEventType,
-} from '@keyward/contracts';
-import { generateToken, SERVICES } from '@keyward/contracts';
+import type { DeviceEventDataByType, DeviceEventType, Permission, TicketEventDataByType, TicketEventType } from '@keyward/contracts';
+import { SERVICES } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
-import { createIdempotentProducer } from '@keyward/messaging';
-import type { CallOptions, InProcessService, ManualClock, Reply, TestKey } from '@keyward/testing';
-import { call, createEventTopics, keyProbe, projectionStatus, publishTestKey, rebuildProjection, startInProcess, testKafka, testServiceConfig, waitFor } from '@keyward/testing';
+import type { ManualClock, Published, TestKeySpec } from '@keyward/testing';
+import { envelope, freshId, MirroringTestApp, startMirroringTestApp } from '@keyward/testing';
 import { SessionsModule } from '../sessions.module';
 
-export type { CallOptions, Reply } from '@keyward/testing';
+export { envelope, freshId, unknownKey } from '@keyward/testing';
+export type { CallOptions, Published, Reply } from '@keyward/testing';
 
 export const ACCOUNT = 'acc_sessions_a';
 export const OTHER_ACCOUNT = 'acc_sessions_b';
 
-/** Where a published event landed. */
-export interface Published {
-  readonly partition: number;
-  readonly offset: bigint;
-}
-
-/** The keys every sessions spec uses, published onto `<prefix>keys.events` as the keys service would. */
-export interface SessionsTestKeys {
-  /** Private, account A: every sessions permission. */
-  readonly admin: TestKey;
-  /** Private, account A: sessions:read only. */
-  readonly reader: TestKey;
-  /** Private, account A: sessions:create, sessions:read, sessions:write, not the history. */
-  readonly operator: TestKey;
-  /** Private, account A: sessions:create only. */
-  readonly creator: TestKey;
-  /** Public, account A: sessions:create (the seed's public route). */
-  readonly public: TestKey;
-  /** Private, account B: every sessions permission. */
-  readonly other: TestKey;
-}
-
 const ALL_SESSIONS: readonly Permission[] = ['sessions:create', 'sessions:read', 'sessions:write', 'sessions:history:read'];
 
+/** The keys every sessions spec uses, published onto `<prefix>keys.events` as the keys service would. */
+const KEY_SPECS = {
+  /** Private, account A: every sessions permission. */
+  admin: { accountId: ACCOUNT, permissions: ALL_SESSIONS },
+  /** Private, account A: sessions:read only. */
+  reader: { accountId: ACCOUNT, permissions: ['sessions:read'] },
+  /** Private, account A: sessions:create, sessions:read, sessions:write, not the history. */
+  operator: { accountId: ACCOUNT, permissions: ['sessions:create', 'sessions:read', 'sessions:write'] },
+  /** Private, account A: sessions:create only. */
+  creator: { accountId: ACCOUNT, permissions: ['sessions:create'] },
+  /** Public, account A: sessions:create (the seed's public route). */
+  public: { accountId: ACCOUNT, kind: 'public', permissions: ['sessions:create'] },
+  /** Private, account B: every sessions permission. */
+  other: { accountId: OTHER_ACCOUNT, permissions: ALL_SESSIONS },
+} as const satisfies Record<string, TestKeySpec>;
+
 /**
- * The sessions service in this test process (a clock the spec moves) on the run's real Kafka and
- * FerretDB (its own database and topic prefix), its keys learned from `<prefix>keys.events`, and
- * a producer to put technicians', devices' and tickets' contract events on their topics.
+ * The sessions service in this test process (a clock the spec moves), with a producer to put
+ * technicians', devices' and tickets' contract events on their topics.
  */
-export class SessionsTestApp {
-  private constructor(
-    private current: InProcessService,
-    readonly config: ServiceConfig,
-    readonly keys: SessionsTestKeys,
-    private readonly producer: Producer,
-  ) {}
-
+export class SessionsTestApp extends MirroringTestApp<keyof typeof KEY_SPECS> {
   static async start(options: { clock?: ManualClock; config?: ServiceConfig } = {}): Promise<SessionsTestApp> {
-    const config = options.config ?? testServiceConfig('sessions');
-    await createEventTopics(config.topicPrefix);
-    const service = await startInProcess(SessionsModule.forRoot({ config, ...(options.clock ? { clock: options.clock } : {}) }));
-    const producer = createIdempotentProducer(testKafka());
-    await producer.connect();
-    const publish = (accountId: string, kind: KeyKind, permissions: readonly Permission[]): Promise<TestKey> =>
-      publishTestKey(testKafka(), config.topicPrefix, { accountId, kind, permissions });
-    const keys: SessionsTestKeys = {
-      admin: await publish(ACCOUNT, 'private', ALL_SESSIONS),
-      reader: await publish(ACCOUNT, 'private', ['sessions:read']),
-      operator: await publish(ACCOUNT, 'private', ['sessions:create', 'sessions:read', 'sessions:write']),
-      creator: await publish(ACCOUNT, 'private', ['sessions:create']),
-      public: await publish(ACCOUNT, 'public', ['sessions:create']),
-      other: await publish(OTHER_ACCOUNT, 'private', ALL_SESSIONS),
-    };
-    const app = new SessionsTestApp(service, config, keys, producer);
-    for (const key of Object.values(keys)) {
-      await waitFor(`key ${key.keyId} to reach the sessions key projection`, async () =>
-        (await app.call('GET', keyProbe('sessions').path, { secret: key.secret })).code !== 'unknown_key');
-    }
-    return app;
-  }
-
-  get service(): InProcessService {
-    return this.current;
-  }
-
-  get url(): string {
-    return this.current.url;
-  }
-
-  async close(): Promise<void> {
-    await this.producer.disconnect().catch(() => undefined);
-    await this.current.close();
-  }
-
-  /** One call with the admin key unless another (or null: none) is given. */
-  call(method: string, path: string, { secret = this.keys.admin.secret, ...rest }: CallOptions = {}): Promise<Reply> {
-    return call(this.url, method, path, { secret, ...rest });
+    return new SessionsTestApp(await startMirroringTestApp<keyof typeof KEY_SPECS>({
+      service: 'sessions',
+      module: (config, clock) => SessionsModule.forRoot({ config, ...(clock ? { clock } : {}) }),
+      keys: KEY_SPECS,
+      defaultKey: 'admin',
+      ...options,
+    }));
   }
 
   /** Opens a session with the admin key (or another) and returns the answer's body. */
@@ -112,20 +54,7 @@ export class SessionsTestApp {
 
   /** Events in the sessions event store (to prove a refused command wrote nothing). */
   eventCount(): Promise<number> {
-    return this.current.app.get(MongoEventStore).events.countDocuments();
-  }
-
-  /** Puts one contract event on `<prefix><topic>`, keyed by aggregate, as its owning service's relay would. */
-  async publish(topic: string, event: EventEnvelope): Promise<Published> {
-    const [meta] = await this.producer.send({
-      topic: `${this.config.topicPrefix}${topic}`, acks: -1, messages: [{ key: event.aggregateId, value: JSON.stringify(event) }],
-    });
-    if (!meta) throw new Error('the broker did not acknowledge the event');
-    return { partition: meta.partition, offset: BigInt(meta.baseOffset ?? '0') };
-  }
-
-  publishTechnician<T extends TechnicianEventType>(type: T, id: string, version: number, data: TechnicianEventDataByType[T], accountId = ACCOUNT): Promise<Published> {
-    return this.publish(SERVICES.technicians.topic, envelope(type, id, accountId, version, data));
+    return this.service.app.get(MongoEventStore).events.countDocuments();
   }
 
   publishDevice<T extends DeviceEventType>(type: T, id: string, version: number, data: DeviceEventDataByType[T], accountId = ACCOUNT): Promise<Published> {
@@ -134,15 +63,6 @@ export class SessionsTestApp {
 
   publishTicket<T extends TicketEventType>(type: T, id: string, version: number, data: TicketEventDataByType[T], accountId = ACCOUNT): Promise<Published> {
     return this.publish(SERVICES.tickets.topic, envelope(type, id, accountId, version, data));
-  }
-
-  /** Waits until a mirror has read past a published event (its position as GET /admin/projections shows it). */
-  async mirrored(name: string, published: Published): Promise<void> {
-    await waitFor(`the ${name} mirror to read past ${published.partition}@${published.offset}`, async () => {
-      const positions = (await this.projection(name))['positions'] as Record<string, string> | undefined;
-      const next = positions?.[String(published.partition)];
-      return next !== undefined && BigInt(next) > published.offset;
-    });
   }
 
   /** A technician registered on technicians.events, once sessions knows it. */
@@ -169,31 +89,4 @@ export class SessionsTestApp {
     }, accountId));
     return id;
   }
-
-  /** POST /admin/projections/<name>/rebuild, then polls until the job ends; returns the job. */
-  rebuild(name: string): Promise<Record<string, unknown>> {
-    return rebuildProjection(this.url, name);
-  }
-
-  /** A projection's counters as GET /admin/projections shows them. */
-  projection(name: string): Promise<Record<string, unknown>> {
-    return projectionStatus(this.url, name);
-  }
-}
-
-
-export function envelope(type: string, aggregateId: string, accountId: string, version: number, data: unknown, occurredAt = new Date().toISOString()): EventEnvelope {
-  return { id: randomUUID(), type, schemaVersion: 1, aggregateId, accountId, version, occurredAt, data };
-}
-
-/** A well-formed key no service knows. */
-export function unknownKey(kind: KeyKind = 'private'): string {
-  return generateToken(kind);
-}
-
-let counter = 0;
-/** A fresh id of a kind, unique in the run. */
-export function freshId(prefix: string): string {
-  counter++;
-  return `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 16)}${counter}`;
 }

@@ -1,20 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { AuthorizedKey } from '@keyward/key-auth';
 import { newId } from '@keyward/service-runtime';
 import type { TechnicianCommand } from '../domain';
-import { normaliseEmail } from '../domain';
+import { normaliseEmail, TechnicianRuleViolation } from '../domain';
 import type { TechnicianAggregates, TechnicianViews } from './technician.aggregate';
 import { TECHNICIAN_AGGREGATES, TECHNICIAN_VIEWS } from './technician.aggregate';
 import type { TechnicianView } from './technician.view';
 import { toTechnicianView } from './technician.view';
 
-export interface ActingKey {
-  readonly accountId: string;
-  /** The acting key's id, recorded as `by`. */
-  readonly keyId: string;
-}
-
 /**
- * The command side: looks up what `decide` needs from the read model, runs the command against
+ * The command side: builds each command from the request's values and the caller, looks up what
+ * `decide` needs from the read model, runs the command against
  * the aggregate (load, decide, append at the loaded version, update the read model) and answers
  * the technician as it now is. Rule violations and concurrent appends reach the HTTP layer as
  * they are (409/422/404 problem+json).
@@ -26,27 +22,27 @@ export class TechnicianCommands {
     @Inject(TECHNICIAN_VIEWS) private readonly views: TechnicianViews,
   ) {}
 
-  async register(actor: ActingKey, body: { readonly name: string; readonly email: string }): Promise<TechnicianView> {
-    const emailHolder = await this.activeHolderOf(actor.accountId, body.email);
-    return this.run(newId('tech'), actor, { type: 'RegisterTechnician', data: { name: body.name, email: body.email, by: actor.keyId, emailHolder } });
+  async register(caller: AuthorizedKey, body: { readonly name: string; readonly email: string }): Promise<TechnicianView> {
+    const emailHolder = await this.activeHolderOf(caller.accountId, body.email);
+    return this.run(newId('tech'), caller.accountId, { type: 'RegisterTechnician', data: { name: body.name, email: body.email, by: caller.keyId, emailHolder } });
   }
 
-  async update(actor: ActingKey, id: string, body: { readonly name?: string; readonly email?: string }): Promise<TechnicianView> {
-    const emailHolder = body.email !== undefined ? await this.activeHolderOf(actor.accountId, body.email, id) : null;
-    return this.run(id, actor, {
+  async update(caller: AuthorizedKey, id: string, body: { readonly name?: string; readonly email?: string }): Promise<TechnicianView> {
+    const emailHolder = body.email !== undefined ? await this.activeHolderOf(caller.accountId, body.email, id) : null;
+    return this.run(id, caller.accountId, {
       type: 'UpdateTechnician',
-      data: { ...(body.name !== undefined ? { name: body.name } : {}), ...(body.email !== undefined ? { email: body.email } : {}), by: actor.keyId, emailHolder },
+      data: { ...(body.name !== undefined ? { name: body.name } : {}), ...(body.email !== undefined ? { email: body.email } : {}), by: caller.keyId, emailHolder },
     });
   }
 
-  deactivate(actor: ActingKey, id: string, reason: string | undefined): Promise<TechnicianView> {
-    return this.run(id, actor, { type: 'DeactivateTechnician', data: { by: actor.keyId, ...(reason !== undefined ? { reason } : {}) } });
+  deactivate(caller: AuthorizedKey, id: string, reason: string | undefined): Promise<TechnicianView> {
+    return this.run(id, caller.accountId, { type: 'DeactivateTechnician', data: { by: caller.keyId, ...(reason !== undefined ? { reason } : {}) } });
   }
 
-  private async run(id: string, actor: ActingKey, command: TechnicianCommand): Promise<TechnicianView> {
-    const { state } = await this.aggregates.execute(id, actor.accountId, command);
+  private async run(id: string, accountId: string, command: TechnicianCommand): Promise<TechnicianView> {
+    const { state } = await this.aggregates.execute(id, accountId, command);
     const view = toTechnicianView(id, state);
-    if (!view) throw new Error(`technician command ${command.type} left no technician ${id}`);
+    if (!view) throw new TechnicianRuleViolation('technician_not_found', `technician ${id} does not exist`);
     return view;
   }
 

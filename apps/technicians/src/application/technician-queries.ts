@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ViewFilter } from '@keyward/event-store';
-import { ProblemError } from '@keyward/problem';
+import { containsText } from '@keyward/event-store';
+import { DEFAULT_PAGE_SIZE } from '@keyward/service-runtime';
 import type { TechnicianStatus } from '../domain';
+import { TechnicianRuleViolation } from '../domain';
 import type { TechnicianViews } from './technician.aggregate';
 import { TECHNICIAN_VIEWS } from './technician.aggregate';
 import type { TechnicianPage, TechnicianView } from './technician.view';
-
-export const DEFAULT_PAGE_SIZE = 20;
 
 export interface TechnicianListQuery {
   readonly status?: TechnicianStatus;
@@ -16,36 +16,24 @@ export interface TechnicianListQuery {
   readonly cursor?: string;
 }
 
-export function technicianNotFound(id: string): ProblemError {
-  return new ProblemError(404, 'technician_not_found', 'Technician not found', `technician ${id} does not exist`);
-}
-
-/** Regex metacharacters escaped: `q` is matched as literal text. */
-export function literalPattern(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /** The read side: answers from the read model only, always within the caller's account. */
 @Injectable()
 export class TechnicianQueries {
   constructor(@Inject(TECHNICIAN_VIEWS) private readonly views: TechnicianViews) {}
 
+  /** Deactivated technicians are still answered, with status `deactivated`. */
   async get(accountId: string, id: string): Promise<TechnicianView> {
     const view = await this.views.get(accountId, id);
-    if (!view) throw technicianNotFound(id);
+    if (!view) throw new TechnicianRuleViolation('technician_not_found', `technician ${id} does not exist`);
     return view;
   }
 
   /** One page of the account's technicians, newest first (then by id, so pages never overlap). */
-  async list(accountId: string, query: TechnicianListQuery): Promise<TechnicianPage> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  list(accountId: string, query: TechnicianListQuery): Promise<TechnicianPage> {
     const and: ViewFilter[] = [{ accountId }];
     if (query.status !== undefined) and.push({ status: query.status });
-    const q = query.q?.trim();
-    if (q) {
-      const pattern = { $regex: literalPattern(q), $options: 'i' };
-      and.push({ $or: [{ name: pattern }, { email: pattern }] });
-    }
-    return this.views.page({ $and: and }, limit, query.cursor);
+    const text = containsText(['name', 'email'], query.q);
+    if (text) and.push(text);
+    return this.views.page({ $and: and }, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
   }
 }

@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import type { TechnicianEventEnvelope } from '@keyward/contracts';
+import { TECHNICIAN_EVENTS } from '@keyward/contracts';
 import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
 import { aggregateProviders } from '@keyward/event-store';
 import type { TechnicianAggregate, TechnicianCommand } from '../domain';
@@ -18,6 +19,7 @@ export type TechnicianViews = MongoViewStore<TechnicianView>;
 
 export const technicianDefinition: AggregateDefinition<TechnicianAggregate, TechnicianCommand, TechnicianEventEnvelope> = {
   type: 'Technician',
+  events: TECHNICIAN_EVENTS,
   initialState,
   evolve,
   decide,

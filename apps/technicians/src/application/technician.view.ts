@@ -1,3 +1,4 @@
+import type { Page } from '@keyward/event-store';
 import type { TechnicianAggregate, TechnicianStatus } from '../domain';
 
 /**
@@ -16,11 +17,8 @@ export interface TechnicianView {
   readonly version: number;
 }
 
-export interface TechnicianPage {
-  readonly items: TechnicianView[];
-  /** Pass as `cursor` to get the next page; null on the last page. */
-  readonly nextCursor: string | null;
-}
+/** One page of a list, newest first. */
+export type TechnicianPage = Page<TechnicianView>;
 
 /** Every field explicit (no undefined), so a view folded again on replay equals the stored one. */
 export function toTechnicianView(_id: string, state: TechnicianAggregate): TechnicianView | undefined {

@@ -1,5 +1,5 @@
-import { RuleViolation } from '@keyward/contracts';
 import type { RuleViolationKind } from '@keyward/contracts';
+import { ruleViolationOf } from '@keyward/contracts';
 
 /**
  * Every way a technician command can be refused, with a stable code and the class of answer it
@@ -17,14 +17,6 @@ export const TECHNICIAN_RULE_CODES = {
   nothing_to_update: 'invalid',
 } as const satisfies Record<string, RuleViolationKind>;
 
-export type TechnicianRuleCode = keyof typeof TECHNICIAN_RULE_CODES;
-
-export class TechnicianRuleViolation extends RuleViolation {
-  override readonly name: string = 'TechnicianRuleViolation';
-
-  declare readonly code: TechnicianRuleCode;
-
-  constructor(code: TechnicianRuleCode, message: string, details?: Readonly<Record<string, unknown>>) {
-    super(code, TECHNICIAN_RULE_CODES[code], message, details);
-  }
-}
+/** Thrown by the technician rules and `decide`; the shared problem filter answers it by its kind and code. */
+export const TechnicianRuleViolation = ruleViolationOf('TechnicianRuleViolation', TECHNICIAN_RULE_CODES);
+export type TechnicianRuleViolation = InstanceType<typeof TechnicianRuleViolation>;

@@ -1,4 +1,6 @@
-import type { TechnicianEvent, TechnicianEventEnvelope } from '@keyward/contracts';
+import type { TechnicianEventEnvelope } from '@keyward/contracts';
+import { TECHNICIAN_EVENTS } from '@keyward/contracts';
+import { deciderSpec } from '@keyward/testing';
 import type { TechnicianCommand, UpdateTechnician } from './technician.commands';
 import { decide } from './technician.decide';
 import { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, REASON_MAX_LENGTH } from './technician.rules';
@@ -11,20 +13,8 @@ const ACCOUNT = 'acc_01';
 const NOW = new Date('2027-03-01T09:00:00.000Z');
 const LATER = new Date('2027-03-02T09:00:00.000Z');
 
-/** Wraps decided events the way the event store does, and folds them. */
-function apply(state: TechnicianAggregate, events: readonly TechnicianEvent[], at: Date): TechnicianAggregate {
-  let next = state;
-  for (const event of events) {
-    const version = (next?.version ?? 0) + 1;
-    const envelope = { ...event, id: `evt_${version}`, aggregateId: ID, accountId: ACCOUNT, version, occurredAt: at.toISOString() } as TechnicianEventEnvelope;
-    next = evolve(next, envelope);
-  }
-  return next;
-}
-
-function run(state: TechnicianAggregate, command: TechnicianCommand, at: Date = NOW): TechnicianAggregate {
-  return apply(state, decide(command, state, at), at);
-}
+const spec = deciderSpec({ decide, evolve, initialState, events: TECHNICIAN_EVENTS }, { aggregateId: ID, accountId: ACCOUNT, now: NOW, versionOf: (s) => s?.version ?? 0 });
+const run = (state: TechnicianAggregate, command: TechnicianCommand, at: Date = NOW): TechnicianAggregate => spec.run(state, command, at);
 
 const register = (data: Partial<Extract<TechnicianCommand, { type: 'RegisterTechnician' }>['data']> = {}): TechnicianCommand => ({
   type: 'RegisterTechnician', data: { name: 'Ada Lovelace', email: 'ada@example.com', by: 'key_admin', emailHolder: null, ...data },
@@ -38,20 +28,9 @@ function registered(): TechnicianState {
   return state;
 }
 
-function violation(fn: () => unknown): TechnicianRuleViolation {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TechnicianRuleViolation) return e;
-    throw e;
-  }
-  throw new Error('expected a TechnicianRuleViolation, but nothing was thrown');
-}
-
 describe('Technician: register', () => {
   it('records TechnicianRegistered with the name trimmed and the email trimmed and lower-cased', () => {
-    const events = decide(register({ name: '  Ada Lovelace ', email: ' Ada@Example.COM ' }), null, NOW);
-    expect(events).toEqual([{ type: 'TechnicianRegistered', schemaVersion: 1, data: { name: 'Ada Lovelace', email: 'ada@example.com', by: 'key_admin' } }]);
+    spec.given().when(register({ name: '  Ada Lovelace ', email: ' Ada@Example.COM ' })).then([{ type: 'TechnicianRegistered', schemaVersion: 1, data: { name: 'Ada Lovelace', email: 'ada@example.com', by: 'key_admin' } }]);
   });
 
   it('folds into an active technician created and updated at the event instant', () => {
@@ -62,14 +41,14 @@ describe('Technician: register', () => {
   });
 
   it('refuses an email another active technician of the account holds, naming that technician', () => {
-    const v = violation(() => decide(register({ emailHolder: 'tech_other' }), null, NOW));
+    const v = spec.given().when(register({ emailHolder: 'tech_other' })).thenThrows(TechnicianRuleViolation);
     expect({ code: v.code, kind: v.kind, details: v.details }).toEqual({
       code: 'technician_email_taken', kind: 'conflict', details: { email: 'ada@example.com', technicianId: 'tech_other' },
     });
   });
 
   it('refuses to register an id that already exists', () => {
-    expect(violation(() => decide(register(), registered(), NOW)).code).toBe('technician_exists');
+    spec.givenState(registered()).when(register()).thenThrows(TechnicianRuleViolation, 'technician_exists');
   });
 
   it.each([
@@ -82,7 +61,7 @@ describe('Technician: register', () => {
     ['an email with a space', 'invalid_email', { email: 'ada lovelace@example.com' }],
     ['an email one character too long', 'invalid_email', { email: `${'a'.repeat(EMAIL_MAX_LENGTH - 11)}@example.com` }],
   ])('refuses %s with 422 %s', (_what, code, data) => {
-    const v = violation(() => decide(register(data), null, NOW));
+    const v = spec.given().when(register(data)).thenThrows(TechnicianRuleViolation);
     expect({ code: v.code, kind: v.kind }).toEqual({ code, kind: 'invalid' });
   });
 
@@ -96,10 +75,10 @@ describe('Technician: register', () => {
 describe('Technician: update', () => {
   it('records only the fields that changed', () => {
     const state = registered();
-    expect(decide(update({ name: 'Ada King', email: 'ada@example.com' }), state, LATER)).toEqual([
+    spec.givenState(state).when(update({ name: 'Ada King', email: 'ada@example.com' }), LATER).then([
       { type: 'TechnicianUpdated', schemaVersion: 1, data: { name: 'Ada King', by: 'key_admin' } },
     ]);
-    expect(decide(update({ email: 'ADA.KING@example.com' }), state, LATER)).toEqual([
+    spec.givenState(state).when(update({ email: 'ADA.KING@example.com' }), LATER).then([
       { type: 'TechnicianUpdated', schemaVersion: 1, data: { email: 'ada.king@example.com', by: 'key_admin' } },
     ]);
   });
@@ -110,37 +89,37 @@ describe('Technician: update', () => {
   });
 
   it('records nothing when every given value is the current one (after normalising)', () => {
-    expect(decide(update({ name: ' Ada Lovelace ', email: 'ADA@example.com' }), registered(), LATER)).toEqual([]);
+    spec.givenState(registered()).when(update({ name: ' Ada Lovelace ', email: 'ADA@example.com' }), LATER).thenNothing();
   });
 
   it('refuses an update without any field with 422 nothing_to_update', () => {
-    const v = violation(() => decide(update({}), registered(), LATER));
+    const v = spec.givenState(registered()).when(update({}), LATER).thenThrows(TechnicianRuleViolation);
     expect({ code: v.code, kind: v.kind }).toEqual({ code: 'nothing_to_update', kind: 'invalid' });
   });
 
   it('refuses an email another active technician holds, but not the technician\'s own current email', () => {
-    expect(violation(() => decide(update({ email: 'grace@example.com', emailHolder: 'tech_grace' }), registered(), LATER)).code).toBe('technician_email_taken');
+    spec.givenState(registered()).when(update({ email: 'grace@example.com', emailHolder: 'tech_grace' }), LATER).thenThrows(TechnicianRuleViolation, 'technician_email_taken');
     // Unchanged: nothing to check, nothing recorded, whoever the lookup names.
-    expect(decide(update({ email: 'ada@example.com', emailHolder: 'tech_grace' }), registered(), LATER)).toEqual([]);
+    spec.givenState(registered()).when(update({ email: 'ada@example.com', emailHolder: 'tech_grace' }), LATER).thenNothing();
     expect(decide(update({ email: 'new@example.com', emailHolder: ID }), registered(), LATER)).toHaveLength(1);
   });
 
   it('refuses any change to a deactivated technician with 409 technician_deactivated, even an unchanged one', () => {
     const gone = run(registered(), deactivate());
     for (const data of [{ name: 'Someone' }, { name: 'Ada Lovelace' }]) {
-      const v = violation(() => decide(update(data), gone, LATER));
+      const v = spec.givenState(gone).when(update(data), LATER).thenThrows(TechnicianRuleViolation);
       expect({ code: v.code, kind: v.kind }).toEqual({ code: 'technician_deactivated', kind: 'conflict' });
     }
   });
 
   it('refuses invalid values with 422', () => {
-    expect(violation(() => decide(update({ name: ' ' }), registered(), LATER)).code).toBe('invalid_name');
-    expect(violation(() => decide(update({ email: 'nope' }), registered(), LATER)).code).toBe('invalid_email');
+    spec.givenState(registered()).when(update({ name: ' ' }), LATER).thenThrows(TechnicianRuleViolation, 'invalid_name');
+    spec.givenState(registered()).when(update({ email: 'nope' }), LATER).thenThrows(TechnicianRuleViolation, 'invalid_email');
   });
 
   it('answers technician_not_found for a technician that does not exist', () => {
     for (const command of [update({ name: 'x' }), deactivate()]) {
-      const v = violation(() => decide(command, null, NOW));
+      const v = spec.given().when(command).thenThrows(TechnicianRuleViolation);
       expect({ code: v.code, kind: v.kind }).toEqual({ code: 'technician_not_found', kind: 'not_found' });
     }
   });
@@ -149,22 +128,22 @@ describe('Technician: update', () => {
 describe('Technician: deactivate', () => {
   it('records TechnicianDeactivated with the trimmed reason, and folds into a deactivated technician', () => {
     const state = registered();
-    expect(decide(deactivate('  left the company '), state, LATER)).toEqual([
+    spec.givenState(state).when(deactivate('  left the company '), LATER).then([
       { type: 'TechnicianDeactivated', schemaVersion: 1, data: { by: 'key_admin', reason: 'left the company' } },
     ]);
     expect(run(state, deactivate(), LATER)).toMatchObject({ status: 'deactivated', deactivatedAt: LATER.toISOString(), updatedAt: LATER.toISOString(), version: 2 });
   });
 
   it('leaves an empty reason out of the event', () => {
-    expect(decide(deactivate('   '), registered(), LATER)).toEqual([{ type: 'TechnicianDeactivated', schemaVersion: 1, data: { by: 'key_admin' } }]);
+    spec.givenState(registered()).when(deactivate('   '), LATER).then([{ type: 'TechnicianDeactivated', schemaVersion: 1, data: { by: 'key_admin' } }]);
   });
 
   it('is idempotent: deactivating a deactivated technician records nothing', () => {
-    expect(decide(deactivate('again'), run(registered(), deactivate()), LATER)).toEqual([]);
+    spec.givenState(run(registered(), deactivate())).when(deactivate('again'), LATER).thenNothing();
   });
 
   it('refuses a reason over the maximum length', () => {
-    expect(violation(() => decide(deactivate('x'.repeat(REASON_MAX_LENGTH + 1)), registered(), LATER)).code).toBe('invalid_reason');
+    spec.givenState(registered()).when(deactivate('x'.repeat(REASON_MAX_LENGTH + 1)), LATER).thenThrows(TechnicianRuleViolation, 'invalid_reason');
   });
 });
 

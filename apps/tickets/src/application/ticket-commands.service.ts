@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppendOptions } from '@keyward/event-store';
-import { newId } from '@keyward/service-runtime';
-import type { TicketCommand, TicketState } from '../domain';
-import { TicketRuleViolation } from '../domain';
+import type { AuthorizedKey } from '@keyward/key-auth';
 import { assertMirrorAvailable } from '@keyward/projections';
+import { newId } from '@keyward/service-runtime';
+import type { TicketCommand } from '../domain';
+import { TicketRuleViolation } from '../domain';
 import { newTicketReference } from './ticket-reference';
-import type { DevicesMirror, TechniciansMirror, TicketStore } from './tickets.tokens';
-import { DEVICES_MIRROR, TECHNICIANS_MIRROR, TICKET_STORE } from './tickets.tokens';
+import type { DevicesMirror, TechniciansMirror, TicketAggregates } from './ticket.aggregate';
+import { DEVICES_MIRROR, TECHNICIANS_MIRROR, TICKET_AGGREGATES } from './ticket.aggregate';
+import type { TicketView } from './ticket.view';
+import { toTicketView } from './ticket.view';
 
 export interface NewTicket {
   readonly requesterName: string;
@@ -17,43 +20,46 @@ export interface NewTicket {
 }
 
 /**
- * The command side of tickets: looks up what a command refers to in this service's mirrors,
- * then runs it through the AggregateStore (load, decide, append at the loaded version, update
- * the read model). Every command is scoped to the caller's account.
+ * The command side: builds each command from the request's values and the caller, looks up
+ * what it refers to in this service's mirrors, runs it against the aggregate (load, decide,
+ * append at the loaded version, update the read model) and answers the ticket as it now is.
+ * Every command is scoped to the caller's account.
  */
 @Injectable()
 export class TicketCommands {
   constructor(
-    @Inject(TICKET_STORE) private readonly store: TicketStore,
+    @Inject(TICKET_AGGREGATES) private readonly aggregates: TicketAggregates,
     @Inject(TECHNICIANS_MIRROR) private readonly technicians: TechniciansMirror,
     @Inject(DEVICES_MIRROR) private readonly devices: DevicesMirror,
   ) {}
 
-  async create(accountId: string, by: string, ticket: NewTicket): Promise<TicketState> {
-    const id = newId('tkt');
+  async create(caller: AuthorizedKey, ticket: NewTicket): Promise<TicketView> {
     let device = null;
     if (ticket.deviceId !== null) {
       assertMirrorAvailable(this.devices);
-      const d = this.devices.index.find(accountId, ticket.deviceId);
+      const d = this.devices.index.find(caller.accountId, ticket.deviceId);
       device = d ? { id: d.id, removed: d.removed } : null;
     }
-    return this.run(id, accountId, { type: 'CreateTicket', data: { ...ticket, device, reference: newTicketReference(), by } });
+    return this.run(newId('tkt'), caller.accountId, { type: 'CreateTicket', data: { ...ticket, device, reference: newTicketReference(), by: caller.keyId } });
   }
 
-  async assign(accountId: string, id: string, technicianId: string, by: string): Promise<TicketState> {
+  async assign(caller: AuthorizedKey, id: string, technicianId: string): Promise<TicketView> {
     assertMirrorAvailable(this.technicians);
-    const known = this.technicians.index.find(accountId, technicianId);
+    const known = this.technicians.index.find(caller.accountId, technicianId);
     const technician = known ? { id: known.id, active: known.active } : null;
-    return this.run(id, accountId, { type: 'AssignTicket', data: { technicianId, technician, by } });
+    return this.run(id, caller.accountId, { type: 'AssignTicket', data: { technicianId, technician, by: caller.keyId } });
   }
 
-  async close(accountId: string, id: string, resolution: string | null, by: string): Promise<TicketState> {
-    return this.run(id, accountId, { type: 'CloseTicket', data: { by, resolution, sessionId: null } });
+  /** Idempotent: a closed ticket is answered as it is (the first resolution kept). */
+  close(caller: AuthorizedKey, id: string, resolution: string | null): Promise<TicketView> {
+    return this.run(id, caller.accountId, { type: 'CloseTicket', data: { by: caller.keyId, resolution, sessionId: null } });
   }
 
-  async run(id: string, accountId: string, command: TicketCommand, options: AppendOptions = {}): Promise<TicketState> {
-    const { state } = await this.store.execute(id, accountId, command, options);
-    if (state === null) throw new TicketRuleViolation('ticket_not_found', `ticket ${id} does not exist`);
-    return state;
+  /** Also what the session-ticket process manager runs its commands through (with their causation). */
+  async run(id: string, accountId: string, command: TicketCommand, options: AppendOptions = {}): Promise<TicketView> {
+    const { state } = await this.aggregates.execute(id, accountId, command, options);
+    const view = toTicketView(id, state);
+    if (!view) throw new TicketRuleViolation('ticket_not_found', `ticket ${id} does not exist`);
+    return view;
   }
 }

@@ -1,42 +1,39 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { TicketStatus } from '@keyward/contracts';
 import type { ViewFilter } from '@keyward/event-store';
+import { DEFAULT_PAGE_SIZE } from '@keyward/service-runtime';
 import { TicketRuleViolation } from '../domain';
-import type { TicketView } from './ticket-view';
-import type { TicketViews } from './tickets.tokens';
-import { TICKET_VIEWS } from './tickets.tokens';
+import type { TicketViews } from './ticket.aggregate';
+import { TICKET_VIEWS } from './ticket.aggregate';
+import type { TicketPage, TicketView } from './ticket.view';
 
-export interface TicketPage {
-  readonly items: TicketView[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  readonly nextCursor: string | null;
-}
-
-export interface TicketFilter {
+export interface TicketListQuery {
   readonly status?: TicketStatus;
   readonly technicianId?: string;
+  /** The short reference the requester was given (`TKT-7K3Q9P`). */
   readonly reference?: string;
   readonly limit?: number;
   readonly cursor?: string;
 }
 
-/** The read side: the account's tickets from the read model, newest first. */
+/** The read side: answers from the read model only, always within the caller's account. */
 @Injectable()
 export class TicketQueries {
   constructor(@Inject(TICKET_VIEWS) private readonly views: TicketViews) {}
 
+  /** Closed tickets are still answered, with status `closed`. */
   async get(accountId: string, id: string): Promise<TicketView> {
     const view = await this.views.get(accountId, id);
     if (!view) throw new TicketRuleViolation('ticket_not_found', `ticket ${id} does not exist`);
     return view;
   }
 
-  async list(accountId: string, q: TicketFilter): Promise<TicketPage> {
-    const limit = q.limit ?? 20;
-    const filter: ViewFilter = { accountId };
-    if (q.status !== undefined) filter['status'] = q.status;
-    if (q.technicianId !== undefined) filter['technicianId'] = q.technicianId;
-    if (q.reference !== undefined) filter['reference'] = q.reference;
-    return this.views.page(filter, limit, q.cursor);
+  /** One page of the account's tickets, newest first (then by id, so pages never overlap). */
+  list(accountId: string, query: TicketListQuery): Promise<TicketPage> {
+    const and: ViewFilter[] = [{ accountId }];
+    if (query.status !== undefined) and.push({ status: query.status });
+    if (query.technicianId !== undefined) and.push({ technicianId: query.technicianId });
+    if (query.reference !== undefined) and.push({ reference: query.reference });
+    return this.views.page({ $and: and }, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
   }
 }

@@ -1,13 +1,53 @@
+import type { Provider } from '@nestjs/common';
 import type { TicketEventEnvelope } from '@keyward/contracts';
-import type { AggregateDefinition } from '@keyward/event-store';
+import { TICKET_EVENTS } from '@keyward/contracts';
+import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
+import { aggregateProviders } from '@keyward/event-store';
+import type { DeviceMirrorView, EntityMirror, IndexedProjection, TechnicianMirrorView } from '@keyward/projections';
 import type { TicketAggregate, TicketCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
+import type { SessionMirrorView } from '../mirrors/session.mirror';
+import type { TicketView } from './ticket.view';
+import { toTicketView } from './ticket.view';
 
-/** The Ticket aggregate as the shared AggregateStore runs it. */
-export const ticketAggregate: AggregateDefinition<TicketAggregate, TicketCommand, TicketEventEnvelope> = {
+export const TICKET_AGGREGATES = Symbol('TicketAggregates');
+export const TICKET_VIEWS = Symbol('TicketViews');
+/** Other services' entities tickets needs, from their topics (provided by mirrors/). */
+export const TECHNICIANS_MIRROR = Symbol('TechniciansMirror');
+export const DEVICES_MIRROR = Symbol('DevicesMirror');
+export const SESSIONS_MIRROR = Symbol('SessionsMirror');
+
+/** The read model's collection, and the operator name of its projection (`/admin/projections/tickets`). */
+export const TICKET_VIEWS_NAME = 'tickets';
+
+export type TicketAggregates = AggregateStore<TicketAggregate, TicketCommand, TicketEventEnvelope>;
+export type TicketViews = MongoViewStore<TicketView>;
+export type TechniciansMirror = IndexedProjection<TechnicianMirrorView, EntityMirror<TechnicianMirrorView>>;
+export type DevicesMirror = IndexedProjection<DeviceMirrorView, EntityMirror<DeviceMirrorView>>;
+export type SessionsMirror = IndexedProjection<SessionMirrorView, EntityMirror<SessionMirrorView>>;
+
+export const ticketDefinition: AggregateDefinition<TicketAggregate, TicketCommand, TicketEventEnvelope> = {
   type: 'Ticket',
+  events: TICKET_EVENTS,
   initialState,
   evolve,
   decide,
   accountOf: (state) => state?.accountId,
 };
+
+export function ticketProviders(): Provider[] {
+  return aggregateProviders({
+    definition: ticketDefinition,
+    storeToken: TICKET_AGGREGATES,
+    viewsToken: TICKET_VIEWS,
+    views: TICKET_VIEWS_NAME,
+    toView: toTicketView,
+    indexes: [
+      // Listing, newest first: the account's, by status, by technician; and by reference.
+      { accountId: 1, createdAt: -1, _id: -1 },
+      { accountId: 1, status: 1, createdAt: -1 },
+      { accountId: 1, technicianId: 1, createdAt: -1 },
+      { accountId: 1, reference: 1 },
+    ],
+  });
+}

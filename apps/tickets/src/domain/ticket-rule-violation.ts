@@ -1,5 +1,5 @@
 import type { RuleViolationKind } from '@keyward/contracts';
-import { RuleViolation } from '@keyward/contracts';
+import { ruleViolationOf } from '@keyward/contracts';
 
 /**
  * Every way a ticket command can be refused, with the class of answer it gets: `conflict` (409:
@@ -22,12 +22,6 @@ export const TICKET_RULE_CODES = {
   technician_deactivated: 'invalid',
 } as const satisfies Record<string, RuleViolationKind>;
 
-export type TicketRuleCode = keyof typeof TICKET_RULE_CODES;
-
-export class TicketRuleViolation extends RuleViolation {
-  override readonly name = 'TicketRuleViolation';
-
-  constructor(code: TicketRuleCode, message: string, details?: Readonly<Record<string, unknown>>) {
-    super(code, TICKET_RULE_CODES[code], message, details);
-  }
-}
+/** Thrown by the ticket rules and `decide`; the shared problem filter answers it by its kind and code. */
+export const TicketRuleViolation = ruleViolationOf('TicketRuleViolation', TICKET_RULE_CODES);
+export type TicketRuleViolation = InstanceType<typeof TicketRuleViolation>;

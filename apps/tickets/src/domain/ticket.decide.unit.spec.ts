@@ -1,8 +1,9 @@
-import type { TicketEvent, TicketEventEnvelope } from '@keyward/contracts';
+import { TICKET_EVENTS } from '@keyward/contracts';
+import { deciderSpec } from '@keyward/testing';
 import type { CreateTicket, TicketCommand } from './ticket.commands';
 import { decide } from './ticket.decide';
 import type { TicketAggregate, TicketState } from './ticket.state';
-import { evolve } from './ticket.state';
+import { evolve, initialState } from './ticket.state';
 import { TICKET_RULE_CODES, TicketRuleViolation } from './ticket-rule-violation';
 
 const TICKET_ID = 'tkt_0001';
@@ -22,28 +23,18 @@ function create(overrides: Partial<CreateTicket['data']> = {}): CreateTicket {
   };
 }
 
+const spec = deciderSpec({ decide, evolve, initialState, events: TICKET_EVENTS }, { aggregateId: TICKET_ID, accountId: ACCOUNT_ID, now: NOW, versionOf: (s) => s?.version ?? 0 });
+
 /** Runs commands from nothing, folding each one's events as the store would, and returns the state. */
 function given(...commands: TicketCommand[]): TicketState {
-  let state: TicketAggregate = null;
-  let version = 0;
-  for (const c of commands) {
-    for (const e of decide(c, state, NOW)) {
-      version++;
-      state = evolve(state, { ...e, id: `evt_${version}`, aggregateId: TICKET_ID, accountId: ACCOUNT_ID, version, occurredAt: NOW.toISOString() } as TicketEventEnvelope);
-    }
-  }
+  const state = spec.after(commands);
   if (state === null) throw new Error('no ticket');
   return state;
 }
 
-function refusal(run: () => unknown): { code: string; kind: string } {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof TicketRuleViolation) return { code: e.code, kind: e.kind };
-    throw e;
-  }
-  throw new Error('expected a refusal');
+function refusal(state: TicketAggregate, command: TicketCommand): { code: string; kind: string } {
+  const { code, kind } = spec.givenState(state).when(command).thenThrows(TicketRuleViolation);
+  return { code, kind };
 }
 
 const assign = (technician: { id: string; active: boolean } | null, technicianId = 'tech_0001'): TicketCommand =>
@@ -55,8 +46,7 @@ const close = (resolution: string | null = 'fixed', sessionId: string | null = n
 describe('ticket decide', () => {
   describe('create', () => {
     it('records TicketCreated with trimmed text and a blank contact as none', () => {
-      const events = decide(create({ requesterName: '  Ada  ', contact: '   ', problemDescription: ' broken ', deviceId: 'dev_0001' }), null, NOW);
-      expect(events).toEqual<TicketEvent[]>([{
+      spec.given().when(create({ requesterName: '  Ada  ', contact: '   ', problemDescription: ' broken ', deviceId: 'dev_0001' })).then([{
         type: 'TicketCreated', schemaVersion: 1,
         data: { reference: 'TKT-7K3Q9P', requesterName: 'Ada', requesterEmail: 'ada@example.com', contact: null, problemDescription: 'broken', deviceId: 'dev_0001', by: 'key_public' },
       }]);
@@ -76,11 +66,11 @@ describe('ticket decide', () => {
       ['a removed device', { deviceId: 'dev_0002', device: { id: 'dev_0002', removed: true } }, 'device_removed'],
       ['a contact over 200 characters', { contact: 'x'.repeat(201) }, 'invalid_contact'],
     ])('refuses %s as invalid', (_what, overrides, code) => {
-      expect(refusal(() => decide(create(overrides), null, NOW))).toEqual({ code, kind: 'invalid' });
+      expect(refusal(null, create(overrides))).toEqual({ code, kind: 'invalid' });
     });
 
     it('refuses to create a ticket that exists', () => {
-      expect(refusal(() => decide(create(), given(create()), NOW))).toEqual({ code: 'ticket_exists', kind: 'conflict' });
+      expect(refusal(given(create()), create())).toEqual({ code: 'ticket_exists', kind: 'conflict' });
     });
 
     it('treats a malformed generated reference as a bug, not a client error', () => {
@@ -98,7 +88,7 @@ describe('ticket decide', () => {
     });
 
     it('records nothing when the technician is already the assignee', () => {
-      expect(decide(assign(ACTIVE_TECH), given(create(), assign(ACTIVE_TECH)), NOW)).toEqual([]);
+      spec.givenState(given(create(), assign(ACTIVE_TECH))).when(assign(ACTIVE_TECH)).thenNothing();
     });
 
     it('keeps a ticket in progress when it is reassigned', () => {
@@ -106,19 +96,19 @@ describe('ticket decide', () => {
     });
 
     it('refuses a technician the mirror does not know', () => {
-      expect(refusal(() => decide(assign(null), given(create()), NOW))).toEqual({ code: 'unknown_technician', kind: 'invalid' });
+      expect(refusal(given(create()), assign(null))).toEqual({ code: 'unknown_technician', kind: 'invalid' });
     });
 
     it('refuses a deactivated technician', () => {
-      expect(refusal(() => decide(assign({ id: 'tech_0001', active: false }), given(create()), NOW))).toEqual({ code: 'technician_deactivated', kind: 'invalid' });
+      expect(refusal(given(create()), assign({ id: 'tech_0001', active: false }))).toEqual({ code: 'technician_deactivated', kind: 'invalid' });
     });
 
     it('refuses to assign a closed ticket, before looking at the technician', () => {
-      expect(refusal(() => decide(assign(null), given(create(), close()), NOW))).toEqual({ code: 'ticket_closed', kind: 'conflict' });
+      expect(refusal(given(create(), close()), assign(null))).toEqual({ code: 'ticket_closed', kind: 'conflict' });
     });
 
     it('answers not found for a ticket that does not exist', () => {
-      expect(refusal(() => decide(assign(ACTIVE_TECH), null, NOW))).toEqual({ code: 'ticket_not_found', kind: 'not_found' });
+      expect(refusal(null, assign(ACTIVE_TECH))).toEqual({ code: 'ticket_not_found', kind: 'not_found' });
     });
   });
 
@@ -130,12 +120,12 @@ describe('ticket decide', () => {
 
     it('records nothing for a ticket already in progress (a redelivery, or a second session)', () => {
       const state = given(create(), inProgress('ses_0001'));
-      expect(decide(inProgress('ses_0001'), state, NOW)).toEqual([]);
-      expect(decide(inProgress('ses_0002'), state, NOW)).toEqual([]);
+      spec.givenState(state).when(inProgress('ses_0001')).thenNothing();
+      spec.givenState(state).when(inProgress('ses_0002')).thenNothing();
     });
 
     it('refuses a closed ticket', () => {
-      expect(refusal(() => decide(inProgress(), given(create(), close()), NOW))).toEqual({ code: 'ticket_closed', kind: 'conflict' });
+      expect(refusal(given(create(), close()), inProgress())).toEqual({ code: 'ticket_closed', kind: 'conflict' });
     });
   });
 
@@ -154,12 +144,12 @@ describe('ticket decide', () => {
 
     it('is idempotent: closing a closed ticket records nothing and keeps the first resolution', () => {
       const state = given(create(), close('first'));
-      expect(decide(close('second'), state, NOW)).toEqual([]);
+      spec.givenState(state).when(close('second')).thenNothing();
       expect(state.resolution).toBe('first');
     });
 
     it('refuses a resolution over 2000 characters', () => {
-      expect(refusal(() => decide(close('x'.repeat(2001)), given(create()), NOW))).toEqual({ code: 'invalid_resolution', kind: 'invalid' });
+      expect(refusal(given(create()), close('x'.repeat(2001)))).toEqual({ code: 'invalid_resolution', kind: 'invalid' });
     });
   });
 

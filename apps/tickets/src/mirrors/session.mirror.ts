@@ -1,5 +1,5 @@
-import type { EventEnvelope, SessionEventEnvelope, SessionOutcome, SessionStatus } from '@keyward/contracts';
-import { SESSION_OUTCOMES } from '@keyward/contracts';
+import type { EventEnvelope, SessionOutcome, SessionStatus } from '@keyward/contracts';
+import { SESSION_EVENTS, SESSION_OUTCOMES } from '@keyward/contracts';
 import type { MirrorView } from '@keyward/projections';
 
 /** What tickets keeps of a session (from sessions.events): which ticket it was opened from, and how far it got. */
@@ -19,11 +19,13 @@ export interface SessionMirrorView extends MirrorView {
  * recorded (the projection reports the gap).
  */
 export function evolveSessionMirror(view: SessionMirrorView | undefined, event: EventEnvelope): Omit<SessionMirrorView, 'version'> | undefined {
-  const e = event as SessionEventEnvelope;
+  const e = event;
+  // Narrowed on the discriminant by the topic's registry (which read the message): no cast to its envelope.
+  if (!SESSION_EVENTS.isType(e.type)) return view ? withoutVersion(view) : undefined;
   switch (e.type) {
     case 'SessionCreated':
       return {
-        id: e.aggregateId, accountId: e.accountId, ticketId: typeof e.data.ticketId === 'string' ? e.data.ticketId : null,
+        id: e.aggregateId, accountId: e.accountId, ticketId: textField(e.data, 'ticketId'),
         status: 'waiting', outcome: null, endedBy: null, lastEventId: e.id,
       };
     case 'SessionStarted':
@@ -32,12 +34,12 @@ export function evolveSessionMirror(view: SessionMirrorView | undefined, event: 
       return view
         ? {
           ...withoutVersion(view), status: 'ended', lastEventId: e.id,
-          outcome: SESSION_OUTCOMES.includes(e.data.outcome) ? e.data.outcome : null,
-          endedBy: typeof e.data.by === 'string' ? e.data.by : null,
+          outcome: SESSION_OUTCOMES.find((o) => o === textField(e.data, 'outcome')) ?? null,
+          endedBy: textField(e.data, 'by'),
         }
         : undefined;
     default: {
-      const _unknown: never = e;
+      const _unknown: never = e.type;
       return view ? withoutVersion(view) : undefined;
     }
   }
@@ -46,4 +48,11 @@ export function evolveSessionMirror(view: SessionMirrorView | undefined, event: 
 function withoutVersion(view: SessionMirrorView): Omit<SessionMirrorView, 'version'> {
   const { version: _version, ...rest } = view;
   return rest;
+}
+
+/** A text field of an event's data, or null: the mirror reads only what it needs and never throws on it. */
+function textField(data: unknown, name: string): string | null {
+  if (typeof data !== 'object' || data === null || !(name in data)) return null;
+  const value: unknown = Reflect.get(data, name);
+  return typeof value === 'string' ? value : null;
 }

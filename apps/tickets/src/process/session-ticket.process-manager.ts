@@ -3,8 +3,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { RuleViolation } from '@keyward/contracts';
 import { ConcurrencyError } from '@keyward/event-store';
 import { TicketCommands } from '../application/ticket-commands.service';
-import type { SessionsMirror, TicketViews } from '../application/tickets.tokens';
-import { SESSIONS_MIRROR, TICKET_VIEWS } from '../application/tickets.tokens';
+import type { SessionsMirror, TicketViews } from '../application/ticket.aggregate';
+import { SESSIONS_MIRROR, TICKET_VIEWS } from '../application/ticket.aggregate';
 import type { SessionMirrorView } from '../mirrors/session.mirror';
 import { ticketCommandFor, ticketIsBehind } from './session-ticket.policy';
 
@@ -25,9 +25,10 @@ const RECONCILE_BATCH = 500;
  * the ticket still reads `open`/`assigned` (or `in_progress` after the session ended). Nothing is
  * lost meanwhile: the mirror resumes from its checkpoint.
  *
- * Delivery: the mirror applies each session event once (by version) and calls back after it has
- * persisted the session and committed its offset, so a crash between that and the ticket command
- * would drop the notification. Hence the reconciliation pass, at start-up and every
+ * Delivery: the mirror applies each session event once (by version); SessionTicketEventsController
+ * hands the session over once the mirror has persisted it and committed its offset (an AFTER_COMMIT
+ * `@EventPattern` reaction), so a crash between that and the ticket command would drop the
+ * notification. Hence the reconciliation pass, once the mirror has loaded its state and every
  * RECONCILE_INTERVAL_MS, which compares every mirrored session with its ticket and re-sends the
  * command to tickets that are behind. The commands are idempotent (no-ops when the ticket is
  * already in that state), so redelivery, the pass and the live path can overlap harmlessly.
@@ -48,9 +49,9 @@ export class SessionTicketProcessManager implements OnApplicationBootstrap, Befo
   ) {}
 
   onApplicationBootstrap(): void {
-    // Listen first, then reconcile: whatever the mirror applied before the listener existed is in its snapshot.
-    this.sessions.onChange((session) => this.enqueue(() => this.follow(session)));
-    this.enqueue(() => this.reconcile());
+    // Once the mirror has loaded what it persisted (before it reads on from there): whatever it
+    // applied before then was handed over, or is caught by this pass; what it applies after, is handed over.
+    this.sessions.onLoaded(() => this.enqueue(() => this.reconcile()));
     this.timer = setInterval(() => this.enqueue(() => this.reconcile()), RECONCILE_INTERVAL_MS);
     this.timer.unref();
   }
@@ -82,6 +83,11 @@ export class SessionTicketProcessManager implements OnApplicationBootstrap, Befo
         await this.follow(session);
       }
     }
+  }
+
+  /** A session the mirror has persisted: its ticket follows it, in arrival order. */
+  sessionChanged(session: SessionMirrorView): void {
+    this.enqueue(() => this.follow(session));
   }
 
   private enqueue(work: () => Promise<void>): void {

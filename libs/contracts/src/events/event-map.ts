@@ -24,3 +24,11 @@ export type DomainEventOf<M, V extends SchemaVersions<M> = AllVersionOne<M>> = {
 
 /** The events of an event map as stored and published, one member per type. */
 export type EnvelopeOf<M> = { [T in keyof M & string]: EventEnvelope<T, M[T]> }[keyof M & string];
+
+/**
+ * An event of an envelope type `E` as a decider returns it: its type, schemaVersion and data,
+ * before the store assigns the rest (one member per type of `E`).
+ */
+export type DecidedEvent<E extends EventEnvelope> = E extends EventEnvelope
+  ? { readonly type: E['type']; readonly schemaVersion: number; readonly data: E['data'] }
+  : never;

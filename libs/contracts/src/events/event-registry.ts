@@ -27,8 +27,16 @@ export type EventSpecs<M> = { readonly [T in keyof M & string]: EventTypeSpec<M[
 /** A message as an event of the topic, or why it is not one (the reason goes to the dead letter). */
 export type ParsedEvent<E> = { readonly ok: true; readonly event: E } | { readonly ok: false; readonly reason: string };
 
-/** Rewrites an old event shape into the current one (the event store's upcaster). */
-export type EventUpcaster = (event: EventEnvelope) => EventEnvelope;
+/**
+ * What reads a topic's messages as its events `E` (upcast and checked): EventRegistry<M> is one,
+ * for `E = EnvelopeOf<M>`. The event store's aggregates and every consumer read through it.
+ */
+export interface EventReader<E> {
+  /** A Kafka message's value. */
+  parse(value: Buffer | string | null | undefined): ParsedEvent<E>;
+  /** A decoded JSON value, or a stored event. */
+  parseEnvelope(raw: unknown): ParsedEvent<E>;
+}
 
 const envelopeSchema = object({
   id: text({ min: 1, max: 200 }),
@@ -47,20 +55,18 @@ const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /**
  * The one parser and upcaster registry of a topic: every consumer (key projection, mirrors, rebuilds)
- * reads messages through `parse`, and the owning service's event store upcasts through `upcasters`.
+ * reads messages through `parse`, and the owning service's event store upcasts through `upcast`.
  * A message is an event only when its envelope is whole, its type is one of the topic's, and its
  * data matches that type's schema at its schemaVersion (older versions are upcast to the current
  * one first). An unknown type or a schemaVersion newer than this code is refused, not guessed at:
  * consumers are deployed before the producers that emit a new shape.
  */
-export class EventRegistry<M> {
-  /** Upcasters by type, in the shape MongoEventStore takes them (only types that have older shapes). */
-  readonly upcasters: Readonly<Record<string, EventUpcaster>>;
+export class EventRegistry<M> implements EventReader<EnvelopeOf<M>> {
+  constructor(readonly topic: string, private readonly specs: EventSpecs<M>) {}
 
-  constructor(readonly topic: string, private readonly specs: EventSpecs<M>) {
-    const upcasters: Record<string, EventUpcaster> = {};
-    for (const [type, spec] of this.entries()) if (spec.older && Object.keys(spec.older).length > 0) upcasters[type] = (e) => this.upcast(e);
-    this.upcasters = upcasters;
+  /** Whether `type` is one of this topic's event types (narrows a discriminant, says nothing of the data). */
+  isType(type: string): type is keyof M & string {
+    return this.spec(type) !== undefined;
   }
 
   get types(): readonly string[] {
@@ -118,10 +124,6 @@ export class EventRegistry<M> {
 
   private spec(type: string): EventTypeSpec<unknown> | undefined {
     return Object.prototype.hasOwnProperty.call(this.specs, type) ? (this.specs as Readonly<Record<string, EventTypeSpec<unknown>>>)[type] : undefined;
-  }
-
-  private entries(): [string, EventTypeSpec<unknown>][] {
-    return Object.entries(this.specs as Readonly<Record<string, EventTypeSpec<unknown>>>);
   }
 
   /**

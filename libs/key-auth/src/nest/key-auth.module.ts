@@ -5,12 +5,13 @@ import type { ServiceConfig } from '@keyward/config';
 import { SERVICE_CONFIG } from '@keyward/service-runtime';
 import type { KeyAuthOptions } from './key-auth.options';
 import { KEY_AUTH_OPTIONS, keyAuthOptionsFrom } from './key-auth.options';
+import { KeyEventsController } from './key-events.controller';
 import { KeyProjection } from './key-projection.service';
 import { KeyGuard } from './key.guard';
 import { UsageReporter } from './usage-reporter.service';
 
 /**
- * The key projection and the guard, the same in every service: import once in the app module;
+ * The key projection (its events applied by KeyEventsController) and the guard, the same in every service: import once in the app module;
  * then @RequirePermission on a route is all a handler needs.
  */
 @Module({})
@@ -19,6 +20,7 @@ export class KeyAuthModule {
     return {
       module: KeyAuthModule,
       global: true,
+      controllers: [KeyEventsController],
       providers: [
         {
           provide: KEY_AUTH_OPTIONS,

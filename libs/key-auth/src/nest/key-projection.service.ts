@@ -4,10 +4,9 @@ import type { Kafka } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
-import type { KeyEventEnvelope } from '@keyward/contracts';
 import { KEY_EVENTS, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
 import { IndexedProjection, instanceGroupId, projectionSnapshotOptions, WatermarkFreshness, withSnapshot } from '@keyward/projections';
-import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
+import { EventConsumers, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import { KeyIndex } from '../projection/key-index';
 import type { KeyView } from '../projection/key-view';
 import type { KeyAuthOptions } from './key-auth.options';
@@ -18,7 +17,8 @@ import { KEY_AUTH_OPTIONS } from './key-auth.options';
  * consumer group; its views and checkpoint persisted in the service's own database (see
  * IndexedProjection). The guard reads `index` on every request; /ready waits for it to catch up.
  * It is current only while the newest watermark of the keys relay it has applied is within the
- * staleness bound (WatermarkFreshness).
+ * staleness bound (WatermarkFreshness). Its events are applied by KeyEventsController's
+ * `@EventPattern` handlers.
  */
 @Injectable()
 export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implements OnModuleInit, OnApplicationShutdown {
@@ -28,6 +28,7 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
     @Inject(KEY_AUTH_OPTIONS) options: KeyAuthOptions,
     @Inject(SERVICE_CONFIG) config: ServiceConfig,
     private readonly readinessChecks: ReadinessService,
+    private readonly consumers: EventConsumers,
   ) {
     const logger = new Logger('KeyProjection');
     const topic = topicName(config, KEYS_EVENTS_TOPIC);
@@ -39,6 +40,7 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
       collection: 'key_projection_views',
       createIndex: () => new KeyIndex(),
       parse: (value) => KEY_EVENTS.parse(value),
+      eventTypes: KEY_EVENTS.types,
       maxStalenessMs: options.maxStalenessMs,
       // Current only as far as the keys relay's watermarks say it has applied (docs/consumers.md);
       // read by each instance on its own, like the keys themselves.
@@ -51,18 +53,9 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
     });
   }
 
-  async onModuleInit(): Promise<void> {
-    // Never throws: with Kafka or the database not up yet, it retries in the background (not ready meanwhile).
-    await this.start();
+  onModuleInit(): void {
+    // Started by the event transport once KeyEventsController's handlers are bound (startServiceApp).
+    this.consumers.register(this);
     this.readinessChecks.register({ name: 'key-projection', check: async () => this.readiness() });
   }
-}
-
-/**
- * A message of keys.events as a typed key event, or undefined when it is not one: the registry's
- * parse without the reason (the benchmark's rebuild loop uses it).
- */
-export function parseKeyEvent(value: Buffer | null): KeyEventEnvelope | undefined {
-  const parsed = KEY_EVENTS.parse(value);
-  return parsed.ok ? parsed.event : undefined;
 }

@@ -1,4 +1,5 @@
-import type { EventEnvelope, TechnicianEventEnvelope } from '@keyward/contracts';
+import type { EventEnvelope } from '@keyward/contracts';
+import { TECHNICIAN_EVENTS } from '@keyward/contracts';
 import type { MirrorView } from '../entity-mirror';
 
 /** What another service keeps of a technician (from technicians.events): enough to check a reference to one. */
@@ -14,7 +15,9 @@ export interface TechnicianMirrorView extends MirrorView {
  * technician is active), so the technician stays unknown.
  */
 export function evolveTechnicianMirror(view: TechnicianMirrorView | undefined, event: EventEnvelope): Omit<TechnicianMirrorView, 'version'> | undefined {
-  const e = event as TechnicianEventEnvelope;
+  // Narrowed on the discriminant by the topic's registry (which read the message): no cast to its envelope.
+  const e = event;
+  if (!TECHNICIAN_EVENTS.isType(e.type)) return view ? { id: view.id, accountId: view.accountId, active: view.active } : undefined;
   switch (e.type) {
     case 'TechnicianRegistered':
       return { id: e.aggregateId, accountId: e.accountId, active: true };
@@ -23,7 +26,7 @@ export function evolveTechnicianMirror(view: TechnicianMirrorView | undefined, e
     case 'TechnicianDeactivated':
       return { id: e.aggregateId, accountId: view?.accountId ?? e.accountId, active: false };
     default: {
-      const _unknown: never = e;
+      const _unknown: never = e.type;
       return view ? { id: view.id, accountId: view.accountId, active: view.active } : undefined;
     }
   }

@@ -5,7 +5,7 @@ import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import type { EventEnvelope, ParsedEvent } from '@keyward/contracts';
-import { KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
+import { EventConsumers, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
 import type { ProjectionIndex } from '../indexed-projection';
 import { IndexedProjection } from '../indexed-projection';
 import { ProjectionRegistry } from '../projection-registry';
@@ -19,13 +19,14 @@ export interface IndexedProjectionSpec<V extends { readonly id: string }, I exte
   readonly topic: string;
   readonly createIndex: () => I;
   /** The topic's event registry from libs/contracts (`TECHNICIAN_EVENTS`, ...). */
-  readonly events: { parse(value: Buffer | null): ParsedEvent<EventEnvelope> };
+  readonly events: { parse(value: Buffer | null): ParsedEvent<EventEnvelope>; readonly types: readonly string[] };
 }
 
 /**
- * A Nest provider of an IndexedProjection: started (persisted state loaded, caught up in the
- * background) before the app listens, registered with readiness and with the operator registry,
- * stopped on shutdown. Its consumer group is `<prefix>keyward-<service>-<name>-projection.<instanceId>`.
+ * A Nest provider of an IndexedProjection: registered with the event transport (which binds the
+ * `@EventPattern` handlers of its topic's event types and then starts it: persisted state loaded,
+ * caught up in the background, before the app listens), with readiness and with the operator
+ * registry; stopped on shutdown. Its consumer group is `<prefix>keyward-<service>-<name>-projection.<instanceId>`.
  */
 export function indexedProjectionProvider<V extends { readonly id: string }, I extends ProjectionIndex<V>>(
   token: symbol,
@@ -33,8 +34,8 @@ export function indexedProjectionProvider<V extends { readonly id: string }, I e
 ): FactoryProvider<IndexedProjection<V, I>> {
   return {
     provide: token,
-    inject: [KAFKA, MONGO_CONNECTION, SERVICE_CONFIG, ReadinessService, ProjectionRegistry],
-    useFactory: async (kafka: Kafka, connection: Connection, config: ServiceConfig, readiness: ReadinessService, registry: ProjectionRegistry) => {
+    inject: [KAFKA, MONGO_CONNECTION, SERVICE_CONFIG, ReadinessService, ProjectionRegistry, EventConsumers],
+    useFactory: async (kafka: Kafka, connection: Connection, config: ServiceConfig, readiness: ReadinessService, registry: ProjectionRegistry, consumers: EventConsumers) => {
       // Nest may build this before the runtime has awaited the connection; mongoose would buffer
       // the projection's first read (and hand back a promise where a cursor is expected).
       await connection.asPromise();
@@ -46,14 +47,15 @@ export function indexedProjectionProvider<V extends { readonly id: string }, I e
         collection: `projection_${spec.name}`,
         createIndex: spec.createIndex,
         parse: (value) => spec.events.parse(value),
+        eventTypes: spec.events.types,
         maxStalenessMs: 0,
         ...withSnapshot(projectionSnapshotOptions(config)),
         // A mirror is seen whole by every instance (docs/scaling.md).
         instanceId: config.instanceId,
         log: { log: (m) => logger.log(m), warn: (m) => logger.warn(m) },
       });
-      // Never throws: with Kafka or the database not up yet, it retries in the background (not ready meanwhile).
-      await projection.start();
+      // Started by the event transport once its handlers are bound (startServiceApp).
+      consumers.register(projection);
       readiness.register({ name: `${spec.name}-projection`, check: async () => projection.readiness() });
       registry.register(projection);
       return projection;

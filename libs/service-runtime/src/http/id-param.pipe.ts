@@ -1,5 +1,19 @@
 import type { PipeTransform } from '@nestjs/common';
+import { Matches } from 'class-validator';
 import { ProblemError } from '@keyward/problem';
+
+/** What an id of a kind looks like: its prefix (`tech`, `dev`), `_`, then 4 to 64 letters, digits or underscores. */
+export function entityIdPattern(prefix: string): RegExp {
+  return new RegExp(`^${prefix}_[A-Za-z0-9_]{4,64}$`);
+}
+
+/**
+ * A DTO field holding another entity's id (`technicianId`, `deviceId`): it must look like one of
+ * its kind, or the request is a 400 whose detail says what an id looks like.
+ */
+export function IsEntityId(prefix: string): PropertyDecorator {
+  return Matches(entityIdPattern(prefix), { message: `$property must look like ${prefix}_ followed by 4 to 64 letters, digits or underscores` });
+}
 
 /**
  * A path id must look like one of its kind (`key_…`, `dev_…`); anything else is a clear 400
@@ -10,7 +24,7 @@ export class IdParamPipe implements PipeTransform<string, string> {
   readonly pattern: RegExp;
 
   constructor(private readonly prefix: string, private readonly name: string) {
-    this.pattern = new RegExp(`^${prefix}_[A-Za-z0-9_]{4,64}$`);
+    this.pattern = entityIdPattern(prefix);
   }
 
   transform(value: string): string {

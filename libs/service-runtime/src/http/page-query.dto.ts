@@ -2,6 +2,9 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 
+/** A list's page size when the query gives no `limit`. */
+export const DEFAULT_PAGE_SIZE = 20;
+
 /** What every list query takes: `limit` (1-100, the service's default when absent) and the previous page's `nextCursor`. */
 export class PageQueryDto {
   @IsOptional()

@@ -7,13 +7,13 @@ import type { KeyDto } from '../../application/key-view.dto';
 import { keyIdPipe } from '../../http/key-id.pipe';
 import { ReasonDto } from '../../http/reason.dto';
 
-@Controller('v1/keys/:keyId')
+@Controller('v1/keys')
 export class DisableKeyController {
   constructor(private readonly commands: KeyCommands) {}
 
   /** Disables the key (it stops working at once, and can be enabled again); answers the key as it now is. */
   @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 409: ['key_revoked', 'key_expired'], 422: ['invalid_reason'] })
-  @Post('disable')
+  @Post(':keyId/disable')
   @HttpCode(200)
   @RequirePermission('keys:manage')
   disable(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ReasonDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {

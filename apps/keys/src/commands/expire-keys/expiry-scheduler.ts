@@ -1,6 +1,7 @@
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ServiceConfig } from '@keyward/config';
+import { OutboxHooks } from '@keyward/event-store';
 import { ProblemError } from '@keyward/problem';
 import type { Clock } from '@keyward/service-runtime';
 import { CLOCK, SERVICE_CONFIG } from '@keyward/service-runtime';
@@ -34,11 +35,15 @@ export class ExpiryScheduler implements OnModuleInit, OnApplicationShutdown {
     private readonly schedule: ExpirySchedule,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(SERVICE_CONFIG) config: ServiceConfig,
+    private readonly hooks: OutboxHooks,
   ) {
     this.intervalMs = config.keyExpirySweepMs;
   }
 
   onModuleInit(): void {
+    // What the relay publishes, whoever appended it: a key another instance wrote is swept here
+    // too (in memory, after the send: nothing is read for it).
+    this.hooks.register(async (events) => this.schedule.trackEvents(events));
     // In the background: a large read model takes a while to read, and nothing waits for it
     // (keys stop working at their expiry whether KeyExpired is recorded yet or not).
     this.loading = this.queries.forEachExpirable((k) => this.schedule.track(k.id, k.accountId, k.status, k.expiresAt.getTime()))

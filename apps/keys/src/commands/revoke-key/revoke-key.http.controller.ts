@@ -7,13 +7,13 @@ import type { KeyDto } from '../../application/key-view.dto';
 import { keyIdPipe } from '../../http/key-id.pipe';
 import { ReasonDto } from '../../http/reason.dto';
 
-@Controller('v1/keys/:keyId')
+@Controller('v1/keys')
 export class RevokeKeyController {
   constructor(private readonly commands: KeyCommands) {}
 
   /** Revokes the key for good (revoking a revoked key changes nothing); answers the key as it now is. */
   @DocumentProblems({ 403: ['permission_escalation'], 404: ['key_not_found'], 422: ['invalid_reason'] })
-  @Post('revoke')
+  @Post(':keyId/revoke')
   @HttpCode(200)
   @RequirePermission('keys:manage')
   revoke(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ReasonDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {

@@ -3,8 +3,7 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
 import { SessionCommands } from '../../application/session-commands.service';
-import type { PublicSessionView, SessionView } from '../../application/session-view';
-import { viewOfExisting } from '../../application/session-view';
+import type { PublicSessionView, SessionView } from '../../application/session.view';
 import { viewFor } from '../../http/caller-view';
 import { CreateSessionDto } from './create-session.dto';
 
@@ -23,7 +22,6 @@ export class CreateSessionController {
   @HttpCode(201)
   @RequirePermission('sessions:create')
   async create(@Body() body: CreateSessionDto, @Caller() caller: AuthorizedKey): Promise<SessionView | PublicSessionView> {
-    const state = await this.commands.create(caller.accountId, caller.keyId, { deviceId: body.deviceId ?? null, ticketId: body.ticketId ?? null });
-    return viewFor(caller, viewOfExisting(state));
+    return viewFor(caller, await this.commands.create(caller, { deviceId: body.deviceId ?? null, ticketId: body.ticketId ?? null }));
   }
 }

@@ -3,12 +3,11 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
 import { SessionCommands } from '../../application/session-commands.service';
-import type { SessionView } from '../../application/session-view';
-import { viewOfExisting } from '../../application/session-view';
+import type { SessionView } from '../../application/session.view';
 import { sessionIdPipe } from '../../http/session-id.pipe';
 import { EndSessionDto } from './end-session.dto';
 
-@Controller('v1/sessions/:sessionId')
+@Controller('v1/sessions')
 export class EndSessionController {
   constructor(private readonly commands: SessionCommands) {}
 
@@ -17,10 +16,10 @@ export class EndSessionController {
    * `session_ended` (the first outcome stands). A session nobody started ends only as `abandoned`.
    */
   @DocumentProblems({ 404: ['session_not_found'], 409: ['session_ended', 'session_not_started'], 422: ['invalid_outcome', 'invalid_notes'] })
-  @Post('end')
+  @Post(':sessionId/end')
   @HttpCode(200)
   @RequirePermission('sessions:write')
-  async end(@Param('sessionId', sessionIdPipe) sessionId: string, @Body() body: EndSessionDto, @Caller() caller: AuthorizedKey): Promise<SessionView> {
-    return viewOfExisting(await this.commands.end(caller.accountId, sessionId, body.outcome, body.notes ?? null, caller.keyId));
+  end(@Param('sessionId', sessionIdPipe) sessionId: string, @Body() body: EndSessionDto, @Caller() caller: AuthorizedKey): Promise<SessionView> {
+    return this.commands.end(caller, sessionId, body.outcome, body.notes ?? null);
   }
 }

@@ -1,8 +1,8 @@
-import { IsString, Matches } from 'class-validator';
-import { TECHNICIAN_ID_PATTERN } from '../../domain';
+import { IsString } from 'class-validator';
+import { IsEntityId } from '@keyward/service-runtime';
 
 export class StartSessionDto {
   @IsString()
-  @Matches(TECHNICIAN_ID_PATTERN, { message: 'technicianId must look like tech_ followed by 4 to 64 letters, digits or underscores' })
+  @IsEntityId('tech')
   technicianId!: string;
 }

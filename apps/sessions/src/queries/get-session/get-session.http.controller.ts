@@ -3,7 +3,7 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
 import { SessionQueries } from '../../application/session-queries';
-import type { SessionView } from '../../application/session-view';
+import type { SessionView } from '../../application/session.view';
 import { sessionIdPipe } from '../../http/session-id.pipe';
 
 @Controller('v1/sessions')

@@ -1,7 +1,6 @@
 import { IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
-import { DEVICE_ID_PATTERN, TECHNICIAN_ID_PATTERN } from '../../domain';
-import { PageQueryDto } from '@keyward/service-runtime';
+import { IsEntityId, PageQueryDto } from '@keyward/service-runtime';
 
 /** An instant with a date, a time and a zone: `2026-03-01T09:00:00Z`, `2026-03-01T10:00:00.5+01:00`. */
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -10,12 +9,12 @@ const INSTANT_MESSAGE = '$property must be an ISO-8601 instant with a zone, such
 export class SessionHistoryQueryDto extends PageQueryDto {
   @IsOptional()
   @IsString()
-  @Matches(DEVICE_ID_PATTERN, { message: 'deviceId must look like dev_ followed by 4 to 64 letters, digits or underscores' })
+  @IsEntityId('dev')
   deviceId?: string;
 
   @IsOptional()
   @IsString()
-  @Matches(TECHNICIAN_ID_PATTERN, { message: 'technicianId must look like tech_ followed by 4 to 64 letters, digits or underscores' })
+  @IsEntityId('tech')
   technicianId?: string;
 
   /** Sessions created at or after this instant. */

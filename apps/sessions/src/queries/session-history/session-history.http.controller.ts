@@ -3,7 +3,7 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
 import { ProblemError } from '@keyward/problem';
-import type { SessionPage } from '../../application/session-queries';
+import type { SessionPage } from '../../application/session.view';
 import { SessionQueries } from '../../application/session-queries';
 import { SessionHistoryQueryDto } from './session-history.dto';
 

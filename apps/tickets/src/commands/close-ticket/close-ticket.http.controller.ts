@@ -3,24 +3,20 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
 import { TicketCommands } from '../../application/ticket-commands.service';
-import type { TicketView } from '../../application/ticket-view';
-import { toTicketView } from '../../application/ticket-view';
+import type { TicketView } from '../../application/ticket.view';
 import { ticketIdPipe } from '../../http/ticket-id.pipe';
 import { CloseTicketDto } from './close-ticket.dto';
 
-@Controller('v1/tickets/:ticketId')
+@Controller('v1/tickets')
 export class CloseTicketController {
   constructor(private readonly commands: TicketCommands) {}
 
   /** Closes the ticket. Idempotent: closing a closed ticket answers it as it is (first resolution kept). */
   @DocumentProblems({ 404: ['ticket_not_found'], 422: ['invalid_resolution'] })
-  @Post('close')
+  @Post(':ticketId/close')
   @HttpCode(200)
   @RequirePermission('tickets:write')
-  async close(@Param('ticketId', ticketIdPipe) ticketId: string, @Body() body: CloseTicketDto, @Caller() caller: AuthorizedKey): Promise<TicketView> {
-    const state = await this.commands.close(caller.accountId, ticketId, body.resolution ?? null, caller.keyId);
-    const view = toTicketView(ticketId, state);
-    if (!view) throw new Error('a closed ticket has no view');
-    return view;
+  close(@Param('ticketId', ticketIdPipe) ticketId: string, @Body() body: CloseTicketDto, @Caller() caller: AuthorizedKey): Promise<TicketView> {
+    return this.commands.close(caller, ticketId, body.resolution ?? null);
   }
 }

@@ -1,12 +1,12 @@
-import { IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsSafeText } from '@keyward/problem';
 import {
   CONTACT_MAX_LENGTH,
-  DEVICE_ID_PATTERN,
   PROBLEM_DESCRIPTION_MAX_LENGTH,
   REQUESTER_EMAIL_MAX_LENGTH,
   REQUESTER_NAME_MAX_LENGTH,
 } from '../../domain';
+import { IsEntityId } from '@keyward/service-runtime';
 
 export class CreateTicketDto {
   @IsString()
@@ -36,6 +36,6 @@ export class CreateTicketDto {
    */
   @IsOptional()
   @IsString()
-  @Matches(DEVICE_ID_PATTERN, { message: 'deviceId must look like dev_ followed by 4 to 64 letters, digits or underscores' })
+  @IsEntityId('dev')
   deviceId?: string;
 }

@@ -3,8 +3,7 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
 import { TicketCommands } from '../../application/ticket-commands.service';
-import type { PublicTicketView, TicketView } from '../../application/ticket-view';
-import { toTicketView } from '../../application/ticket-view';
+import type { PublicTicketView, TicketView } from '../../application/ticket.view';
 import { viewFor } from '../../http/caller-view';
 import { CreateTicketDto } from './create-ticket.dto';
 
@@ -21,15 +20,13 @@ export class CreateTicketController {
   @HttpCode(201)
   @RequirePermission('tickets:create')
   async create(@Body() body: CreateTicketDto, @Caller() caller: AuthorizedKey): Promise<TicketView | PublicTicketView> {
-    const state = await this.commands.create(caller.accountId, caller.keyId, {
+    const view = await this.commands.create(caller, {
       requesterName: body.requesterName,
       requesterEmail: body.requesterEmail,
       contact: body.contact ?? null,
       problemDescription: body.problemDescription,
       deviceId: body.deviceId ?? null,
     });
-    const view = toTicketView(state.id, state);
-    if (!view) throw new Error('a created ticket has no view');
     return viewFor(caller, view);
   }
 }

@@ -3,7 +3,7 @@ import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
 import { TicketQueries } from '../../application/ticket-queries';
-import type { TicketView } from '../../application/ticket-view';
+import type { TicketView } from '../../application/ticket.view';
 import { ticketIdPipe } from '../../http/ticket-id.pipe';
 
 @Controller('v1/tickets')

@@ -1,7 +1,7 @@
 import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import type { TicketStatus } from '@keyward/contracts';
-import { TECHNICIAN_ID_PATTERN, TICKET_REFERENCE_PATTERN } from '../../domain';
-import { PageQueryDto } from '@keyward/service-runtime';
+import { TICKET_REFERENCE_PATTERN } from '../../domain';
+import { IsEntityId, PageQueryDto } from '@keyward/service-runtime';
 
 export const TICKET_STATUSES: readonly TicketStatus[] = ['open', 'assigned', 'in_progress', 'closed'];
 
@@ -12,7 +12,7 @@ export class ListTicketsQueryDto extends PageQueryDto {
 
   @IsOptional()
   @IsString()
-  @Matches(TECHNICIAN_ID_PATTERN, { message: 'technicianId must look like tech_ followed by 4 to 64 letters, digits or underscores' })
+  @IsEntityId('tech')
   technicianId?: string;
 
   /** The short reference the requester was given (`TKT-7K3Q9P`). */

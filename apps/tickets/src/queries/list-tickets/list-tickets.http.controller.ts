@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
-import type { TicketPage } from '../../application/ticket-queries';
+import type { TicketPage } from '../../application/ticket.view';
 import { TicketQueries } from '../../application/ticket-queries';
 import { ListTicketsQueryDto } from './list-tickets.dto';
 

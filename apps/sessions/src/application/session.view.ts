@@ -1,5 +1,6 @@
 import type { SessionOutcome, SessionStatus } from '@keyward/contracts';
-import type { SessionAggregate, SessionState } from '../domain';
+import type { Page } from '@keyward/event-store';
+import type { SessionAggregate } from '../domain';
 
 /** A session as the API answers it to a private key, and as the read model stores it. */
 export interface SessionView {
@@ -17,6 +18,9 @@ export interface SessionView {
   readonly endedAt: string | null;
   readonly version: number;
 }
+
+/** One page of a list, newest first. */
+export type SessionPage = Page<SessionView>;
 
 /** All a public key (an end user's app) gets back: the id, the join code and the status. */
 export interface PublicSessionView {
@@ -48,9 +52,3 @@ export function toPublicSessionView(view: SessionView): PublicSessionView {
   return { id: view.id, code: view.code, status: view.status };
 }
 
-/** The view of a session that exists (what a command answers). */
-export function viewOfExisting(state: SessionState): SessionView {
-  const view = toSessionView(state.id, state);
-  if (!view) throw new Error(`session ${state.id} has no view`);
-  return view;
-}

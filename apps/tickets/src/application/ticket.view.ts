@@ -1,4 +1,5 @@
 import type { TicketStatus } from '@keyward/contracts';
+import type { Page } from '@keyward/event-store';
 import type { TicketAggregate } from '../domain';
 
 /** A ticket as the API answers it to a private key, and as the read model stores it. */
@@ -20,6 +21,9 @@ export interface TicketView {
   readonly closedAt: string | null;
   readonly version: number;
 }
+
+/** One page of a list, newest first. */
+export type TicketPage = Page<TicketView>;
 
 /** All a public key (one shipped in a client app) gets back: never other tickets, never details. */
 export interface PublicTicketView {
@@ -53,4 +57,3 @@ export function toTicketView(_id: string, state: TicketAggregate): TicketView | 
 export function toPublicTicketView(view: TicketView): PublicTicketView {
   return { id: view.id, reference: view.reference, status: view.status };
 }
-

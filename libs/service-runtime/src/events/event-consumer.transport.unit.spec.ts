@@ -1,0 +1,195 @@
+import 'reflect-metadata';
+import type { INestApplication, Type } from '@nestjs/common';
+import { Controller, Logger, Module } from '@nestjs/common';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
+import type { CustomStrategy } from '@nestjs/microservices';
+import { EventPattern, MessagePattern } from '@nestjs/microservices';
+import type { EventEnvelope } from '@keyward/contracts';
+import type { ApplyOutcome, EventConsumer, EventDispatch } from './event-consumers';
+import { EventConsumers } from './event-consumers';
+import { EventConsumerTransport, UnhandledEvent } from './event-consumer.transport';
+import { AFTER_COMMIT } from './event-handlers';
+
+/** An index that applies each aggregate's events once, by version (as ProjectionIndex does). */
+class VersionIndex {
+  readonly versions = new Map<string, number>();
+
+  apply(event: EventEnvelope): ApplyOutcome {
+    if (event.version <= (this.versions.get(event.aggregateId) ?? 0)) return 'duplicate';
+    this.versions.set(event.aggregateId, event.version);
+    return 'applied';
+  }
+}
+
+/** An in-memory EventConsumer: records what the transport did with it, in order. */
+class FakeConsumer implements EventConsumer {
+  dispatch: EventDispatch | undefined;
+  readonly calls: string[] = [];
+  private readonly listeners: ((view: { readonly id: string }) => void)[] = [];
+
+  constructor(readonly name: string, readonly eventTypes: readonly string[], readonly index: VersionIndex = new VersionIndex()) {}
+
+  dispatchThrough(dispatch: EventDispatch): void {
+    this.calls.push('bound');
+    this.dispatch = dispatch;
+  }
+
+  onChange(listener: (view: { readonly id: string }) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    this.calls.push('started');
+  }
+
+  async stop(): Promise<void> {
+    this.calls.push('stopped');
+  }
+
+  /** What IndexedProjection's batch loop does per parsed event. */
+  read(event: EventEnvelope, state: VersionIndex = this.index): ApplyOutcome {
+    if (!this.dispatch) throw new Error('not bound');
+    return this.dispatch(event, state);
+  }
+
+  /** What IndexedProjection does after a batch's persist and commit. */
+  persisted(id: string): void {
+    for (const l of this.listeners) l({ id });
+  }
+}
+
+function event(type: string, aggregateId: string, version: number): EventEnvelope {
+  return { id: `evt_${aggregateId}_${version}`, type, schemaVersion: 1, aggregateId, accountId: 'acc_01', version, occurredAt: '2026-12-02T03:00:00.000Z', data: {} };
+}
+
+const received: { event: EventEnvelope; state: unknown }[] = [];
+const reactions: { type: string; view: unknown }[] = [];
+
+@Controller()
+class ThingEvents {
+  @EventPattern(['ThingCreated', 'ThingRenamed'])
+  thingChanged(e: EventEnvelope, things: VersionIndex): ApplyOutcome {
+    received.push({ event: e, state: things });
+    return things.apply(e);
+  }
+}
+
+@Controller()
+class ThingReactions {
+  @EventPattern(['ThingCreated'], AFTER_COMMIT)
+  thingPersisted(e: EventEnvelope, view: { readonly id: string }): void {
+    reactions.push({ type: e.type, view });
+  }
+}
+
+@Controller()
+class AlsoAppliesThingCreated {
+  @EventPattern('ThingCreated')
+  again(e: EventEnvelope, things: VersionIndex): ApplyOutcome {
+    return things.apply(e);
+  }
+}
+
+@Controller()
+class AnswersRequests {
+  @MessagePattern('ThingCreated')
+  answer(): string {
+    return 'no';
+  }
+}
+
+@Controller()
+class ReturnsNothing {
+  @EventPattern('ThingCreated')
+  forgot(): void {
+    return undefined;
+  }
+}
+
+const apps: INestApplication[] = [];
+
+async function hybrid(controllers: Type<unknown>[], consumers: EventConsumer[]): Promise<INestApplication> {
+  @Module({ controllers, providers: [EventConsumers] })
+  class AppModule {}
+  const app = await NestFactory.create(AppModule, { logger: false });
+  apps.push(app);
+  const registry = app.get(EventConsumers);
+  for (const c of consumers) registry.register(c);
+  app.connectMicroservice<CustomStrategy>({ strategy: new EventConsumerTransport(registry, app.get(ModulesContainer)) });
+  await app.startAllMicroservices();
+  return app;
+}
+
+afterEach(async () => {
+  received.length = 0;
+  reactions.length = 0;
+  jest.restoreAllMocks();
+  for (const app of apps.splice(0)) await app.close();
+});
+
+describe('EventConsumerTransport', () => {
+  it('binds the @EventPattern handler before it starts the consumer, and stops it on close', async () => {
+    const things = new FakeConsumer('things', ['ThingCreated', 'ThingRenamed']);
+    const app = await hybrid([ThingEvents], [things]);
+    expect(things.calls).toEqual(['bound', 'started']);
+    await app.close();
+    apps.length = 0;
+    expect(things.calls).toEqual(['bound', 'started', 'stopped']);
+  });
+
+  it('hands the handler the parsed event and the state it is applied to, and answers its outcome', async () => {
+    const things = new FakeConsumer('things', ['ThingCreated', 'ThingRenamed']);
+    await hybrid([ThingEvents], [things]);
+    const created = event('ThingCreated', 'thing_1', 1);
+    expect(things.read(created)).toBe('applied');
+    expect(things.read(created)).toBe('duplicate');
+    expect(things.read(event('ThingRenamed', 'thing_1', 2))).toBe('applied');
+    expect(received).toHaveLength(3);
+    expect(received[0]).toEqual({ event: created, state: things.index });
+    // A rebuild reads into a fresh state: the same handler applies to that one.
+    const fresh = new VersionIndex();
+    expect(things.read(created, fresh)).toBe('applied');
+    expect(received[3]?.state).toBe(fresh);
+  });
+
+  it('refuses an event of a type no handler applies (the consumer dead-letters it), and says so at start', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const things = new FakeConsumer('things', ['ThingCreated', 'ThingRenamed', 'ThingRemoved']);
+    await hybrid([ThingEvents], [things]);
+    expect(warn).toHaveBeenCalledWith('things: no @EventPattern handler for ThingRemoved; such events go to the dead letters');
+    expect(() => things.read(event('ThingRemoved', 'thing_1', 3))).toThrow(UnhandledEvent);
+    expect(() => things.read(event('ThingRemoved', 'thing_1', 3))).toThrow("no @EventPattern('ThingRemoved') handler applies it to the things projection");
+    expect(things.index.versions.get('thing_1')).toBeUndefined();
+  });
+
+  it('refuses what a handler returns when it is not an apply outcome', async () => {
+    const things = new FakeConsumer('things', ['ThingCreated']);
+    await hybrid([ReturnsNothing], [things]);
+    expect(() => things.read(event('ThingCreated', 'thing_1', 1))).toThrow('the ThingCreated handler of things returned undefined, not an apply outcome');
+  });
+
+  it('runs an AFTER_COMMIT reaction only once the view is persisted, once per aggregate, and not for a rebuild', async () => {
+    const things = new FakeConsumer('things', ['ThingCreated', 'ThingRenamed']);
+    await hybrid([ThingEvents, ThingReactions], [things]);
+    things.read(event('ThingCreated', 'thing_1', 1));
+    things.read(event('ThingCreated', 'thing_1', 1));
+    things.read(event('ThingRenamed', 'thing_2', 1));
+    things.read(event('ThingCreated', 'thing_3', 1), new VersionIndex());
+    expect(reactions).toEqual([]);
+    things.persisted('thing_1');
+    things.persisted('thing_1');
+    things.persisted('thing_2');
+    things.persisted('thing_3');
+    expect(reactions).toEqual([{ type: 'ThingCreated', view: { id: 'thing_1' } }]);
+  });
+
+  it.each([
+    ['two apply handlers for one type', [ThingEvents, AlsoAppliesThingCreated], ['ThingCreated', 'ThingRenamed'], 'ThingCreated has two apply handlers'],
+    ['a handler of a type no consumer reads', [ThingEvents], ['ThingCreated'], 'ThingEvents.thingChanged: no event consumer of this service reads ThingRenamed events'],
+    ['a @MessagePattern', [AnswersRequests], ['ThingCreated'], 'AnswersRequests.answer: @MessagePattern has no reply channel'],
+  ])('fails the start on %s', async (_what, controllers, types, message) => {
+    const things = new FakeConsumer('things', types);
+    await expect(hybrid(controllers, [things])).rejects.toThrow(message);
+    expect(things.calls).not.toContain('started');
+  });
+});
