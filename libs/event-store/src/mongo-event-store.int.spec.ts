@@ -138,6 +138,7 @@ describe('MongoEventStore on FerretDB', () => {
     const slow = new MongoEventStore(db.connection, { now: () => new Date(), collection: name });
     const relaySide = new MongoEventStore(db.connection, { now: () => new Date(), collection: name, completeAfterMs: 0 });
     const insertMany = slow.events.insertMany.bind(slow.events);
+    // The cast below: no one function type matches insertMany's overloads, which jest's mock wants.
     jest.spyOn(slow.events, 'insertMany').mockImplementationOnce((async (docs: StoredEventDoc[]) => {
       // The relay meets the marker without its event and completes the append first.
       expect((await relaySide.unpublished(100)).map((e) => e.aggregateId)).toEqual(['slow']);
