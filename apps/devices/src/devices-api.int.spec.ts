@@ -1,6 +1,6 @@
-import { generateToken } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
-import { operatorCall, waitFor } from '@keyward/testing';
+import type { GuardedRoute } from '@keyward/testing';
+import { expectKeyRequired, expectPermissionRequired, expectPrivateOnly, expectProblem, problemFields, rebuildProjection } from '@keyward/testing';
 import type { DevicesTestApp, Reply } from './testing/devices-test-app.spec-helper';
 import { ACCOUNT, OTHER_ACCOUNT, publishTechnicians, readOwnTopic, startDevicesTestApp } from './testing/devices-test-app.spec-helper';
 
@@ -10,15 +10,6 @@ import { ACCOUNT, OTHER_ACCOUNT, publishTechnicians, readOwnTopic, startDevicesT
 type Json = Record<string, unknown>;
 
 const MISSING_ID = 'dev_doesNotExist00000000';
-
-function expectProblem(reply: Reply, status: number, code: string): void {
-  expect({ status: reply.status, code: reply.body['code'] }).toEqual({ status, code });
-  expect(reply.contentType).toMatch(/^application\/problem\+json/);
-}
-
-function fieldsOf(reply: Reply): string[] {
-  return (reply.body['errors'] as { field: string }[]).map((e) => e.field);
-}
 
 describe('devices API', () => {
   let app: DevicesTestApp;
@@ -120,7 +111,7 @@ describe('devices API', () => {
     ])('answers 400 validation_failed to %s', async (_what, body, fields) => {
       const reply = await app.call('POST', '/v1/devices', { body });
       expectProblem(reply, 400, 'validation_failed');
-      expect(fieldsOf(reply)).toEqual(fields);
+      expect(problemFields(reply)).toEqual(fields);
     });
 
     it('answers 400 to a body that is not a JSON object, and 413 to an oversized one', async () => {
@@ -295,7 +286,7 @@ describe('devices API', () => {
       const id = idOf(await register());
       const reply = await app.call('PATCH', `/v1/devices/${id}`, { body });
       expectProblem(reply, 400, 'validation_failed');
-      expect(fieldsOf(reply)).toEqual(fields);
+      expect(problemFields(reply)).toEqual(fields);
     });
 
     it('answers 404 for a missing device and for another account\'s, and changes nothing there', async () => {
@@ -342,7 +333,7 @@ describe('devices API', () => {
       id = idOf(await register());
     });
 
-    const routes = (): { method: string; path: string; permission: 'read' | 'write'; body?: Json }[] => [
+    const routes = (): GuardedRoute[] => [
       { method: 'POST', path: '/v1/devices', permission: 'write', body: { name: 'Refused', os: 'linux', hostname: 'refused' } },
       { method: 'GET', path: '/v1/devices', permission: 'read' },
       { method: 'GET', path: `/v1/devices/${id}`, permission: 'read' },
@@ -351,26 +342,15 @@ describe('devices API', () => {
     ];
 
     it('answers 401 missing_key without a key and 401 unknown_key to a key no account has', async () => {
-      for (const r of routes()) {
-        expectProblem(await app.call(r.method, r.path, { secret: null, body: r.body }), 401, 'missing_key');
-        expectProblem(await app.call(r.method, r.path, { secret: generateToken('private'), body: r.body }), 401, 'unknown_key');
-      }
+      await expectKeyRequired(app.call, routes());
     });
 
     it('answers 403 permission_denied to a key without the route\'s permission', async () => {
-      for (const r of routes()) {
-        const lacking = r.permission === 'read' ? app.keys.writer : app.keys.reader;
-        const reply = await app.call(r.method, r.path, { secret: lacking, body: r.body });
-        expectProblem(reply, 403, 'permission_denied');
-        expect(reply.body['detail']).toMatch(`devices:${r.permission}`);
-        expectProblem(await app.call(r.method, r.path, { secret: app.keys.unrelated, body: r.body }), 403, 'permission_denied');
-      }
+      await expectPermissionRequired(app.call, routes(), { api: 'devices', reader: app.keys.reader, writer: app.keys.writer, unrelated: app.keys.unrelated });
     });
 
     it('answers 403 public_key_not_allowed to a public key on every route, all of them private', async () => {
-      for (const r of routes()) {
-        expectProblem(await app.call(r.method, r.path, { secret: app.keys.publicKey, body: r.body }), 403, 'public_key_not_allowed');
-      }
+      await expectPrivateOnly(app.call, routes(), app.keys.publicKey);
       expect(await eventsOf(id)).toHaveLength(1);
     });
   });
@@ -398,12 +378,7 @@ describe('devices API', () => {
     const before = await list();
     const otherBefore = await list(app.keys.other);
 
-    const started = await operatorCall(app.url, 'POST', '/admin/projections/devices/rebuild');
-    expect(started.status).toBe(202);
-    const job = await waitFor('the rebuild to finish', async () => {
-      const reply = await operatorCall(app.url, 'GET', '/admin/projections/devices/rebuild');
-      return reply.body['state'] !== 'running' ? reply.body : undefined;
-    }, { timeoutMs: 30_000 });
+    const job = await rebuildProjection(app.url, 'devices');
     expect(job['state']).toBe('succeeded');
     expect(job['result']).toMatchObject({ matchedLive: true, gaps: 0 });
     expect((job['result'] as Json)['items']).toBeGreaterThanOrEqual(2);

@@ -1,4 +1,4 @@
-import { ManualClock } from '@keyward/testing';
+import { expectProblem, ManualClock } from '@keyward/testing';
 import type { Reply } from './testing/sessions-test-app.spec-helper';
 import { ACCOUNT, freshId, OTHER_ACCOUNT, SessionsTestApp, unknownKey } from './testing/sessions-test-app.spec-helper';
 
@@ -21,11 +21,6 @@ describe('sessions API', () => {
   afterAll(async () => {
     await app?.close();
   });
-
-  function expectProblem(reply: Reply, status: number, code: string): void {
-    expect({ status: reply.status, code: reply.code }).toEqual({ status, code });
-    expect(reply.contentType).toMatch(/^application\/problem\+json/);
-  }
 
   /** A session of account A, started by a known technician. */
   async function activeSession(): Promise<{ id: string; technicianId: string }> {

@@ -1,7 +1,7 @@
-import { generateToken } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
-import { operatorCall, waitFor } from '@keyward/testing';
-import type { Reply, TechniciansTestApp } from './testing/technicians-test-app.spec-helper';
+import type { GuardedRoute } from '@keyward/testing';
+import { expectKeyRequired, expectPermissionRequired, expectPrivateOnly, expectProblem, rebuildProjection } from '@keyward/testing';
+import type { TechniciansTestApp } from './testing/technicians-test-app.spec-helper';
 import { ACCOUNT, OTHER_ACCOUNT, readOwnTopic, startTechniciansTestApp } from './testing/technicians-test-app.spec-helper';
 
 // The Technician API end to end in one process, on the real Kafka and FerretDB: every route's
@@ -10,11 +10,6 @@ import { ACCOUNT, OTHER_ACCOUNT, readOwnTopic, startTechniciansTestApp } from '.
 type Json = Record<string, unknown>;
 
 const MISSING_ID = 'tech_doesNotExist0000000';
-
-function expectProblem(reply: Reply, status: number, code: string): void {
-  expect({ status: reply.status, code: reply.body['code'] }).toEqual({ status, code });
-  expect(reply.contentType).toMatch(/^application\/problem\+json/);
-}
 
 describe('technicians API', () => {
   let app: TechniciansTestApp;
@@ -326,7 +321,7 @@ describe('technicians API', () => {
       id = String((await register())['id']);
     });
 
-    const routes = (): { method: string; path: string; permission: 'read' | 'write'; body?: Json }[] => [
+    const routes = (): GuardedRoute[] => [
       { method: 'POST', path: '/v1/technicians', permission: 'write', body: { name: 'Refused', email: email('refused') } },
       { method: 'GET', path: '/v1/technicians', permission: 'read' },
       { method: 'GET', path: `/v1/technicians/${id}`, permission: 'read' },
@@ -335,26 +330,15 @@ describe('technicians API', () => {
     ];
 
     it('answers 401 missing_key without a key and 401 unknown_key to a key no account has', async () => {
-      for (const r of routes()) {
-        expectProblem(await app.call(r.method, r.path, { secret: null, body: r.body }), 401, 'missing_key');
-        expectProblem(await app.call(r.method, r.path, { secret: generateToken('private'), body: r.body }), 401, 'unknown_key');
-      }
+      await expectKeyRequired(app.call, routes());
     });
 
     it('answers 403 permission_denied to a key without the route\'s permission', async () => {
-      for (const r of routes()) {
-        const lacking = r.permission === 'read' ? app.keys.writer : app.keys.reader;
-        const reply = await app.call(r.method, r.path, { secret: lacking, body: r.body });
-        expectProblem(reply, 403, 'permission_denied');
-        expect(reply.body['detail']).toMatch(`technicians:${r.permission}`);
-        expectProblem(await app.call(r.method, r.path, { secret: app.keys.unrelated, body: r.body }), 403, 'permission_denied');
-      }
+      await expectPermissionRequired(app.call, routes(), { api: 'technicians', reader: app.keys.reader, writer: app.keys.writer, unrelated: app.keys.unrelated });
     });
 
     it('answers 403 public_key_not_allowed to a public key on every route, all of them private', async () => {
-      for (const r of routes()) {
-        expectProblem(await app.call(r.method, r.path, { secret: app.keys.publicKey, body: r.body }), 403, 'public_key_not_allowed');
-      }
+      await expectPrivateOnly(app.call, routes(), app.keys.publicKey);
       // Nothing refused was done.
       expect(await eventsOf(id)).toHaveLength(1);
     });
@@ -383,12 +367,7 @@ describe('technicians API', () => {
     const before = await app.call('GET', '/v1/technicians?limit=100');
     const otherBefore = await app.call('GET', '/v1/technicians?limit=100', { secret: app.keys.other });
 
-    const started = await operatorCall(app.url, 'POST', '/admin/projections/technicians/rebuild');
-    expect(started.status).toBe(202);
-    const job = await waitFor('the rebuild to finish', async () => {
-      const reply = await operatorCall(app.url, 'GET', '/admin/projections/technicians/rebuild');
-      return reply.body['state'] !== 'running' ? reply.body : undefined;
-    }, { timeoutMs: 30_000 });
+    const job = await rebuildProjection(app.url, 'technicians');
     expect(job['state']).toBe('succeeded');
     expect(job['result']).toMatchObject({ matchedLive: true, gaps: 0 });
     expect((job['result'] as Json)['items']).toBeGreaterThanOrEqual(2);

@@ -1,5 +1,5 @@
 import { SERVICES } from '@keyward/contracts';
-import { waitFor } from '@keyward/testing';
+import { expectProblem, waitFor } from '@keyward/testing';
 import type { Reply } from './testing/tickets-test-app.spec-helper';
 import { ACCOUNT, freshId, OTHER_ACCOUNT, TicketsTestApp, unknownKey, VALID_TICKET } from './testing/tickets-test-app.spec-helper';
 
@@ -21,11 +21,6 @@ describe('tickets API', () => {
   afterAll(async () => {
     await app?.close();
   });
-
-  function expectProblem(reply: Reply, status: number, code: string): void {
-    expect({ status: reply.status, code: reply.code }).toEqual({ status, code });
-    expect(reply.contentType).toMatch(/^application\/problem\+json/);
-  }
 
   /** Registers a technician of an account on technicians.events and waits until tickets can assign it. */
   async function knownTechnician(accountId = ACCOUNT): Promise<string> {

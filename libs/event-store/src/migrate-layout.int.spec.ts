@@ -72,6 +72,7 @@ describe('migrating an event store written by the earlier layout', () => {
     // The first run dies after a few events: one old document fails to be deleted.
     const deleteOne = events.deleteOne.bind(events);
     let deletes = 0;
+    // The cast below: no one function type matches deleteOne's overloads, which jest's mock wants.
     jest.spyOn(events, 'deleteOne').mockImplementation(((filter: Parameters<typeof deleteOne>[0]) => {
       if (++deletes === 4) return Promise.reject(new Error('process killed'));
       return deleteOne(filter);

@@ -1,5 +1,5 @@
 import type { DomainEvent } from '@keyward/contracts';
-import { EventRegistry, integer, object } from '@keyward/contracts';
+import { EventRegistry, integer, object, olderShape, text } from '@keyward/contracts';
 import { testDatabase } from '@keyward/testing';
 import { ConcurrencyError } from './errors';
 import { MongoEventStore } from './mongo-event-store';
@@ -88,7 +88,9 @@ describe('MongoEventStore on FerretDB', () => {
   it('upcasts old event shapes on read without changing what is stored', async () => {
     const upcasting = new MongoEventStore(db.connection, {
       now: () => new Date(),
-      upcasters: { Incremented: (e) => (e.schemaVersion === 1 ? { ...e, schemaVersion: 2, data: { by: (e.data as { by: number }).by, unit: 'each' } } : e) },
+      registry: new EventRegistry<{ Incremented: { by: number; unit: string } }>('counters', {
+        Incremented: { schemaVersion: 2, data: object({ by: integer(0), unit: text() }), older: { 1: olderShape(object({ by: integer(0) }), (d) => ({ ...d, unit: 'each' })) } },
+      }),
     });
     const events = await upcasting.readStream('c1');
     expect(events[0]).toMatchObject({ schemaVersion: 2, data: { by: 1, unit: 'each' } });
@@ -136,6 +138,7 @@ describe('MongoEventStore on FerretDB', () => {
     const slow = new MongoEventStore(db.connection, { now: () => new Date(), collection: name });
     const relaySide = new MongoEventStore(db.connection, { now: () => new Date(), collection: name, completeAfterMs: 0 });
     const insertMany = slow.events.insertMany.bind(slow.events);
+    // The cast below: no one function type matches insertMany's overloads, which jest's mock wants.
     jest.spyOn(slow.events, 'insertMany').mockImplementationOnce((async (docs: StoredEventDoc[]) => {
       // The relay meets the marker without its event and completes the append first.
       expect((await relaySide.unpublished(100)).map((e) => e.aggregateId)).toEqual(['slow']);

@@ -25,13 +25,14 @@ export interface AppendResult {
   readonly events: readonly StoredEvent[];
 }
 
-/** Rewrites an old event shape into the current one on read (events never change in place). */
-export type Upcaster = (event: EventEnvelope) => EventEnvelope;
-
 export interface EventStoreOptions {
   readonly now: () => Date;
-  /** Upcasters by `type`, applied on every read. */
-  readonly upcasters?: Readonly<Record<string, Upcaster>>;
+  /**
+   * The topic's event registry in libs/contracts (`eventRegistryOf(service)`): every event read is
+   * upcast by it to its current shape (events never change in place), the same registry the
+   * topic's consumers parse with and the aggregates read by. None: events are read as stored.
+   */
+  readonly registry?: { upcast(event: EventEnvelope): EventEnvelope };
   /** Collection names, so one database can hold several stores in tests. */
   readonly collection?: string;
   /**
@@ -356,7 +357,9 @@ export class MongoEventStore {
   }
 
   private upcast(e: StoredEvent): StoredEvent {
-    const up = this.options.upcasters?.[e.type];
-    return up ? { ...up(e), position: e.position, aggregateType: e.aggregateType } : e;
+    const registry = this.options.registry;
+    if (!registry) return e;
+    const up = registry.upcast(e);
+    return up === e ? e : { ...up, position: e.position, aggregateType: e.aggregateType };
   }
 }

@@ -1,4 +1,4 @@
-import type { Admin, Consumer, Producer } from 'kafkajs';
+import type { Admin, Consumer, Producer, RecordMetadata } from 'kafkajs';
 import { KafkaJSProtocolError } from 'kafkajs';
 import type { DomainEvent, EventEnvelope } from '@keyward/contracts';
 import { createIdempotentProducer, RenewableProducer } from '@keyward/messaging';
@@ -8,6 +8,13 @@ import { OutboxRelay } from './outbox-relay';
 
 const inc = (by: number): DomainEvent<'Incremented', { by: number }> => ({ type: 'Incremented', schemaVersion: 1, data: { by } });
 const stream = (id: string) => ({ aggregateId: id, aggregateType: 'Counter', accountId: 'acc_1' });
+
+/** A relay's producer in a process that dies as it sends: nothing reaches the topic. */
+class DiesBeforeSending extends RenewableProducer {
+  override send(): Promise<RecordMetadata[]> {
+    return Promise.reject(new Error('process killed'));
+  }
+}
 
 describe('OutboxRelay: the event store is the outbox', () => {
   const kafka = testKafka();
@@ -72,7 +79,8 @@ describe('OutboxRelay: the event store is the outbox', () => {
     const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
     await store.init();
     // The "crashed" relay: it takes every batch and dies before sending it.
-    const crashed = relayFor(store, topic, { beforePublish: async () => { throw new Error('process killed'); } });
+    const crashed = new OutboxRelay(store, new DiesBeforeSending(() => createIdempotentProducer(kafka)), db.connection, { topic, now: () => new Date(), pollIntervalMs: 60_000 });
+    relays.push(crashed);
     crashed.start();
     for (let v = 0; v < 10; v++) await store.append(stream('p1'), v, [inc(v)]);
     for (let v = 0; v < 5; v++) await store.append(stream('p2'), v, [inc(v)]);

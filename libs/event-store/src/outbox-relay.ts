@@ -14,8 +14,6 @@ export interface OutboxRelayOptions {
   readonly pollIntervalMs?: number;
   readonly batchSize?: number;
   readonly leaseTtlMs?: number;
-  /** Runs for each batch before it is published (e.g. the owning service's own read models). */
-  readonly beforePublish?: (events: readonly StoredEvent[]) => Promise<void>;
   /**
    * Runs for each batch once it is on the topic, before it is marked published: repairs that
    * must happen at least once per event (the owning service's read models) without delaying
@@ -193,7 +191,6 @@ export class OutboxRelay {
       // Nothing publishable: either the outbox is empty (drained), or what it holds waits for an
       // append still under way (or a stream's earlier marker beyond the read): the poll comes back.
       if (batch.length === 0) return complete ? this.drained(readAtMs) : undefined;
-      await this.options.beforePublish?.(batch);
       const toSend = await this.withoutPublishedTail(batch, batchSize);
       // Fencing: nothing is sent under a lease term that another instance may have taken over.
       await this.lease.assertHeld();

@@ -48,6 +48,7 @@ describe('ProblemFilter on database failures', () => {
       type() { return this; },
       send(b: string) { out.body = JSON.parse(b) as Record<string, unknown>; return this; },
     };
+    // A fake of only what the filter calls: Nest's ArgumentsHost has members no fake needs, so no type but a cast.
     const host = { switchToHttp: () => ({ getRequest: () => ({ method: 'GET', originalUrl: '/v1/devices?x=1' }), getResponse: () => res }) } as unknown as ArgumentsHost;
     new ProblemFilter().catch(exception, host);
     return out;

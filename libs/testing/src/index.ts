@@ -17,3 +17,4 @@ export * from './scaled-platform';
 export * from './load-lock';
 export * from './mirroring-test-app';
 export * from './decider-spec';
+export * from './api-assertions';

@@ -154,7 +154,7 @@ export async function run(ctx) {
     const upsert = median(read.upsertMs);
     const find = median(read.findMs);
     const figures = [
-      { label: `rebuild from ${label(events)} key events: events/s (TopicReader + parseKeyEvent + KeyIndex)`, unit: 'events/s', value: rebuildRate, baseline: bareRate,
+      { label: `rebuild from ${label(events)} key events: events/s (TopicReader + KEY_EVENTS.parse + KeyIndex)`, unit: 'events/s', value: rebuildRate, baseline: bareRate,
         ratio: ratio(rebuildRate, bareRate), target: '≥ 0.5× baseline', met: ratio(rebuildRate, bareRate) >= 0.5 },
       { label: `(info) rebuild read of ${label(events)} events, including the consumer group join`, unit: 's', value: rebuildTotal, baseline: bareTotal,
         ratio: ratio(rebuildTotal, bareTotal), target: null, met: null },
@@ -175,8 +175,8 @@ export async function run(ctx) {
       const file = join(ctx.outDir, `replay-rebuild-${label(events)}.cpuprofile`);
       profiles.push({
         title: `CPU profile of an extra rebuild read of ${label(events)} events (${file.split('/').pop()}; not one of the timed runs)`,
-        analysis: analyseProfile(file, { inclusive: ['parseKeyEvent', 'apply', 'evolveKeyView', 'indexKey', 'compileAllowList', 'parse', 'decode', 'decodeMessages'] }),
-        reading: 'the rebuild\'s own work per event is `parseKeyEvent` (JSON.parse of the envelope) and `KeyIndex.apply` (`evolveKeyView` copies ' +
+        analysis: analyseProfile(file, { inclusive: ['parseEnvelope', 'apply', 'evolveKeyView', 'indexKey', 'compileAllowList', 'parse', 'decode', 'decodeMessages'] }),
+        reading: 'the rebuild\'s own work per event is `KEY_EVENTS.parse` (JSON.parse and the check of the envelope) and `KeyIndex.apply` (`evolveKeyView` copies ' +
           'the view, `indexKey` builds the permission Set, compiles the allow-list, freezes the granted outcome); the rest is kafkajs fetching and ' +
           'decoding, which the baseline does too.',
       });
@@ -185,7 +185,7 @@ export async function run(ctx) {
       profiles,
       description: `${label(events)} \`KeyCreated\` envelopes (keyed by key id; 3 partitions) produced straight onto a fresh \`keys.events\` topic with a ` +
         `kafkajs producer in batches of 1,000. Rebuild: what \`KeyProjection.rebuild()\` does before its swap — \`TopicReader\` from \`@keyward/projections\` ` +
-        `reading from the start with a throw-away group, each message through \`parseKeyEvent\` into a fresh \`KeyIndex\` — driven directly in a ` +
+        `reading from the start with a throw-away group, each message through \`KEY_EVENTS.parse\` into a fresh \`KeyIndex\` — driven directly in a ` +
         `process of its own, ${runs} run(s) interleaved with the baseline; the rate is events ÷ time from the first batch to the last event (the group ` +
         'join is shown separately). Restart: the rebuilt index persisted into a fresh database ' +
         `of ${SERVICE} as its key projection stores it (one document per view, \`insertMany\`; ${(read.persistMs / 1000).toFixed(1)} s), with the ` +

@@ -2,7 +2,7 @@
 // - produce: puts N KeyCreated envelopes (keyed by key id) straight onto the topic in big batches,
 //   plus probe keys whose tokens it returns;
 // - read: reads the whole topic with a bare kafkajs consumer that does nothing (the baseline) and
-//   with what a rebuild does (TopicReader from @keyward/projections, parseKeyEvent and a fresh
+//   with what a rebuild does (TopicReader from @keyward/projections, KEY_EVENTS.parse and a fresh
 //   KeyIndex from @keyward/key-auth), interleaved; then persists the last rebuilt index into a
 //   service database the way the key projection stores it (views + per-partition checkpoint), and
 //   times a view upsert and a find by id at that size.
@@ -13,7 +13,8 @@ import { Session } from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 import type { Kafka, Message } from 'kafkajs';
 import mongoose from 'mongoose';
-import { KeyIndex, parseKeyEvent } from '@keyward/key-auth';
+import { KEY_EVENTS } from '@keyward/contracts';
+import { KeyIndex } from '@keyward/key-auth';
 import { createKafka, withKafkaRetry } from '@keyward/messaging';
 import { instanceCheckpointId, instanceCollection, snapshotFilePath, TopicReader, writeSnapshotFile } from '@keyward/projections';
 import { benchKey } from './bench-keys';
@@ -122,7 +123,7 @@ async function bareRead(kafka: Kafka, topic: string, events: number): Promise<Re
   return { totalMs: last - t0, streamMs: last - first, events: count };
 }
 
-/** What a rebuild does before its swap: TopicReader, parseKeyEvent, KeyIndex.apply. */
+/** What a rebuild does before its swap: TopicReader, KEY_EVENTS.parse, KeyIndex.apply. */
 async function rebuildRead(kafka: Kafka, topic: string): Promise<{ run: ReadRun; index: KeyIndex; reader: TopicReader }> {
   const t0 = performance.now();
   let first = 0;
@@ -132,8 +133,8 @@ async function rebuildRead(kafka: Kafka, topic: string): Promise<{ run: ReadRun;
   const reader = new TopicReader(kafka, topic, (_partition, messages) => {
     if (first === 0) first = performance.now();
     for (const m of messages) {
-      const event = parseKeyEvent(m.value);
-      if (event) index.apply(event);
+      const parsed = KEY_EVENTS.parse(m.value);
+      if (parsed.ok) index.apply(parsed.event);
     }
     count += messages.length;
     last = performance.now();

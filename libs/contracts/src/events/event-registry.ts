@@ -38,9 +38,6 @@ export interface EventReader<E> {
   parseEnvelope(raw: unknown): ParsedEvent<E>;
 }
 
-/** Rewrites an old event shape into the current one (the event store's upcaster). */
-export type EventUpcaster = (event: EventEnvelope) => EventEnvelope;
-
 const envelopeSchema = object({
   id: text({ min: 1, max: 200 }),
   type: text({ min: 1, max: 200 }),
@@ -58,21 +55,14 @@ const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /**
  * The one parser and upcaster registry of a topic: every consumer (key projection, mirrors, rebuilds)
- * reads messages through `parse`, and the owning service's event store upcasts through `upcasters`.
+ * reads messages through `parse`, and the owning service's event store upcasts through `upcast`.
  * A message is an event only when its envelope is whole, its type is one of the topic's, and its
  * data matches that type's schema at its schemaVersion (older versions are upcast to the current
  * one first). An unknown type or a schemaVersion newer than this code is refused, not guessed at:
  * consumers are deployed before the producers that emit a new shape.
  */
 export class EventRegistry<M> implements EventReader<EnvelopeOf<M>> {
-  /** Upcasters by type, in the shape MongoEventStore takes them (only types that have older shapes). */
-  readonly upcasters: Readonly<Record<string, EventUpcaster>>;
-
-  constructor(readonly topic: string, private readonly specs: EventSpecs<M>) {
-    const upcasters: Record<string, EventUpcaster> = {};
-    for (const [type, spec] of this.entries()) if (spec.older && Object.keys(spec.older).length > 0) upcasters[type] = (e) => this.upcast(e);
-    this.upcasters = upcasters;
-  }
+  constructor(readonly topic: string, private readonly specs: EventSpecs<M>) {}
 
   /** Whether `type` is one of this topic's event types (narrows a discriminant, says nothing of the data). */
   isType(type: string): type is keyof M & string {
@@ -134,10 +124,6 @@ export class EventRegistry<M> implements EventReader<EnvelopeOf<M>> {
 
   private spec(type: string): EventTypeSpec<unknown> | undefined {
     return Object.prototype.hasOwnProperty.call(this.specs, type) ? (this.specs as Readonly<Record<string, EventTypeSpec<unknown>>>)[type] : undefined;
-  }
-
-  private entries(): [string, EventTypeSpec<unknown>][] {
-    return Object.entries(this.specs as Readonly<Record<string, EventTypeSpec<unknown>>>);
   }
 
   /**

@@ -98,9 +98,9 @@ export class EventStoreModule {
         {
           provide: MongoEventStore,
           inject: [MONGO_CONNECTION, CLOCK, SERVICE_CONFIG],
-          // Upcasters from the topic's event registry in libs/contracts, the one consumers parse with.
+          // Reads upcast by the topic's event registry in libs/contracts, the one consumers parse with.
           useFactory: (connection: Connection, clock: Clock, config: ServiceConfig) =>
-            new MongoEventStore(connection, { now: () => clock.now(), upcasters: eventRegistryOf(config.service)?.upcasters ?? {} }),
+            new MongoEventStore(connection, { now: () => clock.now(), registry: eventRegistryOf(config.service) }),
         },
         {
           provide: OUTBOX_PRODUCER,

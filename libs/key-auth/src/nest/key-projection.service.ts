@@ -4,7 +4,6 @@ import type { Kafka } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
-import type { KeyEventEnvelope } from '@keyward/contracts';
 import { KEY_EVENTS, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
 import { IndexedProjection, instanceGroupId, projectionSnapshotOptions, WatermarkFreshness, withSnapshot } from '@keyward/projections';
 import { EventConsumers, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
@@ -59,13 +58,4 @@ export class KeyProjection extends IndexedProjection<KeyView, KeyIndex> implemen
     this.consumers.register(this);
     this.readinessChecks.register({ name: 'key-projection', check: async () => this.readiness() });
   }
-}
-
-/**
- * A message of keys.events as a typed key event, or undefined when it is not one: the registry's
- * parse without the reason (the benchmark's rebuild loop uses it).
- */
-export function parseKeyEvent(value: Buffer | null): KeyEventEnvelope | undefined {
-  const parsed = KEY_EVENTS.parse(value);
-  return parsed.ok ? parsed.event : undefined;
 }

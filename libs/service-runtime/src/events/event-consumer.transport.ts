@@ -101,8 +101,9 @@ export class EventConsumerTransport extends Server implements CustomTransportStr
 
   /**
    * The per-event path: one lookup and the handler's call (plus, for a type with reactions, one
-   * map write): ~50 ns per event on the 2-core box, against microseconds for a key's apply. Reactions fire from the consumer's `onChange`, i.e. after the view is persisted and
-   * its offset committed; only events applied to the live state count (not a rebuild's reading).
+   * map write): ~50 ns per event on the 2-core box, against microseconds for a key's apply.
+   * Reactions fire from the consumer's `onChange`, i.e. after the view is persisted and its offset
+   * committed; only events applied to the live state count (not a rebuild's reading).
    */
   private dispatcher(consumer: EventConsumer, table: ReadonlyMap<string, Call>, reactions: ReadonlyMap<string, readonly Call[]>): EventDispatch {
     const name = consumer.name;

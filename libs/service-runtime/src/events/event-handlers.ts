@@ -9,7 +9,7 @@ import { ListenerMetadataExplorer } from '@nestjs/microservices/listener-metadat
  * `@EventPattern(types, AFTER_COMMIT)`: a reaction, not an apply. It runs once the event's consumer
  * has persisted the view the event changed and committed its offset, with `(event, view)`; its
  * return value is ignored and what it throws is logged. One per aggregate and batch: the last event
- * applied to it, with the view as persisted.
+ * of those types applied to it, with the view as persisted.
  */
 export const AFTER_COMMIT = { keyward: 'after-commit' } as const;
 
