@@ -1,4 +1,4 @@
-import { operatorCall, waitFor } from '@keyward/testing';
+import { operatorCall, rebuildProjection } from '@keyward/testing';
 import type { KeyViews } from './application/api-key.aggregate';
 import { KEY_VIEWS } from './application/api-key.aggregate';
 import type { KeysTestApp } from './testing/keys-test-app.spec-helper';
@@ -11,12 +11,7 @@ import { startKeysTestApp } from './testing/keys-test-app.spec-helper';
 type Json = Record<string, unknown>;
 
 async function rebuild(app: KeysTestApp): Promise<Json> {
-  const started = await operatorCall(app.url, 'POST', '/admin/projections/key_views/rebuild');
-  expect(started.status).toBe(202);
-  const job = await waitFor('the rebuild to finish', async () => {
-    const reply = await operatorCall(app.url, 'GET', '/admin/projections/key_views/rebuild');
-    return reply.body['state'] !== 'running' ? reply.body : undefined;
-  }, { timeoutMs: 30_000 });
+  const job = await rebuildProjection(app.url, 'key_views');
   expect(job['state']).toBe('succeeded');
   return job['result'] as Json;
 }

@@ -1,12 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import type { ServiceConfig } from '@keyward/config';
-import { EventStoreModule } from '@keyward/event-store';
-import type { KeyAuthOptions } from '@keyward/key-auth';
-import { KeyAuthModule } from '@keyward/key-auth';
-import { OperatorApiModule } from '@keyward/operator-api';
-import type { Clock } from '@keyward/service-runtime';
-import { ServiceRuntimeModule } from '@keyward/service-runtime';
+import type { ServiceModuleOptions } from '@keyward/operator-api';
+import { ServicePlatformModule } from '@keyward/operator-api';
 import { apiKeyProviders } from './application/api-key.aggregate';
 import { ExpirySchedule } from './application/expiry-schedule';
 import { KeyCommands } from './application/key-commands.service';
@@ -30,11 +25,7 @@ import { KeyUsageQueries } from './usage/key-usage.queries';
 import { UsageProjector } from './usage/usage.projector';
 import { UsageRepository } from './usage/usage.repository';
 
-export interface KeysModuleOptions {
-  readonly config?: ServiceConfig;
-  readonly clock?: Clock;
-  readonly keyAuth?: Partial<KeyAuthOptions>;
-}
+export type KeysModuleOptions = ServiceModuleOptions;
 
 /** The keys service: the ApiKey aggregate, its management API, the expiry scheduler. */
 @Module({})
@@ -43,11 +34,11 @@ export class KeysModule {
     return {
       module: KeysModule,
       imports: [
-        ServiceRuntimeModule.forRoot({ service: 'keys', ...(options.config ? { config: options.config } : {}), ...(options.clock ? { clock: options.clock } : {}) }),
-        // Every key projection measures its freshness by the relay's watermarks (docs/consumers.md).
-        EventStoreModule.forRoot({ watermarks: true }),
-        KeyAuthModule.forRoot(options.keyAuth),
-        OperatorApiModule.forRoot(),
+        ServicePlatformModule.forRoot({
+          service: 'keys', ...options,
+          // Every key projection measures its freshness by the relay's watermarks (docs/consumers.md).
+          eventStore: { watermarks: true },
+        }),
       ],
       // In the order the routes were registered before one use case got one folder: the API document lists them alike.
       controllers: [

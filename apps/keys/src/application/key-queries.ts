@@ -4,7 +4,7 @@ import type { ViewFilter } from '@keyward/event-store';
 import { MongoEventStore } from '@keyward/event-store';
 import { ProblemError } from '@keyward/problem';
 import type { Clock } from '@keyward/service-runtime';
-import { CLOCK, decodeCursor, encodeCursor } from '@keyward/service-runtime';
+import { CLOCK, decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@keyward/service-runtime';
 import { keyNotFound } from '../domain';
 import { UsageRepository } from '../usage/usage.repository';
 import type { KeyViews } from './api-key.aggregate';
@@ -12,8 +12,6 @@ import { KEY_VIEWS } from './api-key.aggregate';
 import type { KeyDto } from './key-view.dto';
 import { toKeyDto } from './key-view.dto';
 import type { KeyView } from './key.view';
-
-export const DEFAULT_PAGE_SIZE = 20;
 
 export interface KeyPage {
   items: KeyDto[];

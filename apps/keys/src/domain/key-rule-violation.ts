@@ -1,4 +1,5 @@
-import { RuleViolation } from '@keyward/contracts';
+import type { RuleViolationKind } from '@keyward/contracts';
+import { ruleViolationOf } from '@keyward/contracts';
 
 /**
  * Every way a key command can be refused, each with a stable code and the class of answer it
@@ -30,27 +31,11 @@ export const KEY_RULE_CODES = {
   expiry_required: 'invalid',
   grace_period_out_of_range: 'invalid',
   permission_escalation: 'forbidden',
-} as const satisfies Record<string, KeyRuleViolationKind>;
-
-export type KeyRuleViolationKind = 'conflict' | 'invalid' | 'not_found' | 'forbidden';
-
-export type KeyRuleCode = keyof typeof KEY_RULE_CODES;
+} as const satisfies Record<string, RuleViolationKind>;
 
 /** A key command refused by a rule; the shared problem filter answers it by its kind and code. */
-export class KeyRuleViolation extends RuleViolation {
-  override readonly name = 'KeyRuleViolation';
-  declare readonly code: KeyRuleCode;
-  declare readonly kind: KeyRuleViolationKind;
-
-  constructor(
-    code: KeyRuleCode,
-    message: string,
-    /** Machine-readable specifics (the offending entries, the latest allowed instant, ...). */
-    details?: Readonly<Record<string, unknown>>,
-  ) {
-    super(code, KEY_RULE_CODES[code], message, details);
-  }
-}
+export const KeyRuleViolation = ruleViolationOf('KeyRuleViolation', KEY_RULE_CODES);
+export type KeyRuleViolation = InstanceType<typeof KeyRuleViolation>;
 
 /** A key that does not exist, or belongs to another account (answered exactly alike, so ids leak nothing). */
 export function keyNotFound(keyId: string): KeyRuleViolation {
