@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { ServiceProcess } from '@keyward/testing';
-import { call, KeysApi, Platform, waitFor } from '@keyward/testing';
+import { call, KeysApi, Platform, waitFor, waitUntilKnown } from '@keyward/testing';
 import type { AdminKey } from '@keyward/testing';
 
 /**
@@ -48,9 +48,19 @@ describe('the edge', () => {
     await platform.close();
   });
 
+  /**
+   * A new key, once the edge and every service behind it know it: the edge checks a key with its
+   * own projection and the service checks it again with its own, so a key the edge knows can still
+   * be unknown for a moment to the service it forwards to (a busy run failed exactly so: 401 from
+   * devices right after the edge knew the key).
+   */
   async function created(body: Record<string, unknown>) {
     const key = await api.create(body);
     await waitFor('the new key to reach the edge', async () => (await call(edge.url, 'GET', '/v1/technicians', { secret: key.secret })).code !== 'unknown_key');
+    // The services its permissions reach that run here (tickets and sessions are stand-ins).
+    const permissions = Array.isArray(body['permissions']) ? body['permissions'].map(String) : [];
+    const reached = (['keys', 'technicians', 'devices'] as const).filter((s) => permissions.some((p) => p.startsWith(`${s}:`)));
+    for (const service of reached) await waitUntilKnown(platform.process(service), key.secret, 'the new key');
     return key;
   }
 

@@ -35,6 +35,8 @@ export interface LoadResult {
   /** 0 when no answer came (connection refused, reset, or the client timeout). */
   readonly status: number;
   readonly code: string | undefined;
+  /** A problem answer's `detail`: which part refused, and why (what a failing spec prints). */
+  readonly detail?: string;
   /** The account the answer names (`accountId`, or `key.accountId` for a key), if any. */
   readonly accountId: string | undefined;
   /** The id of what a write created (`id`, or `key.id` for a key), if any. */
@@ -56,6 +58,8 @@ export interface LoadOptions {
 export interface Load {
   /** Resolves with every result once the last request has been answered or has timed out. */
   readonly done: Promise<LoadResult[]>;
+  /** Epoch ms of the first request's due time (for timings relative to the load). */
+  readonly startedAt: number;
   /** What has been answered so far. */
   results(): readonly LoadResult[];
   /** How many requests are on the wire now. */
@@ -75,6 +79,7 @@ export function startLoad({ count, ratePerSecond, maxInFlight = 200, timeoutMs =
     const sentAt = Date.now();
     let status = 0;
     let code: string | undefined;
+    let detail: string | undefined;
     let accountId: string | undefined;
     let id: string | undefined;
     let error: string | undefined;
@@ -94,13 +99,14 @@ export function startLoad({ count, ratePerSecond, maxInFlight = 200, timeoutMs =
       status = res.statusCode;
       const record = asRecord(safeJson(await res.body.text()));
       if (status >= 400 && typeof record['code'] === 'string') code = record['code'];
+      if (status >= 400 && typeof record['detail'] === 'string') detail = record['detail'];
       const key = asRecord(record['key']);
       accountId = stringOf(record['accountId']) ?? stringOf(key['accountId']);
       id = stringOf(key['id']) ?? stringOf(record['id']);
     } catch (e) {
       error = e instanceof Error ? `${e.name}: ${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}` : String(e);
     }
-    results.push({ index, label: req.label, method: req.method, path: req.path, sentAt, latencyMs: Date.now() - sentAt, status, code, accountId, id, error });
+    results.push({ index, label: req.label, method: req.method, path: req.path, sentAt, latencyMs: Date.now() - sentAt, status, code, ...(detail !== undefined ? { detail } : {}), accountId, id, error });
   }
 
   const pending: Promise<void>[] = [];
@@ -119,7 +125,7 @@ export function startLoad({ count, ratePerSecond, maxInFlight = 200, timeoutMs =
     await Promise.all(pending);
     return [...results].sort((a, b) => a.index - b.index);
   })();
-  return { done, results: () => results, inFlight: () => inFlight };
+  return { done, startedAt: started, results: () => results, inFlight: () => inFlight };
 }
 
 /** The q-quantile (0..1) of some numbers, nearest rank; 0 for none. */

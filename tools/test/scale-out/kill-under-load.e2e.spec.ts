@@ -73,18 +73,25 @@ describe('one instance of each service killed under load, behind a balancing edg
       },
     });
     // One instance of each service dies, one after another, while the load runs; then all come back.
+    // What happened when, relative to the load's start: printed with the outcomes, to read a failure against.
+    const timeline: string[] = [];
+    const mark = (what: string): void => { timeline.push(`+${Date.now() - load.startedAt} ms ${what}`); };
     for (const service of UPSTREAMS) {
       await waitFor('the load to go on', () => load.results().length >= 60 * (UPSTREAMS.indexOf(service) + 1), { timeoutMs: 60_000, intervalMs: 20 });
       await run.stop(service, 0, 'SIGKILL');
+      mark(`${service} 0 killed`);
     }
     // One at a time, with room: on a loaded two-core box a start-up under load can take minutes.
-    for (const service of UPSTREAMS) await run.start(service, 0, env, 300_000);
+    for (const service of UPSTREAMS) {
+      await run.start(service, 0, env, 300_000);
+      mark(`${service} 0 ready again`);
+    }
     const results = await load.done;
-    console.log(`outcomes: ${JSON.stringify(outcomeCounts(results))}`);
+    console.log(`outcomes: ${JSON.stringify(outcomeCounts(results))}\ntimeline: ${timeline.join('; ')}`);
 
     // No read failed.
     const reads = results.filter((r) => r.method === 'GET');
-    expect(reads.filter((r) => r.status !== 200).map((r) => `${r.label} ${r.status} ${r.code ?? r.error ?? ''}`)).toEqual([]);
+    expect(reads.filter((r) => r.status !== 200).map((r) => `${r.label} ${r.status} ${r.code ?? r.error ?? ''} ${r.detail ?? ''} (sent at +${r.sentAt - load.startedAt} ms, ${r.latencyMs} ms)`)).toEqual([]);
 
     // No acknowledged write lost: each is there, through the edge, after the restarts.
     const acked = results.filter((r): r is LoadResult & { id: string } => r.method === 'POST' && r.status === 201 && r.id !== undefined);
