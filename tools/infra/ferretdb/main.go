@@ -44,7 +44,14 @@ func main() {
 		Listener:  ferretdb.ListenerConfig{TCP: *listen},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + *dataDir + "/",
+		// synchronous(normal) in WAL mode (FerretDB's default journal): a commit no longer waits
+		// for an fsync of the WAL, only checkpoints do. Nothing committed is lost when a process
+		// dies (FerretDB killed, as the fault tests do); only an OS crash or power loss could undo
+		// the last commits, which is no concern for a development and test database (production
+		// runs on MongoDB). Why: each commit held SQLite's write lock across a ~1.3 ms fsync on
+		// this disk, and writers waiting for it sleep in SQLite's busy handler; measured with 4
+		// writers into one database: p99 56 ms and max 440 ms before, p99 12 ms and max 18 ms after.
+		SQLiteURL: "file:" + *dataDir + "/?_pragma=synchronous(normal)",
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb-runner: %v\n", err)

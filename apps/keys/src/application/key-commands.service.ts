@@ -47,7 +47,7 @@ export class KeyCommands {
       type: 'CreateKey',
       data: { ...fields, keyId, accountId: caller.accountId, ...sentBy(caller), secretHash: hashToken(secret), tokenPrefix: displayPrefix(secret) },
     }, true);
-    return { key: await this.answer(state), secret };
+    return { key: this.queries.presentNew(keyViewOf(state)), secret };
   }
 
   /** A new secret of the key's kind; the replaced one keeps working for `gracePeriodSeconds` (default 0). */

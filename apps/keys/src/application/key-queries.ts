@@ -55,6 +55,11 @@ export class KeyQueries {
     return toKeyDto(view, this.clock.now(), lastUse);
   }
 
+  /** A key created just now: nobody has used it yet, so its last use needs no lookup. */
+  presentNew(view: KeyView): KeyDto {
+    return toKeyDto(view, this.clock.now(), undefined);
+  }
+
   /** The key's view, or 404 `key_not_found` (also for another account's key). */
   async view(accountId: string, keyId: string): Promise<KeyView> {
     const view = await this.views.get(accountId, keyId);
