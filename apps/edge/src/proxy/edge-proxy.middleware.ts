@@ -115,7 +115,10 @@ export class EdgeProxyMiddleware implements NestMiddleware<IncomingMessage, Serv
     const outcome = authorize(this.projection.index, authRequest, this.limiter);
     this.count(outcome.ok ? 'ok' : outcome.code);
     this.cors.answer(res, authRequest);
-    for (const [name, value] of Object.entries(rateLimitHeaders(this.limiter.last, !outcome.ok && outcome.status === 429))) res.setHeader(name, value);
+    // Most keys have no limit: nothing to build or copy for them on the per-request path.
+    if (this.limiter.last.limit !== null) {
+      for (const [name, value] of Object.entries(rateLimitHeaders(this.limiter.last, !outcome.ok && outcome.status === 429))) res.setHeader(name, value);
+    }
     if (!outcome.ok) {
       // Only authentication failures (401: no, bad or dead key) count: a 403 comes from a key that
       // works and is answered as such.
