@@ -2,6 +2,7 @@ export * from './projection';
 export * from './projection-registry';
 export * from './topic-reader';
 export * from './indexed-projection';
+export * from './batch-consumer';
 export * from './entity-mirror';
 export * from './nest/indexed-projection.provider';
 export * from './mirrors/technician.mirror';
