@@ -81,11 +81,13 @@ describe('the keys.usage consumer on the event transport (Kafka + FerretDB)', ()
     }, { timeoutMs: 30_000, intervalMs: 100 });
   }
 
-  async function appliedTotal(): Promise<number> {
-    const metric = service.app.get(Metrics).registry.getSingleMetric('usage_reports_applied_total');
+  async function counter(name: string): Promise<number> {
+    const metric = service.app.get(Metrics).registry.getSingleMetric(name);
     if (!metric) return 0;
     return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
   }
+
+  const appliedTotal = (): Promise<number> => counter('usage_reports_applied_total');
 
   async function readModel(keyIds: readonly string[]): Promise<unknown> {
     return Promise.all(keyIds.map(async (id) => ({ hours: await usage.hourDocs(id, [HOUR]), lastUse: (await usage.lastUse([id])).get(id) ?? null })));
@@ -123,5 +125,22 @@ describe('the keys.usage consumer on the event transport (Kafka + FerretDB)', ()
     const letters = await service.app.get<Connection>(MONGO_CONNECTION).collection(DEAD_LETTERS_COLLECTION).find({ projection: 'usage' }).toArray();
     expect(letters.map((l) => ({ topic: l['topic'], offset: l['offset'], error: l['error'] }))).toEqual([{ topic, offset: '3', error: 'the message is not JSON' }]);
     expect(await appliedTotal()).toBe(4);
+  });
+
+  it('restarts the consumer when its writes keep failing, and applies the batch once they succeed', async () => {
+    const apply = UsageRepository.prototype.apply;
+    // More failures than kafkajs retries a batch (3): the consumer crashes, and supervision restarts it.
+    let failures = 5;
+    applies.mockImplementation(async (reports: readonly KeyUsageRecordedEnvelope[]) => {
+      if (failures-- > 0) throw new Error('the database is away (test)');
+      return apply.call(usage, reports);
+    });
+    await publish([report('key_u4', 1, [ok(9)])]);
+    await committedToEnd('the batch to be committed after the restart');
+    expect(failures).toBeLessThan(0);
+    expect(await counter('usage_projector_restarts_total')).toBeGreaterThanOrEqual(1);
+    expect(service.app.get(UsageProjector).consumerStatus().consumer).toBe('running');
+    expect((await usage.hourDocs('key_u4', [HOUR]))[0]?.entries.map((e) => e.c)).toEqual([[ok(9)]]);
+    expect(await appliedTotal()).toBe(5);
   });
 });
