@@ -8,6 +8,7 @@ export * from './nest/indexed-projection.provider';
 export * from './mirrors/technician.mirror';
 export * from './mirror-availability';
 export * from './mirrors/device.mirror';
+export * from './mirrors/references';
 export * from './view-writes';
 export * from './dead-letters';
 export * from './consumer-faults';

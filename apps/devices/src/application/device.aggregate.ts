@@ -2,7 +2,6 @@ import type { Provider } from '@nestjs/common';
 import type { DeviceEventEnvelope } from '@keyward/contracts';
 import { DEVICE_EVENTS } from '@keyward/contracts';
 import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
-import type { EntityMirror, IndexedProjection, TechnicianMirrorView } from '@keyward/projections';
 import { aggregateProviders } from '@keyward/event-store';
 import type { DeviceAggregate, DeviceCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
@@ -11,15 +10,12 @@ import { toDeviceView } from './device.view';
 
 export const DEVICE_AGGREGATES = Symbol('DeviceAggregates');
 export const DEVICE_VIEWS = Symbol('DeviceViews');
-/** The technicians a device's owner is checked against (from technicians.events; provided by mirrors/). */
-export const TECHNICIANS_MIRROR = Symbol('TechniciansMirror');
 
 /** The read model's collection, and the operator name of its projection (`/admin/projections/devices`). */
 export const DEVICE_VIEWS_NAME = 'devices';
 
 export type DeviceAggregates = AggregateStore<DeviceAggregate, DeviceCommand, DeviceEventEnvelope>;
 export type DeviceViews = MongoViewStore<DeviceView>;
-export type TechniciansMirror = IndexedProjection<TechnicianMirrorView, EntityMirror<TechnicianMirrorView>>;
 
 export const deviceDefinition: AggregateDefinition<DeviceAggregate, DeviceCommand, DeviceEventEnvelope> = {
   type: 'Device',

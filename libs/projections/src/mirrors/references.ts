@@ -1,0 +1,32 @@
+import type { DeviceRef, TechnicianRef } from '@keyward/contracts';
+import type { EntityMirror, MirrorView } from '../entity-mirror';
+import type { IndexedProjection } from '../indexed-projection';
+import { assertMirrorAvailable } from '../mirror-availability';
+import type { DeviceMirrorView } from './device.mirror';
+import type { TechnicianMirrorView } from './technician.mirror';
+
+/** A mirror of another service's entities as a service injects it: the projection and its index. */
+export type MirrorProjection<V extends MirrorView> = IndexedProjection<V, EntityMirror<V>>;
+export type TechniciansMirror = MirrorProjection<TechnicianMirrorView>;
+export type DevicesMirror = MirrorProjection<DeviceMirrorView>;
+
+/**
+ * The entity `id` of the caller's account as the mirror has it, in the shape a command carries
+ * (`as`), or null when the mirror does not know it there. Until the mirror has caught up with its
+ * topic, "unknown" could mean "not read yet": 503 `references_unavailable` instead.
+ */
+export function referenceIn<V extends MirrorView, R>(mirror: MirrorProjection<V>, accountId: string, id: string, as: (view: V) => R): R | null {
+  assertMirrorAvailable(mirror);
+  const known = mirror.index.find(accountId, id);
+  return known ? as(known) : null;
+}
+
+/** A technician reference, checked against the technicians mirror (sessions, tickets, devices). */
+export function technicianRef(technicians: TechniciansMirror, accountId: string, id: string): TechnicianRef | null {
+  return referenceIn(technicians, accountId, id, (t) => ({ id: t.id, active: t.active }));
+}
+
+/** A device reference, checked against the devices mirror (sessions, tickets). */
+export function deviceRef(devices: DevicesMirror, accountId: string, id: string): DeviceRef | null {
+  return referenceIn(devices, accountId, id, (d) => ({ id: d.id, removed: d.removed }));
+}
