@@ -1,8 +1,8 @@
 import type { Provider } from '@nestjs/common';
 import type { DeviceEventEnvelope } from '@keyward/contracts';
 import { DEVICE_EVENTS } from '@keyward/contracts';
-import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
-import { aggregateProviders } from '@keyward/event-store';
+import type { AggregateStore, MongoViewStore } from '@keyward/event-store';
+import { accountAggregate, aggregateProviders } from '@keyward/event-store';
 import type { DeviceAggregate, DeviceCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
 import type { DeviceView } from './device.view';
@@ -17,14 +17,7 @@ export const DEVICE_VIEWS_NAME = 'devices';
 export type DeviceAggregates = AggregateStore<DeviceAggregate, DeviceCommand, DeviceEventEnvelope>;
 export type DeviceViews = MongoViewStore<DeviceView>;
 
-export const deviceDefinition: AggregateDefinition<DeviceAggregate, DeviceCommand, DeviceEventEnvelope> = {
-  type: 'Device',
-  events: DEVICE_EVENTS,
-  initialState,
-  evolve,
-  decide,
-  accountOf: (state) => state?.accountId,
-};
+export const deviceDefinition = accountAggregate<DeviceAggregate, DeviceCommand, DeviceEventEnvelope>('Device', DEVICE_EVENTS, { initialState, evolve, decide });
 
 export function deviceProviders(): Provider[] {
   return aggregateProviders({

@@ -32,8 +32,8 @@ export class SessionCommands {
   ) {}
 
   async create(caller: AuthorizedKey, refs: { readonly deviceId: string | null; readonly ticketId: string | null }): Promise<SessionView> {
-    const device = refs.deviceId === null ? null : deviceRef(this.devices, caller.accountId, refs.deviceId);
-    const ticket = refs.ticketId === null ? null : referenceIn(this.tickets, caller.accountId, refs.ticketId, (t) => ({ id: t.id, status: t.status }));
+    const device = deviceRef(this.devices, caller.accountId, refs.deviceId);
+    const ticket = referenceIn(this.tickets, caller.accountId, refs.ticketId, (t) => ({ id: t.id, status: t.status }));
     const code = await this.freeJoinCode(caller.accountId);
     return this.run(newId('ses'), caller.accountId, { type: 'CreateSession', data: { code, deviceId: refs.deviceId, device, ticketId: refs.ticketId, ticket, by: caller.keyId } });
   }

@@ -1,8 +1,8 @@
 import type { Provider } from '@nestjs/common';
 import type { SessionEventEnvelope } from '@keyward/contracts';
 import { SESSION_EVENTS } from '@keyward/contracts';
-import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
-import { aggregateProviders } from '@keyward/event-store';
+import type { AggregateStore, MongoViewStore } from '@keyward/event-store';
+import { accountAggregate, aggregateProviders } from '@keyward/event-store';
 import type { MirrorProjection } from '@keyward/projections';
 import type { SessionAggregate, SessionCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
@@ -25,14 +25,7 @@ export type SessionAggregates = AggregateStore<SessionAggregate, SessionCommand,
 export type SessionViews = MongoViewStore<SessionView>;
 export type TicketsMirror = MirrorProjection<TicketMirrorView>;
 
-export const sessionDefinition: AggregateDefinition<SessionAggregate, SessionCommand, SessionEventEnvelope> = {
-  type: 'Session',
-  events: SESSION_EVENTS,
-  initialState,
-  evolve,
-  decide,
-  accountOf: (state) => state?.accountId,
-};
+export const sessionDefinition = accountAggregate<SessionAggregate, SessionCommand, SessionEventEnvelope>('Session', SESSION_EVENTS, { initialState, evolve, decide });
 
 export function sessionProviders(): Provider[] {
   return aggregateProviders({

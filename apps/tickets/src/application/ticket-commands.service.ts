@@ -35,7 +35,7 @@ export class TicketCommands {
   ) {}
 
   async create(caller: AuthorizedKey, ticket: NewTicket): Promise<TicketView> {
-    const device = ticket.deviceId === null ? null : deviceRef(this.devices, caller.accountId, ticket.deviceId);
+    const device = deviceRef(this.devices, caller.accountId, ticket.deviceId);
     return this.run(newId('tkt'), caller.accountId, { type: 'CreateTicket', data: { ...ticket, device, reference: newTicketReference(), by: caller.keyId } });
   }
 

@@ -1,8 +1,8 @@
 import type { Provider } from '@nestjs/common';
 import type { TicketEventEnvelope } from '@keyward/contracts';
 import { TICKET_EVENTS } from '@keyward/contracts';
-import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
-import { aggregateProviders } from '@keyward/event-store';
+import type { AggregateStore, MongoViewStore } from '@keyward/event-store';
+import { accountAggregate, aggregateProviders } from '@keyward/event-store';
 import type { MirrorProjection } from '@keyward/projections';
 import type { TicketAggregate, TicketCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
@@ -25,14 +25,7 @@ export type TicketAggregates = AggregateStore<TicketAggregate, TicketCommand, Ti
 export type TicketViews = MongoViewStore<TicketView>;
 export type SessionsMirror = MirrorProjection<SessionMirrorView>;
 
-export const ticketDefinition: AggregateDefinition<TicketAggregate, TicketCommand, TicketEventEnvelope> = {
-  type: 'Ticket',
-  events: TICKET_EVENTS,
-  initialState,
-  evolve,
-  decide,
-  accountOf: (state) => state?.accountId,
-};
+export const ticketDefinition = accountAggregate<TicketAggregate, TicketCommand, TicketEventEnvelope>('Ticket', TICKET_EVENTS, { initialState, evolve, decide });
 
 export function ticketProviders(): Provider[] {
   return aggregateProviders({
