@@ -10,13 +10,19 @@ export type MirrorProjection<V extends MirrorView> = IndexedProjection<V, Entity
 export type TechniciansMirror = MirrorProjection<TechnicianMirrorView>;
 export type DevicesMirror = MirrorProjection<DeviceMirrorView>;
 
+/** What a reference is looked up through: a mirror's readiness and its index (a MirrorProjection). */
+export interface MirrorLookup<V extends MirrorView> {
+  available(): { ok: true } | { ok: false; reason: string };
+  readonly index: Pick<EntityMirror<V>, 'find'>;
+}
+
 /**
  * The entity `id` of the caller's account as the mirror has it, in the shape a command carries
  * (`as`), or null when the mirror does not know it there (or no id was given: nothing to look up,
  * whatever the mirror's state). Until the mirror has caught up with its topic, "unknown" could
  * mean "not read yet": 503 `references_unavailable` instead.
  */
-export function referenceIn<V extends MirrorView, R>(mirror: MirrorProjection<V>, accountId: string, id: string | null, as: (view: V) => R): R | null {
+export function referenceIn<V extends MirrorView, R>(mirror: MirrorLookup<V>, accountId: string, id: string | null, as: (view: V) => R): R | null {
   if (id === null) return null;
   assertMirrorAvailable(mirror);
   const known = mirror.index.find(accountId, id);
@@ -24,11 +30,11 @@ export function referenceIn<V extends MirrorView, R>(mirror: MirrorProjection<V>
 }
 
 /** A technician reference, checked against the technicians mirror (sessions, tickets, devices). */
-export function technicianRef(technicians: TechniciansMirror, accountId: string, id: string | null): TechnicianRef | null {
+export function technicianRef(technicians: MirrorLookup<TechnicianMirrorView>, accountId: string, id: string | null): TechnicianRef | null {
   return referenceIn(technicians, accountId, id, (t) => ({ id: t.id, active: t.active }));
 }
 
 /** A device reference, checked against the devices mirror (sessions, tickets). */
-export function deviceRef(devices: DevicesMirror, accountId: string, id: string | null): DeviceRef | null {
+export function deviceRef(devices: MirrorLookup<DeviceMirrorView>, accountId: string, id: string | null): DeviceRef | null {
   return referenceIn(devices, accountId, id, (d) => ({ id: d.id, removed: d.removed }));
 }
