@@ -22,6 +22,7 @@ import { KeyHistoryController } from './queries/key-history/key-history.http.con
 import { ListKeysController } from './queries/list-keys/list-keys.http.controller';
 import { KeyUsageController } from './queries/key-usage/key-usage.http.controller';
 import { KeyUsageQueries } from './usage/key-usage.queries';
+import { UsageEventsController } from './usage/usage-events.controller';
 import { UsageProjector } from './usage/usage.projector';
 import { UsageRepository } from './usage/usage.repository';
 
@@ -46,6 +47,8 @@ export class KeysModule {
         DisableKeyController, EnableKeyController, ChangeExpiryController, ChangePermissionsController, ChangeAllowedIpsController,
         ChangeAllowedOriginsController, ChangeRateLimitController, RevokeKeyController, RotateKeyController,
         KeyUsageController,
+        // No routes: the @EventPattern handler of keys.usage (UsageProjector's events, docs/consumers.md).
+        UsageEventsController,
       ],
       providers: [
         // The ApiKey aggregate on the shared event store, its read model (`key_views`, rebuildable by operators).

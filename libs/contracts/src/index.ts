@@ -7,6 +7,7 @@ export * from './keys/one-year';
 export * from './keys/allowed-origins';
 export * from './keys/rate-limit';
 export * from './services/services';
+export * from './services/references';
 export * from './errors/rule-violation';
 export * from './devices/device-events';
 export * from './sessions/session-events';

@@ -20,6 +20,21 @@ export interface AggregateDefinition<S, C, E extends EventEnvelope> {
   accountOf(state: S): string | undefined;
 }
 
+/** What a domain gives of its aggregate (`domain/index.ts`): the rest of a definition is wiring. */
+export type AggregateDomain<S, C, E extends EventEnvelope> = Pick<AggregateDefinition<S, C, E>, 'initialState' | 'evolve' | 'decide'>;
+
+/**
+ * The definition of an aggregate owned by one account, as every Keyward aggregate is: its state
+ * (null until it exists) carries the `accountId` the store scopes every command to.
+ */
+export function accountAggregate<S extends { readonly accountId: string } | null, C, E extends EventEnvelope>(
+  type: string,
+  events: EventReader<E>,
+  domain: AggregateDomain<S, C, E>,
+): AggregateDefinition<S, C, E> {
+  return { ...domain, type, events, accountOf: (state) => state?.accountId };
+}
+
 /**
  * A stored event as one of the aggregate's events, read by its topic's registry. One that does
  * not read is a corrupt stream (or an event this code is too old for): like `evolve` on a broken

@@ -8,6 +8,9 @@ export interface MirrorView {
   readonly version: number;
 }
 
+/** Folds one event into what is kept of its entity (undefined: nothing kept); never throws. */
+export type MirrorEvolve<V extends MirrorView> = (view: V | undefined, event: EventEnvelope) => Omit<V, 'version'> | undefined;
+
 /**
  * Another service's entities as this service needs them (a technician's `active`, a device's
  * `removed`), folded from that service's events, each applied once by version. An event for an
@@ -16,7 +19,7 @@ export interface MirrorView {
 export class EntityMirror<V extends MirrorView> implements ProjectionIndex<V> {
   private readonly byId = new Map<string, V>();
 
-  constructor(private readonly evolve: (view: V | undefined, event: EventEnvelope) => Omit<V, 'version'> | undefined) {}
+  constructor(private readonly evolve: MirrorEvolve<V>) {}
 
   get size(): number {
     return this.byId.size;

@@ -13,6 +13,7 @@ export * from './openapi/describe-operation';
 export * from './openapi/schema-refs';
 export * from './openapi/serve-openapi';
 export * from './http/page-query.dto';
+export * from './http/stacked';
 export * from './infra/infra-status';
 export * from './overload/concurrency-limiter';
 export * from './overload/concurrency-limit.interceptor';

@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
-import { assertMirrorAvailable } from '@keyward/projections';
+import type { TechnicianRef } from '@keyward/contracts';
+import type { TechniciansMirror } from '@keyward/projections';
+import { TECHNICIANS_MIRROR, technicianRef } from '@keyward/projections';
 import { newId } from '@keyward/service-runtime';
-import type { DeviceCommand, RegisterDevice, TechnicianRef, UpdateDevice } from '../domain';
+import type { DeviceCommand, RegisterDevice, UpdateDevice } from '../domain';
 import { DeviceRuleViolation } from '../domain';
-import type { DeviceAggregates, TechniciansMirror } from './device.aggregate';
-import { DEVICE_AGGREGATES, TECHNICIANS_MIRROR } from './device.aggregate';
+import type { DeviceAggregates } from './device.aggregate';
+import { DEVICE_AGGREGATES } from './device.aggregate';
 import type { DeviceView } from './device.view';
 import { toDeviceView } from './device.view';
 
@@ -44,9 +46,7 @@ export class DeviceCommands {
    */
   private owner(caller: AuthorizedKey, ownerTechnicianId: string | null | undefined): { ownerTechnician?: TechnicianRef | null } {
     if (typeof ownerTechnicianId !== 'string') return {};
-    assertMirrorAvailable(this.technicians);
-    const known = this.technicians.index.find(caller.accountId, ownerTechnicianId);
-    return { ownerTechnician: known ? { id: known.id, active: known.active } : null };
+    return { ownerTechnician: technicianRef(this.technicians, caller.accountId, ownerTechnicianId) };
   }
 
   private async run(id: string, accountId: string, command: DeviceCommand): Promise<DeviceView> {

@@ -1,9 +1,8 @@
 import type { Provider } from '@nestjs/common';
 import type { DeviceEventEnvelope } from '@keyward/contracts';
 import { DEVICE_EVENTS } from '@keyward/contracts';
-import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
-import type { EntityMirror, IndexedProjection, TechnicianMirrorView } from '@keyward/projections';
-import { aggregateProviders } from '@keyward/event-store';
+import type { AggregateStore, MongoViewStore } from '@keyward/event-store';
+import { accountAggregate, aggregateProviders } from '@keyward/event-store';
 import type { DeviceAggregate, DeviceCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
 import type { DeviceView } from './device.view';
@@ -11,24 +10,14 @@ import { toDeviceView } from './device.view';
 
 export const DEVICE_AGGREGATES = Symbol('DeviceAggregates');
 export const DEVICE_VIEWS = Symbol('DeviceViews');
-/** The technicians a device's owner is checked against (from technicians.events; provided by mirrors/). */
-export const TECHNICIANS_MIRROR = Symbol('TechniciansMirror');
 
 /** The read model's collection, and the operator name of its projection (`/admin/projections/devices`). */
 export const DEVICE_VIEWS_NAME = 'devices';
 
 export type DeviceAggregates = AggregateStore<DeviceAggregate, DeviceCommand, DeviceEventEnvelope>;
 export type DeviceViews = MongoViewStore<DeviceView>;
-export type TechniciansMirror = IndexedProjection<TechnicianMirrorView, EntityMirror<TechnicianMirrorView>>;
 
-export const deviceDefinition: AggregateDefinition<DeviceAggregate, DeviceCommand, DeviceEventEnvelope> = {
-  type: 'Device',
-  events: DEVICE_EVENTS,
-  initialState,
-  evolve,
-  decide,
-  accountOf: (state) => state?.accountId,
-};
+export const deviceDefinition = accountAggregate<DeviceAggregate, DeviceCommand, DeviceEventEnvelope>('Device', DEVICE_EVENTS, { initialState, evolve, decide });
 
 export function deviceProviders(): Provider[] {
   return aggregateProviders({

@@ -1,4 +1,4 @@
-import type { Command } from '@keyward/contracts';
+import type { Command, TechnicianRef } from '@keyward/contracts';
 
 /**
  * Commands of the Device aggregate, imperative and string-discriminated. Values arrive as the
@@ -9,12 +9,6 @@ import type { Command } from '@keyward/contracts';
  * there (another account's technician is unknown). The handler looks it up, so `decide` stays pure.
  * The owner is checked when it is set or changed; a device whose owner is deactivated later keeps it.
  */
-/** What the technicians mirror knows of a technician of the caller's account. */
-export interface TechnicianRef {
-  readonly id: string;
-  readonly active: boolean;
-}
-
 export type RegisterDevice = Command<'RegisterDevice', {
   readonly name: string;
   readonly os: string;

@@ -1,4 +1,4 @@
-import type { TechnicianRef } from './device.commands';
+import type { TechnicianRef } from '@keyward/contracts';
 import { DeviceRuleViolation } from './device-rule-violation';
 
 /** Validation and normalisation of command values, shared by every command that takes them. */

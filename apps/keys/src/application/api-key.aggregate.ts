@@ -1,8 +1,8 @@
 import type { Provider } from '@nestjs/common';
 import type { KeyEventEnvelope } from '@keyward/contracts';
 import { KEY_EVENTS } from '@keyward/contracts';
-import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
-import { aggregateProviders } from '@keyward/event-store';
+import type { AggregateStore, MongoViewStore } from '@keyward/event-store';
+import { accountAggregate, aggregateProviders } from '@keyward/event-store';
 import type { ApiKeyAggregate, ApiKeyCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
 import type { KeyView } from './key.view';
@@ -21,14 +21,7 @@ export const KEY_VIEWS_NAME = 'key_views';
 export type KeyAggregates = AggregateStore<ApiKeyAggregate, ApiKeyCommand, KeyEventEnvelope>;
 export type KeyViews = MongoViewStore<KeyView>;
 
-export const apiKeyDefinition: AggregateDefinition<ApiKeyAggregate, ApiKeyCommand, KeyEventEnvelope> = {
-  type: 'ApiKey',
-  events: KEY_EVENTS,
-  initialState,
-  evolve,
-  decide,
-  accountOf: (state) => state?.accountId,
-};
+export const apiKeyDefinition = accountAggregate<ApiKeyAggregate, ApiKeyCommand, KeyEventEnvelope>('ApiKey', KEY_EVENTS, { initialState, evolve, decide });
 
 export function apiKeyProviders(): Provider[] {
   return [

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthorizedKey } from '@keyward/key-auth';
-import { assertMirrorAvailable } from '@keyward/projections';
+import type { DevicesMirror, TechniciansMirror } from '@keyward/projections';
+import { DEVICES_MIRROR, deviceRef, referenceIn, TECHNICIANS_MIRROR, technicianRef } from '@keyward/projections';
 import { newId } from '@keyward/service-runtime';
 import type { SessionCommand } from '../domain';
 import { SessionRuleViolation } from '../domain';
 import { newJoinCode } from './join-code';
-import type { DevicesMirror, SessionAggregates, SessionViews, TechniciansMirror, TicketsMirror } from './session.aggregate';
-import { DEVICES_MIRROR, SESSION_AGGREGATES, SESSION_VIEWS, TECHNICIANS_MIRROR, TICKETS_MIRROR } from './session.aggregate';
+import type { SessionAggregates, SessionViews, TicketsMirror } from './session.aggregate';
+import { SESSION_AGGREGATES, SESSION_VIEWS, TICKETS_MIRROR } from './session.aggregate';
 import type { SessionView } from './session.view';
 import { toSessionView } from './session.view';
 
@@ -31,26 +32,14 @@ export class SessionCommands {
   ) {}
 
   async create(caller: AuthorizedKey, refs: { readonly deviceId: string | null; readonly ticketId: string | null }): Promise<SessionView> {
-    let device = null;
-    if (refs.deviceId !== null) {
-      assertMirrorAvailable(this.devices);
-      const d = this.devices.index.find(caller.accountId, refs.deviceId);
-      device = d ? { id: d.id, removed: d.removed } : null;
-    }
-    let ticket = null;
-    if (refs.ticketId !== null) {
-      assertMirrorAvailable(this.tickets);
-      const t = this.tickets.index.find(caller.accountId, refs.ticketId);
-      ticket = t ? { id: t.id, status: t.status } : null;
-    }
+    const device = deviceRef(this.devices, caller.accountId, refs.deviceId);
+    const ticket = referenceIn(this.tickets, caller.accountId, refs.ticketId, (t) => ({ id: t.id, status: t.status }));
     const code = await this.freeJoinCode(caller.accountId);
     return this.run(newId('ses'), caller.accountId, { type: 'CreateSession', data: { code, deviceId: refs.deviceId, device, ticketId: refs.ticketId, ticket, by: caller.keyId } });
   }
 
   async start(caller: AuthorizedKey, id: string, technicianId: string): Promise<SessionView> {
-    assertMirrorAvailable(this.technicians);
-    const t = this.technicians.index.find(caller.accountId, technicianId);
-    const technician = t ? { id: t.id, active: t.active } : null;
+    const technician = technicianRef(this.technicians, caller.accountId, technicianId);
     return this.run(id, caller.accountId, { type: 'StartSession', data: { technicianId, technician, by: caller.keyId } });
   }
 

@@ -1,21 +1,21 @@
 import type { Provider } from '@nestjs/common';
 import type { SessionEventEnvelope } from '@keyward/contracts';
 import { SESSION_EVENTS } from '@keyward/contracts';
-import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
-import { aggregateProviders } from '@keyward/event-store';
-import type { EntityMirror, IndexedProjection, TechnicianMirrorView } from '@keyward/projections';
+import type { AggregateStore, MongoViewStore } from '@keyward/event-store';
+import { accountAggregate, aggregateProviders } from '@keyward/event-store';
+import type { MirrorProjection } from '@keyward/projections';
 import type { SessionAggregate, SessionCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
-import type { DeviceMirrorView } from '../mirrors/device.mirror';
 import type { TicketMirrorView } from '../mirrors/ticket.mirror';
 import type { SessionView } from './session.view';
 import { toSessionView } from './session.view';
 
 export const SESSION_AGGREGATES = Symbol('SessionAggregates');
 export const SESSION_VIEWS = Symbol('SessionViews');
-/** Other services' entities a session refers to, from their topics (provided by mirrors/). */
-export const TECHNICIANS_MIRROR = Symbol('TechniciansMirror');
-export const DEVICES_MIRROR = Symbol('DevicesMirror');
+/**
+ * The tickets a session may be opened from, from tickets.events (provided by mirrors/): sessions'
+ * own mirror. Its technicians and devices mirrors are the shared ones (libs/projections).
+ */
 export const TICKETS_MIRROR = Symbol('TicketsMirror');
 
 /** The read model's collection, and the operator name of its projection (`/admin/projections/sessions`). */
@@ -23,18 +23,9 @@ export const SESSION_VIEWS_NAME = 'sessions';
 
 export type SessionAggregates = AggregateStore<SessionAggregate, SessionCommand, SessionEventEnvelope>;
 export type SessionViews = MongoViewStore<SessionView>;
-export type TechniciansMirror = IndexedProjection<TechnicianMirrorView, EntityMirror<TechnicianMirrorView>>;
-export type DevicesMirror = IndexedProjection<DeviceMirrorView, EntityMirror<DeviceMirrorView>>;
-export type TicketsMirror = IndexedProjection<TicketMirrorView, EntityMirror<TicketMirrorView>>;
+export type TicketsMirror = MirrorProjection<TicketMirrorView>;
 
-export const sessionDefinition: AggregateDefinition<SessionAggregate, SessionCommand, SessionEventEnvelope> = {
-  type: 'Session',
-  events: SESSION_EVENTS,
-  initialState,
-  evolve,
-  decide,
-  accountOf: (state) => state?.accountId,
-};
+export const sessionDefinition = accountAggregate<SessionAggregate, SessionCommand, SessionEventEnvelope>('Session', SESSION_EVENTS, { initialState, evolve, decide });
 
 export function sessionProviders(): Provider[] {
   return aggregateProviders({

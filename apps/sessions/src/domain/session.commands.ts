@@ -1,23 +1,14 @@
-import type { Actor, Command, TicketStatus } from '@keyward/contracts';
+import type { Actor, Command, DeviceRef, TechnicianRef, TicketStatus } from '@keyward/contracts';
 
 /**
  * Commands of the Session aggregate. References to other services' entities arrive already
  * looked up in this service's mirrors (in the caller's account), so `decide` stays pure:
- * `null` means the mirror does not know the entity in that account.
+ * `null` means the mirror does not know the entity in that account. `DeviceRef` and
+ * `TechnicianRef` are every service's (libs/contracts); a ticket only sessions refers to.
  */
-export interface DeviceRef {
-  readonly id: string;
-  readonly removed: boolean;
-}
-
 export interface TicketRef {
   readonly id: string;
   readonly status: TicketStatus;
-}
-
-export interface TechnicianRef {
-  readonly id: string;
-  readonly active: boolean;
 }
 
 export type CreateSession = Command<'CreateSession', {

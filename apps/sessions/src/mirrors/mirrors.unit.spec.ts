@@ -1,9 +1,6 @@
 import type { EventEnvelope } from '@keyward/contracts';
-import { EntityMirror } from '@keyward/projections';
-import type { DeviceMirrorView } from './device.mirror';
-import { evolveDeviceMirror } from './device.mirror';
-import type { TechnicianMirrorView } from '@keyward/projections';
-import { evolveTechnicianMirror } from '@keyward/projections';
+import type { DeviceMirrorView, TechnicianMirrorView } from '@keyward/projections';
+import { EntityMirror, evolveDeviceMirror, evolveTechnicianMirror } from '@keyward/projections';
 import type { TicketMirrorView } from './ticket.mirror';
 import { evolveTicketMirror } from './ticket.mirror';
 

@@ -1,8 +1,8 @@
 import type { Provider } from '@nestjs/common';
 import type { TechnicianEventEnvelope } from '@keyward/contracts';
 import { TECHNICIAN_EVENTS } from '@keyward/contracts';
-import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
-import { aggregateProviders } from '@keyward/event-store';
+import type { AggregateStore, MongoViewStore } from '@keyward/event-store';
+import { accountAggregate, aggregateProviders } from '@keyward/event-store';
 import type { TechnicianAggregate, TechnicianCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
 import type { TechnicianView } from './technician.view';
@@ -17,14 +17,7 @@ export const TECHNICIAN_VIEWS_NAME = 'technicians';
 export type TechnicianAggregates = AggregateStore<TechnicianAggregate, TechnicianCommand, TechnicianEventEnvelope>;
 export type TechnicianViews = MongoViewStore<TechnicianView>;
 
-export const technicianDefinition: AggregateDefinition<TechnicianAggregate, TechnicianCommand, TechnicianEventEnvelope> = {
-  type: 'Technician',
-  events: TECHNICIAN_EVENTS,
-  initialState,
-  evolve,
-  decide,
-  accountOf: (state) => state?.accountId,
-};
+export const technicianDefinition = accountAggregate<TechnicianAggregate, TechnicianCommand, TechnicianEventEnvelope>('Technician', TECHNICIAN_EVENTS, { initialState, evolve, decide });
 
 export function technicianProviders(): Provider[] {
   return aggregateProviders({

@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppendOptions } from '@keyward/event-store';
 import type { AuthorizedKey } from '@keyward/key-auth';
-import { assertMirrorAvailable } from '@keyward/projections';
+import type { DevicesMirror, TechniciansMirror } from '@keyward/projections';
+import { DEVICES_MIRROR, deviceRef, TECHNICIANS_MIRROR, technicianRef } from '@keyward/projections';
 import { newId } from '@keyward/service-runtime';
 import type { TicketCommand } from '../domain';
 import { TicketRuleViolation } from '../domain';
 import { newTicketReference } from './ticket-reference';
-import type { DevicesMirror, TechniciansMirror, TicketAggregates } from './ticket.aggregate';
-import { DEVICES_MIRROR, TECHNICIANS_MIRROR, TICKET_AGGREGATES } from './ticket.aggregate';
+import type { TicketAggregates } from './ticket.aggregate';
+import { TICKET_AGGREGATES } from './ticket.aggregate';
 import type { TicketView } from './ticket.view';
 import { toTicketView } from './ticket.view';
 
@@ -34,19 +35,12 @@ export class TicketCommands {
   ) {}
 
   async create(caller: AuthorizedKey, ticket: NewTicket): Promise<TicketView> {
-    let device = null;
-    if (ticket.deviceId !== null) {
-      assertMirrorAvailable(this.devices);
-      const d = this.devices.index.find(caller.accountId, ticket.deviceId);
-      device = d ? { id: d.id, removed: d.removed } : null;
-    }
+    const device = deviceRef(this.devices, caller.accountId, ticket.deviceId);
     return this.run(newId('tkt'), caller.accountId, { type: 'CreateTicket', data: { ...ticket, device, reference: newTicketReference(), by: caller.keyId } });
   }
 
   async assign(caller: AuthorizedKey, id: string, technicianId: string): Promise<TicketView> {
-    assertMirrorAvailable(this.technicians);
-    const known = this.technicians.index.find(caller.accountId, technicianId);
-    const technician = known ? { id: known.id, active: known.active } : null;
+    const technician = technicianRef(this.technicians, caller.accountId, technicianId);
     return this.run(id, caller.accountId, { type: 'AssignTicket', data: { technicianId, technician, by: caller.keyId } });
   }
 

@@ -1,9 +1,9 @@
 import type { Provider } from '@nestjs/common';
 import type { TicketEventEnvelope } from '@keyward/contracts';
 import { TICKET_EVENTS } from '@keyward/contracts';
-import type { AggregateDefinition, AggregateStore, MongoViewStore } from '@keyward/event-store';
-import { aggregateProviders } from '@keyward/event-store';
-import type { DeviceMirrorView, EntityMirror, IndexedProjection, TechnicianMirrorView } from '@keyward/projections';
+import type { AggregateStore, MongoViewStore } from '@keyward/event-store';
+import { accountAggregate, aggregateProviders } from '@keyward/event-store';
+import type { MirrorProjection } from '@keyward/projections';
 import type { TicketAggregate, TicketCommand } from '../domain';
 import { decide, evolve, initialState } from '../domain';
 import type { SessionMirrorView } from '../mirrors/session.mirror';
@@ -12,9 +12,10 @@ import { toTicketView } from './ticket.view';
 
 export const TICKET_AGGREGATES = Symbol('TicketAggregates');
 export const TICKET_VIEWS = Symbol('TicketViews');
-/** Other services' entities tickets needs, from their topics (provided by mirrors/). */
-export const TECHNICIANS_MIRROR = Symbol('TechniciansMirror');
-export const DEVICES_MIRROR = Symbol('DevicesMirror');
+/**
+ * The sessions the process manager follows, from sessions.events (provided by mirrors/): tickets'
+ * own mirror. Its technicians and devices mirrors are the shared ones (libs/projections).
+ */
 export const SESSIONS_MIRROR = Symbol('SessionsMirror');
 
 /** The read model's collection, and the operator name of its projection (`/admin/projections/tickets`). */
@@ -22,18 +23,9 @@ export const TICKET_VIEWS_NAME = 'tickets';
 
 export type TicketAggregates = AggregateStore<TicketAggregate, TicketCommand, TicketEventEnvelope>;
 export type TicketViews = MongoViewStore<TicketView>;
-export type TechniciansMirror = IndexedProjection<TechnicianMirrorView, EntityMirror<TechnicianMirrorView>>;
-export type DevicesMirror = IndexedProjection<DeviceMirrorView, EntityMirror<DeviceMirrorView>>;
-export type SessionsMirror = IndexedProjection<SessionMirrorView, EntityMirror<SessionMirrorView>>;
+export type SessionsMirror = MirrorProjection<SessionMirrorView>;
 
-export const ticketDefinition: AggregateDefinition<TicketAggregate, TicketCommand, TicketEventEnvelope> = {
-  type: 'Ticket',
-  events: TICKET_EVENTS,
-  initialState,
-  evolve,
-  decide,
-  accountOf: (state) => state?.accountId,
-};
+export const ticketDefinition = accountAggregate<TicketAggregate, TicketCommand, TicketEventEnvelope>('Ticket', TICKET_EVENTS, { initialState, evolve, decide });
 
 export function ticketProviders(): Provider[] {
   return aggregateProviders({

@@ -1,8 +1,8 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { SERVICES, SESSION_EVENTS } from '@keyward/contracts';
-import { devicesMirror, EntityMirror, indexedProjectionProvider, mirrorsModule, techniciansMirror } from '@keyward/projections';
-import { DEVICES_MIRROR, SESSIONS_MIRROR, TECHNICIANS_MIRROR } from '../application/ticket.aggregate';
+import { devicesMirror, entityMirror, mirrorsModule, techniciansMirror } from '@keyward/projections';
+import { SESSIONS_MIRROR } from '../application/ticket.aggregate';
 import type { SessionMirrorView } from './session.mirror';
 import { evolveSessionMirror } from './session.mirror';
 import { SessionEventsController } from './session-events.controller';
@@ -12,18 +12,12 @@ import { SessionEventsController } from './session-events.controller';
 export class TicketsMirrorsModule {
   static forRoot(): DynamicModule {
     return mirrorsModule(TicketsMirrorsModule, [
-      techniciansMirror(TECHNICIANS_MIRROR),
-      devicesMirror(DEVICES_MIRROR),
-      {
-        token: SESSIONS_MIRROR,
-        controller: SessionEventsController,
-        provider: indexedProjectionProvider(SESSIONS_MIRROR, {
-          name: 'sessions',
-          topic: SERVICES.sessions.topic,
-          createIndex: () => new EntityMirror<SessionMirrorView>(evolveSessionMirror),
-          events: SESSION_EVENTS,
-        }),
-      },
+      techniciansMirror(),
+      devicesMirror(),
+      entityMirror<SessionMirrorView>({
+        token: SESSIONS_MIRROR, name: 'sessions', topic: SERVICES.sessions.topic, events: SESSION_EVENTS,
+        evolve: evolveSessionMirror, controller: SessionEventsController,
+      }),
     ]);
   }
 }

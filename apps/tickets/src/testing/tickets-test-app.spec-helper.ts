@@ -4,8 +4,8 @@ import { SERVICES } from '@keyward/contracts';
 import { MongoEventStore } from '@keyward/event-store';
 import type { ManualClock, Published, TestKeySpec } from '@keyward/testing';
 import { envelope, MirroringTestApp, startMirroringTestApp } from '@keyward/testing';
-import type { DevicesMirror, TechniciansMirror } from '../application/ticket.aggregate';
-import { DEVICES_MIRROR, TECHNICIANS_MIRROR } from '../application/ticket.aggregate';
+import type { DevicesMirror, TechniciansMirror } from '@keyward/projections';
+import { DEVICES_MIRROR, TECHNICIANS_MIRROR } from '@keyward/projections';
 import { SessionTicketProcessManager } from '../process/session-ticket.process-manager';
 import { TicketsModule } from '../tickets.module';
 

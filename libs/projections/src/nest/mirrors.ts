@@ -3,11 +3,13 @@ import { Controller } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import type { DeviceEventEnvelope, DeviceEventType, TechnicianEventEnvelope, TechnicianEventType } from '@keyward/contracts';
 import { DEVICE_EVENTS, SERVICES, TECHNICIAN_EVENTS } from '@keyward/contracts';
+import type { MirrorEvolve, MirrorView } from '../entity-mirror';
 import { EntityMirror } from '../entity-mirror';
 import type { DeviceMirrorView } from '../mirrors/device.mirror';
 import { evolveDeviceMirror } from '../mirrors/device.mirror';
 import type { TechnicianMirrorView } from '../mirrors/technician.mirror';
 import { evolveTechnicianMirror } from '../mirrors/technician.mirror';
+import type { IndexedProjectionSpec } from './indexed-projection.provider';
 import { indexedProjectionProvider } from './indexed-projection.provider';
 
 /** What applying an event to a mirror did (EntityMirror.apply). */
@@ -51,30 +53,53 @@ export class DeviceEventsController {
   }
 }
 
-/** The technicians mirror, the same in every service that has one (`technicians`, from technicians.events). */
-export function techniciansMirror(token: symbol): MirrorDefinition {
+/**
+ * The tokens a service injects these mirrors by (with `TechniciansMirror`, `DevicesMirror`): one
+ * each, beside the mirrors, since a mirror of another service's entity is the same in every
+ * service that reads it.
+ */
+export const TECHNICIANS_MIRROR = Symbol('TechniciansMirror');
+export const DEVICES_MIRROR = Symbol('DevicesMirror');
+
+/** A mirror of one topic's entities, for `mirrorsModule`: the shared ones below, and a service's own (sessions' tickets, tickets' sessions). */
+export interface EntityMirrorSpec<V extends MirrorView> {
+  readonly token: symbol;
+  /** The operator name of its projection (`/admin/projections/<name>`), unique in the service. */
+  readonly name: string;
+  /** The contract's topic name (`SERVICES.tickets.topic`). */
+  readonly topic: string;
+  /** The topic's event registry from libs/contracts (`TICKET_EVENTS`). */
+  readonly events: IndexedProjectionSpec<V, EntityMirror<V>>['events'];
+  readonly evolve: MirrorEvolve<V>;
+  /** Whose `@EventPattern` handlers name the event types the mirror follows. */
+  readonly controller: Type<unknown>;
+}
+
+export function entityMirror<V extends MirrorView>(spec: EntityMirrorSpec<V>): MirrorDefinition {
   return {
-    token,
-    controller: TechnicianEventsController,
-    provider: indexedProjectionProvider(token, {
-      name: 'technicians',
-      topic: SERVICES.technicians.topic,
-      createIndex: () => new EntityMirror<TechnicianMirrorView>(evolveTechnicianMirror),
-      events: TECHNICIAN_EVENTS,
+    token: spec.token,
+    controller: spec.controller,
+    provider: indexedProjectionProvider(spec.token, {
+      name: spec.name,
+      topic: spec.topic,
+      createIndex: () => new EntityMirror<V>(spec.evolve),
+      events: spec.events,
     }),
   };
 }
 
+/** The technicians mirror, the same in every service that has one (`technicians`, from technicians.events). */
+export function techniciansMirror(): MirrorDefinition {
+  return entityMirror<TechnicianMirrorView>({
+    token: TECHNICIANS_MIRROR, name: 'technicians', topic: SERVICES.technicians.topic, events: TECHNICIAN_EVENTS,
+    evolve: evolveTechnicianMirror, controller: TechnicianEventsController,
+  });
+}
+
 /** The devices mirror, the same in every service that has one (`devices`, from devices.events). */
-export function devicesMirror(token: symbol): MirrorDefinition {
-  return {
-    token,
-    controller: DeviceEventsController,
-    provider: indexedProjectionProvider(token, {
-      name: 'devices',
-      topic: SERVICES.devices.topic,
-      createIndex: () => new EntityMirror<DeviceMirrorView>(evolveDeviceMirror),
-      events: DEVICE_EVENTS,
-    }),
-  };
+export function devicesMirror(): MirrorDefinition {
+  return entityMirror<DeviceMirrorView>({
+    token: DEVICES_MIRROR, name: 'devices', topic: SERVICES.devices.topic, events: DEVICE_EVENTS,
+    evolve: evolveDeviceMirror, controller: DeviceEventsController,
+  });
 }

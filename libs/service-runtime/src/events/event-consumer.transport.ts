@@ -21,7 +21,8 @@ type Call = Pick<EventHandler, 'method' | 'instance'>;
 /**
  * Our Nest transport for the platform's event topics (docs/consumers.md, "Event handlers"):
  * `@EventPattern('<EventType>')` methods of the app's controllers are the handlers, and the
- * service's EventConsumers (IndexedProjection: the key projection, the mirrors) do the consuming.
+ * service's EventConsumers (IndexedProjection: the key projection, the mirrors; BatchConsumer: the
+ * keys service's usage read model) do the consuming.
  *
  * It does not read Kafka itself: each consumer keeps its supervised consumer group, its
  * persist-before-commit, per-version dedup, checkpoints, snapshots, rebuilds and dead letters. The
@@ -30,7 +31,8 @@ type Call = Pick<EventHandler, 'method' | 'instance'>;
  * `listen()` starts the consumers once every handler is bound, `close()` stops them.
  *
  * Checked at start (a wrong wiring fails the start, not a later event): one apply handler per
- * event type; every handler's type is read by some consumer of this service. A type of a
+ * event type; every handler's type is read by some consumer of this service, and a reaction's by
+ * one that reports its persisted views. A type of a
  * consumer's topic without a handler is logged; its events go to the dead letters.
  */
 export class EventConsumerTransport extends Server implements CustomTransportStrategy {
@@ -80,6 +82,8 @@ export class EventConsumerTransport extends Server implements CustomTransportStr
       apply.set(h.pattern, h);
     }
     const read = new Set<string>();
+    /** Types read by a consumer that reports its persisted views (`onChange`): the only ones a reaction can follow. */
+    const reactable = new Set<string>();
     for (const consumer of this.consumers.all()) {
       const table = new Map<string, Call>();
       const reactions = new Map<string, Call[]>();
@@ -87,6 +91,8 @@ export class EventConsumerTransport extends Server implements CustomTransportStr
         read.add(type);
         const handler = apply.get(type);
         if (handler) table.set(type, handler);
+        if (!consumer.onChange) continue;
+        reactable.add(type);
         const r = react.get(type);
         if (r) reactions.set(type, r);
       }
@@ -96,6 +102,9 @@ export class EventConsumerTransport extends Server implements CustomTransportStr
     }
     for (const h of handlers) {
       if (!read.has(h.pattern)) throw new Error(`${h.owner}: no event consumer of this service reads ${h.pattern} events`);
+      if (h.afterCommit && !reactable.has(h.pattern)) {
+        throw new Error(`${h.owner}: the consumers of ${h.pattern} events report no persisted views, so an AFTER_COMMIT reaction to them would never run`);
+      }
     }
   }
 
@@ -110,7 +119,8 @@ export class EventConsumerTransport extends Server implements CustomTransportStr
     const pending = new Map<string, EventEnvelope>();
     const reacts = reactions.size > 0;
     if (reacts) {
-      consumer.onChange((view) => {
+      // Only a consumer with onChange has reactions (bind).
+      consumer.onChange?.((view) => {
         const event = pending.get(view.id);
         if (event === undefined) return;
         pending.delete(view.id);

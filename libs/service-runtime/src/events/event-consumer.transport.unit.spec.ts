@@ -58,6 +58,40 @@ class FakeConsumer implements EventConsumer {
   }
 }
 
+/** What the usage projector's BatchConsumer is to the transport: no state between batches, no views to report. */
+class FakeBatchConsumer implements EventConsumer {
+  dispatch: EventDispatch | undefined;
+  readonly calls: string[] = [];
+
+  constructor(readonly name: string, readonly eventTypes: readonly string[]) {}
+
+  dispatchThrough(dispatch: EventDispatch): void {
+    this.calls.push('bound');
+    this.dispatch = dispatch;
+  }
+
+  async start(): Promise<void> {
+    this.calls.push('started');
+  }
+
+  async stop(): Promise<void> {
+    this.calls.push('stopped');
+  }
+
+  /** What BatchConsumer's batch loop does: every parsed event of a batch into one fresh accumulator. */
+  readBatch(events: readonly EventEnvelope[]): { batch: Tally; outcomes: ApplyOutcome[] } {
+    const dispatch = this.dispatch;
+    if (!dispatch) throw new Error('not bound');
+    const batch = new Tally();
+    return { batch, outcomes: events.map((e) => dispatch(e, batch)) };
+  }
+}
+
+/** A per-batch accumulator, as UsageBatch is. */
+class Tally {
+  readonly events: EventEnvelope[] = [];
+}
+
 function event(type: string, aggregateId: string, version: number): EventEnvelope {
   return { id: `evt_${aggregateId}_${version}`, type, schemaVersion: 1, aggregateId, accountId: 'acc_01', version, occurredAt: '2026-12-02T03:00:00.000Z', data: {} };
 }
@@ -102,6 +136,23 @@ class AnswersRequests {
 class ReturnsNothing {
   @EventPattern('ThingCreated')
   forgot(): void {
+    return undefined;
+  }
+}
+
+@Controller()
+class TallyEvents {
+  @EventPattern('ThingCounted')
+  counted(e: EventEnvelope, tally: Tally): ApplyOutcome {
+    tally.events.push(e);
+    return 'applied';
+  }
+}
+
+@Controller()
+class ReactsToCounted {
+  @EventPattern('ThingCounted', AFTER_COMMIT)
+  afterCounted(): void {
     return undefined;
   }
 }
@@ -181,6 +232,30 @@ describe('EventConsumerTransport', () => {
     things.persisted('thing_2');
     things.persisted('thing_3');
     expect(reactions).toEqual([{ type: 'ThingCreated', view: { id: 'thing_1' } }]);
+  });
+
+  it('hands a consumer without a state of its own each event with the accumulator it passes (one per batch), beside an indexed consumer', async () => {
+    const things = new FakeConsumer('things', ['ThingCreated', 'ThingRenamed']);
+    const tallies = new FakeBatchConsumer('tallies', ['ThingCounted']);
+    await hybrid([ThingEvents, TallyEvents], [things, tallies]);
+    expect(tallies.calls).toEqual(['bound', 'started']);
+    const first = [event('ThingCounted', 'thing_1', 1), event('ThingCounted', 'thing_2', 1)];
+    const one = tallies.readBatch(first);
+    expect(one.outcomes).toEqual(['applied', 'applied']);
+    expect(one.batch.events).toEqual(first);
+    const two = tallies.readBatch([event('ThingCounted', 'thing_1', 2)]);
+    expect(two.batch.events.map((e) => e.version)).toEqual([2]);
+    expect(one.batch.events).toHaveLength(2);
+    // Its types are not the indexed consumer's: each dispatch knows only its own consumer's handlers.
+    expect(() => tallies.readBatch([event('ThingCreated', 'thing_1', 1)])).toThrow(UnhandledEvent);
+    expect(things.index.versions.size).toBe(0);
+  });
+
+  it('fails the start on an AFTER_COMMIT reaction to a type only a consumer without views reads (it would never run)', async () => {
+    const tallies = new FakeBatchConsumer('tallies', ['ThingCounted']);
+    await expect(hybrid([TallyEvents, ReactsToCounted], [tallies]))
+      .rejects.toThrow('ReactsToCounted.afterCounted: the consumers of ThingCounted events report no persisted views, so an AFTER_COMMIT reaction to them would never run');
+    expect(tallies.calls).not.toContain('started');
   });
 
   it.each([

@@ -20,23 +20,31 @@ export function isApplyOutcome(value: unknown): value is ApplyOutcome {
 export type EventDispatch = (event: EventEnvelope, state: unknown) => ApplyOutcome;
 
 /**
- * A consumer of one topic (IndexedProjection) whose events the event transport hands to the
- * `@EventPattern` handlers of the app's controllers. The consumer keeps every guarantee itself
- * (commit after the write, per-version dedup, checkpoints, snapshots, supervision, rebuild, dead
- * letters, per-instance groups; docs/consumers.md); the transport binds the handlers, then starts
- * and stops it.
+ * A consumer of one topic (IndexedProjection; BatchConsumer, for the usage read model) whose events
+ * the event transport hands to the `@EventPattern` handlers of the app's controllers. The consumer
+ * keeps every guarantee itself (commit after the write, per-version dedup, checkpoints, snapshots,
+ * supervision, rebuild, dead letters, per-instance groups; docs/consumers.md); the transport binds
+ * the handlers, then starts and stops it.
  */
 export interface EventConsumer {
   /** Operator-facing name (`keys`, `technicians`): unique in the service. */
   readonly name: string;
   /** The event types of its topic (the topic's registry): the patterns whose handlers apply its events. */
   readonly eventTypes: readonly string[];
-  /** The state the service reads now (a rebuild swaps it): reactions follow only what is applied to it. */
-  readonly index: unknown;
+  /**
+   * The state the service reads now (a rebuild swaps it): reactions follow only what is applied to
+   * it. Absent for a consumer that keeps no state between batches (BatchConsumer: each batch is
+   * applied to a fresh accumulator, then written).
+   */
+  readonly index?: unknown;
   /** Set before start: every event it reads is applied through `dispatch`. */
   dispatchThrough(dispatch: EventDispatch): void;
-  /** Called with each view the live consumer changed, once it is persisted and its offset committed. */
-  onChange(listener: (view: { readonly id: string }) => void): void;
+  /**
+   * Called with each view the live consumer changed, once it is persisted and its offset committed.
+   * Absent for a consumer that has no views to report: an `AFTER_COMMIT` reaction to one of its
+   * types is refused at start (it would never run).
+   */
+  onChange?(listener: (view: { readonly id: string }) => void): void;
   /** Never throws: a consumer that cannot start yet retries in the background (not ready meanwhile). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -44,7 +52,7 @@ export interface EventConsumer {
 
 /**
  * The service's event consumers, registered by their providers (indexedProjectionProvider, the key
- * projection) and started by the event transport once their handlers are bound, never before: an
+ * projection, the keys service's usage projector) and started by the event transport once their handlers are bound, never before: an
  * event is never applied without its `@EventPattern` handler.
  */
 @Injectable()

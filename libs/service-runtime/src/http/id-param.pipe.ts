@@ -1,6 +1,8 @@
 import type { PipeTransform } from '@nestjs/common';
-import { Matches } from 'class-validator';
+import { IsString, Matches } from 'class-validator';
 import { ProblemError } from '@keyward/problem';
+import type { FieldDecorator } from './stacked';
+import { stacked } from './stacked';
 
 /** What an id of a kind looks like: its prefix (`tech`, `dev`), `_`, then 4 to 64 letters, digits or underscores. */
 export function entityIdPattern(prefix: string): RegExp {
@@ -8,11 +10,15 @@ export function entityIdPattern(prefix: string): RegExp {
 }
 
 /**
- * A DTO field holding another entity's id (`technicianId`, `deviceId`): it must look like one of
- * its kind, or the request is a 400 whose detail says what an id looks like.
+ * A DTO field holding another entity's id (`technicianId`, `deviceId`): a string that looks like
+ * one of its kind, or the request is a 400 whose detail says what an id looks like. Put
+ * `@IsOptional()` above it for an optional one.
  */
-export function IsEntityId(prefix: string): PropertyDecorator {
-  return Matches(entityIdPattern(prefix), { message: `$property must look like ${prefix}_ followed by 4 to 64 letters, digits or underscores` });
+export function IsEntityId(prefix: string): FieldDecorator {
+  return stacked(
+    IsString(),
+    Matches(entityIdPattern(prefix), { message: `$property must look like ${prefix}_ followed by 4 to 64 letters, digits or underscores` }),
+  );
 }
 
 /**

@@ -2,9 +2,10 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { IsSafeText } from '@keyward/problem';
 import type { KeyKind } from '@keyward/contracts';
-import { ALL_PERMISSIONS, KEY_KINDS } from '@keyward/contracts';
+import { KEY_KINDS } from '@keyward/contracts';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { ALLOWED_ORIGINS_SCHEMA, nullableRateLimitSchema, RateLimitDto } from '../../http/browser-limits.dto';
+import { IsPermissionList } from '../../http/permissions.dto';
 
 /** Shapes only; the key rules (catalog, public-safe, IP syntax, expiry window) are the domain's. */
 export class CreateKeyDto {
@@ -16,12 +17,7 @@ export class CreateKeyDto {
   @IsSafeText()
   name!: string;
 
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString({ each: true })
-  @MaxLength(100, { each: true })
-  // Documented as the catalog; checked by the domain (422 unknown_permission).
-  @JSONSchema({ items: { enum: [...ALL_PERMISSIONS] } })
+  @IsPermissionList()
   permissions!: string[];
 
   @IsOptional()

@@ -8,12 +8,10 @@ const INSTANT_MESSAGE = '$property must be an ISO-8601 instant with a zone, such
 
 export class SessionHistoryQueryDto extends PageQueryDto {
   @IsOptional()
-  @IsString()
   @IsEntityId('dev')
   deviceId?: string;
 
   @IsOptional()
-  @IsString()
   @IsEntityId('tech')
   technicianId?: string;
 

@@ -35,7 +35,6 @@ export class CreateTicketDto {
    * (from devices.events) and that is not removed; otherwise 422 `unknown_device` / `device_removed`.
    */
   @IsOptional()
-  @IsString()
   @IsEntityId('dev')
   deviceId?: string;
 }

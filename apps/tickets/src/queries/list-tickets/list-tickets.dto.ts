@@ -11,7 +11,6 @@ export class ListTicketsQueryDto extends PageQueryDto {
   status?: TicketStatus;
 
   @IsOptional()
-  @IsString()
   @IsEntityId('tech')
   technicianId?: string;
 
