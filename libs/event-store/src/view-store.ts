@@ -1,7 +1,9 @@
 import type { Collection, Connection, mongo } from 'mongoose';
-import { decodeCursor, encodeCursor } from '@keyward/service-runtime';
+import { decodeCursor, DEFAULT_PAGE_SIZE, encodeCursor } from '@keyward/service-runtime';
 import { FERRETDB_SAFE_WRITE_BATCH } from '@keyward/projections';
 import { isDuplicateKeyError } from './errors';
+import type { ListCondition } from './view-filters';
+import { accountFilter } from './view-filters';
 import { withTransientRetry } from './transient-retry';
 
 /** What every read-model document carries: its aggregate, account and the version it reflects. */
@@ -20,6 +22,12 @@ export interface Page<V> {
 }
 
 export type ViewFilter = NonNullable<Parameters<Collection<Doc>['find']>[0]>;
+
+/** A list route's paging parameters, as the client gave them. */
+export interface PageRequest {
+  readonly limit?: number;
+  readonly cursor?: string;
+}
 
 /**
  * A service's read model of its own aggregates, one document per aggregate. Writes are
@@ -43,6 +51,13 @@ export class MongoViewStore<V extends ViewBase> {
     return doc && doc.accountId === accountId ? fromDoc<V>(doc) : undefined;
   }
 
+  /** Every service's "get one": the account's view, or what `notFound()` makes thrown (another account's view is not found either). */
+  async require(accountId: string, id: string, notFound: () => Error): Promise<V> {
+    const view = await this.get(accountId, id);
+    if (!view) throw notFound();
+    return view;
+  }
+
   async find(filter: ViewFilter, sort: Record<string, 1 | -1>, limit: number): Promise<V[]> {
     return (await withTransientRetry(() => this.collection.find(filter).sort(sort).limit(limit).toArray())).map((d) => fromDoc<V>(d));
   }
@@ -61,6 +76,11 @@ export class MongoViewStore<V extends ViewBase> {
     const items = found.slice(0, limit);
     const last = items[items.length - 1] as (V & { createdAt?: unknown }) | undefined;
     return { items, nextCursor: found.length > limit && last && typeof last.createdAt === 'string' ? encodeCursor(last.createdAt, last.id) : null };
+  }
+
+  /** Every service's list route: one page of the account's views meeting every condition given, `limit` defaulting to 20. */
+  accountPage(accountId: string, conditions: readonly ListCondition[], paging: PageRequest): Promise<Page<V>> {
+    return this.page(accountFilter(accountId, conditions), paging.limit ?? DEFAULT_PAGE_SIZE, paging.cursor);
   }
 
   async all(): Promise<V[]> {

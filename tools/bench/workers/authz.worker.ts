@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   for (const view of index.snapshot()) bare.set(view.secretHash, view);
   const baseline: Check = (token) => (bare.get(createHash('sha256').update(token).digest('hex')) === undefined ? 0 : 1);
   const baselineOneShot: Check = (token) => (bare.get(oneShotHash('sha256', token, 'hex')) === undefined ? 0 : 1);
-  const request = (token: string): AuthRequest => ({ token, clientIp: CLIENT_IP, permission: 'devices:read', nowMs: Date.now() });
+  const request = (token: string): AuthRequest => ({ token, clientIp: CLIENT_IP, permission: 'devices:read', nowMs: Date.now(), origin: undefined, found: undefined });
   const measured: Check = (token) => (authorize(index, request(token)).ok ? 1 : 0);
 
   // Sanity: the outcomes are what each kind stands for.

@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ViewFilter } from '@keyward/event-store';
-import { containsText } from '@keyward/event-store';
-import { DEFAULT_PAGE_SIZE } from '@keyward/service-runtime';
+import { containsText, fieldIs } from '@keyward/event-store';
 import type { DeviceOs } from '../domain';
 import { DeviceRuleViolation } from '../domain';
 import type { DeviceViews } from './device.aggregate';
@@ -27,21 +25,18 @@ export class DeviceQueries {
   constructor(@Inject(DEVICE_VIEWS) private readonly views: DeviceViews) {}
 
   /** Removed devices are still answered, with status `removed`. */
-  async get(accountId: string, id: string): Promise<DeviceView> {
-    const view = await this.views.get(accountId, id);
-    if (!view) throw new DeviceRuleViolation('device_not_found', `device ${id} does not exist`);
-    return view;
+  get(accountId: string, id: string): Promise<DeviceView> {
+    return this.views.require(accountId, id, () => new DeviceRuleViolation('device_not_found', `device ${id} does not exist`));
   }
 
   /** One page of the account's devices, newest first (then by id, so pages never overlap). */
   list(accountId: string, query: DeviceListQuery): Promise<DevicePage> {
-    const and: ViewFilter[] = [{ accountId }];
-    if (query.includeRemoved !== true) and.push({ status: 'active' });
-    if (query.os !== undefined) and.push({ os: query.os });
-    if (query.tag !== undefined) and.push({ tags: query.tag.trim().toLowerCase() });
-    if (query.ownerTechnicianId !== undefined) and.push({ ownerTechnicianId: query.ownerTechnicianId });
-    const text = containsText(['name', 'hostname'], query.q);
-    if (text) and.push(text);
-    return this.views.page({ $and: and }, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+    return this.views.accountPage(accountId, [
+      query.includeRemoved === true ? undefined : { status: 'active' },
+      fieldIs('os', query.os),
+      fieldIs('tags', query.tag?.trim().toLowerCase()),
+      fieldIs('ownerTechnicianId', query.ownerTechnicianId),
+      containsText(['name', 'hostname'], query.q),
+    ], query);
   }
 }

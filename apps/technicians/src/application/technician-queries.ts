@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ViewFilter } from '@keyward/event-store';
-import { containsText } from '@keyward/event-store';
-import { DEFAULT_PAGE_SIZE } from '@keyward/service-runtime';
+import { containsText, fieldIs } from '@keyward/event-store';
 import type { TechnicianStatus } from '../domain';
 import { TechnicianRuleViolation } from '../domain';
 import type { TechnicianViews } from './technician.aggregate';
@@ -22,18 +20,12 @@ export class TechnicianQueries {
   constructor(@Inject(TECHNICIAN_VIEWS) private readonly views: TechnicianViews) {}
 
   /** Deactivated technicians are still answered, with status `deactivated`. */
-  async get(accountId: string, id: string): Promise<TechnicianView> {
-    const view = await this.views.get(accountId, id);
-    if (!view) throw new TechnicianRuleViolation('technician_not_found', `technician ${id} does not exist`);
-    return view;
+  get(accountId: string, id: string): Promise<TechnicianView> {
+    return this.views.require(accountId, id, () => new TechnicianRuleViolation('technician_not_found', `technician ${id} does not exist`));
   }
 
   /** One page of the account's technicians, newest first (then by id, so pages never overlap). */
   list(accountId: string, query: TechnicianListQuery): Promise<TechnicianPage> {
-    const and: ViewFilter[] = [{ accountId }];
-    if (query.status !== undefined) and.push({ status: query.status });
-    const text = containsText(['name', 'email'], query.q);
-    if (text) and.push(text);
-    return this.views.page({ $and: and }, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+    return this.views.accountPage(accountId, [fieldIs('status', query.status), containsText(['name', 'email'], query.q)], query);
   }
 }

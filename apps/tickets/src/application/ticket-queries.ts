@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { TicketStatus } from '@keyward/contracts';
-import type { ViewFilter } from '@keyward/event-store';
-import { DEFAULT_PAGE_SIZE } from '@keyward/service-runtime';
+import { fieldIs } from '@keyward/event-store';
 import { TicketRuleViolation } from '../domain';
 import type { TicketViews } from './ticket.aggregate';
 import { TICKET_VIEWS } from './ticket.aggregate';
@@ -22,18 +21,16 @@ export class TicketQueries {
   constructor(@Inject(TICKET_VIEWS) private readonly views: TicketViews) {}
 
   /** Closed tickets are still answered, with status `closed`. */
-  async get(accountId: string, id: string): Promise<TicketView> {
-    const view = await this.views.get(accountId, id);
-    if (!view) throw new TicketRuleViolation('ticket_not_found', `ticket ${id} does not exist`);
-    return view;
+  get(accountId: string, id: string): Promise<TicketView> {
+    return this.views.require(accountId, id, () => new TicketRuleViolation('ticket_not_found', `ticket ${id} does not exist`));
   }
 
   /** One page of the account's tickets, newest first (then by id, so pages never overlap). */
   list(accountId: string, query: TicketListQuery): Promise<TicketPage> {
-    const and: ViewFilter[] = [{ accountId }];
-    if (query.status !== undefined) and.push({ status: query.status });
-    if (query.technicianId !== undefined) and.push({ technicianId: query.technicianId });
-    if (query.reference !== undefined) and.push({ reference: query.reference });
-    return this.views.page({ $and: and }, query.limit ?? DEFAULT_PAGE_SIZE, query.cursor);
+    return this.views.accountPage(accountId, [
+      fieldIs('status', query.status),
+      fieldIs('technicianId', query.technicianId),
+      fieldIs('reference', query.reference),
+    ], query);
   }
 }
