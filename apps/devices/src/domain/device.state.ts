@@ -1,4 +1,5 @@
 import type { DeviceEventEnvelope } from '@keyward/contracts';
+import { assertStreamStart, assertStreamStarted, unhandledEvent } from '@keyward/contracts';
 
 export type DeviceStatus = 'active' | 'removed';
 
@@ -35,7 +36,7 @@ export function initialState(): DeviceAggregate {
  */
 export function evolve(state: DeviceAggregate, event: DeviceEventEnvelope): DeviceState {
   if (event.type === 'DeviceRegistered') {
-    if (state !== null) throw new Error(`DeviceRegistered (version ${event.version}) for device ${event.aggregateId}, which already exists`);
+    assertStreamStart(state, event, 'device');
     const d = event.data;
     return {
       id: event.aggregateId,
@@ -52,7 +53,7 @@ export function evolve(state: DeviceAggregate, event: DeviceEventEnvelope): Devi
       version: event.version,
     };
   }
-  if (state === null) throw new Error(`${event.type} (version ${event.version}) for device ${event.aggregateId}, which was never registered`);
+  assertStreamStarted(state, event, 'device', 'registered');
   switch (event.type) {
     case 'DeviceUpdated': {
       const d = event.data;
@@ -69,9 +70,7 @@ export function evolve(state: DeviceAggregate, event: DeviceEventEnvelope): Devi
     }
     case 'DeviceRemoved':
       return { ...state, status: 'removed', removedAt: event.occurredAt, updatedAt: event.occurredAt, version: event.version };
-    default: {
-      const unknown: never = event;
-      throw new Error(`unhandled device event ${(unknown as { type: string }).type}`);
-    }
+    default:
+      return unhandledEvent('device', event);
   }
 }

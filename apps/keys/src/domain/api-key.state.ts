@@ -1,5 +1,5 @@
 import { knownPermissions } from '@keyward/contracts';
-import { effectiveRateLimit } from '@keyward/contracts';
+import { assertStreamStart, assertStreamStarted, effectiveRateLimit, unhandledEvent } from '@keyward/contracts';
 import type { Actor, KeyEventEnvelope, KeyKind, KeyRateLimit, KeyStatus, Permission } from '@keyward/contracts';
 
 /** The ApiKey aggregate as folded from its events. `null` until `KeyCreated`. */
@@ -48,9 +48,7 @@ export function initialState(): ApiKeyAggregate {
  */
 export function evolve(state: ApiKeyAggregate, event: KeyEventEnvelope): ApiKeyState {
   if (event.type === 'KeyCreated') {
-    if (state !== null) {
-      throw new Error(`KeyCreated (version ${event.version}) for key ${event.aggregateId}, which already exists`);
-    }
+    assertStreamStart(state, event, 'key');
     const data = event.data;
     return {
       id: event.aggregateId,
@@ -71,9 +69,7 @@ export function evolve(state: ApiKeyAggregate, event: KeyEventEnvelope): ApiKeyS
       version: 1,
     };
   }
-  if (state === null) {
-    throw new Error(`${event.type} (version ${event.version}) for key ${event.aggregateId}, which was never created`);
-  }
+  assertStreamStarted(state, event, 'key');
   const version = state.version + 1;
   switch (event.type) {
     case 'KeyDisabled':
@@ -104,10 +100,8 @@ export function evolve(state: ApiKeyAggregate, event: KeyEventEnvelope): ApiKeyS
         lastRotatedAt: event.occurredAt,
         version,
       };
-    default: {
-      const unknown: never = event;
-      throw new Error(`unhandled key event ${(unknown as { type: string }).type}`);
-    }
+    default:
+      return unhandledEvent('key', event);
   }
 }
 

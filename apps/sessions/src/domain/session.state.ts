@@ -1,4 +1,5 @@
 import type { Actor, SessionEventEnvelope, SessionOutcome, SessionStatus } from '@keyward/contracts';
+import { assertStreamStart, assertStreamStarted, unhandledEvent } from '@keyward/contracts';
 
 /** The Session aggregate as folded from its events. `null` until `SessionCreated`. */
 export interface SessionState {
@@ -28,7 +29,7 @@ export function initialState(): SessionAggregate {
 /** Applies one stored event; a stream that breaks the aggregate's own rules is corrupt, so it throws. */
 export function evolve(state: SessionAggregate, event: SessionEventEnvelope): SessionState {
   if (event.type === 'SessionCreated') {
-    if (state !== null) throw new Error(`SessionCreated (version ${event.version}) for session ${event.aggregateId}, which already exists`);
+    assertStreamStart(state, event, 'session');
     return {
       id: event.aggregateId,
       accountId: event.accountId,
@@ -46,16 +47,14 @@ export function evolve(state: SessionAggregate, event: SessionEventEnvelope): Se
       version: 1,
     };
   }
-  if (state === null) throw new Error(`${event.type} (version ${event.version}) for session ${event.aggregateId}, which was never created`);
+  assertStreamStarted(state, event, 'session');
   const version = state.version + 1;
   switch (event.type) {
     case 'SessionStarted':
       return { ...state, status: 'active', technicianId: event.data.technicianId, startedAt: event.occurredAt, version };
     case 'SessionEnded':
       return { ...state, status: 'ended', outcome: event.data.outcome, notes: event.data.notes, endedAt: event.occurredAt, version };
-    default: {
-      const unknown: never = event;
-      throw new Error(`unhandled session event ${(unknown as { type: string }).type}`);
-    }
+    default:
+      return unhandledEvent('session', event);
   }
 }

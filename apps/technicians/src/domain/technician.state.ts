@@ -1,4 +1,5 @@
 import type { TechnicianEventEnvelope } from '@keyward/contracts';
+import { assertStreamStart, assertStreamStarted, unhandledEvent } from '@keyward/contracts';
 
 export type TechnicianStatus = 'active' | 'deactivated';
 
@@ -32,7 +33,7 @@ export function initialState(): TechnicianAggregate {
  */
 export function evolve(state: TechnicianAggregate, event: TechnicianEventEnvelope): TechnicianState {
   if (event.type === 'TechnicianRegistered') {
-    if (state !== null) throw new Error(`TechnicianRegistered (version ${event.version}) for technician ${event.aggregateId}, which already exists`);
+    assertStreamStart(state, event, 'technician');
     return {
       id: event.aggregateId,
       accountId: event.accountId,
@@ -45,7 +46,7 @@ export function evolve(state: TechnicianAggregate, event: TechnicianEventEnvelop
       version: event.version,
     };
   }
-  if (state === null) throw new Error(`${event.type} (version ${event.version}) for technician ${event.aggregateId}, which was never registered`);
+  assertStreamStarted(state, event, 'technician', 'registered');
   switch (event.type) {
     case 'TechnicianUpdated':
       return {
@@ -57,9 +58,7 @@ export function evolve(state: TechnicianAggregate, event: TechnicianEventEnvelop
       };
     case 'TechnicianDeactivated':
       return { ...state, status: 'deactivated', deactivatedAt: event.occurredAt, updatedAt: event.occurredAt, version: event.version };
-    default: {
-      const unknown: never = event;
-      throw new Error(`unhandled technician event ${(unknown as { type: string }).type}`);
-    }
+    default:
+      return unhandledEvent('technician', event);
   }
 }

@@ -1,4 +1,5 @@
 import type { Actor, TicketEventEnvelope, TicketStatus } from '@keyward/contracts';
+import { assertStreamStart, assertStreamStarted, unhandledEvent } from '@keyward/contracts';
 
 /** The Ticket aggregate as folded from its events. `null` until `TicketCreated`. */
 export interface TicketState {
@@ -36,7 +37,7 @@ export function initialState(): TicketAggregate {
  */
 export function evolve(state: TicketAggregate, event: TicketEventEnvelope): TicketState {
   if (event.type === 'TicketCreated') {
-    if (state !== null) throw new Error(`TicketCreated (version ${event.version}) for ticket ${event.aggregateId}, which already exists`);
+    assertStreamStart(state, event, 'ticket');
     const d = event.data;
     return {
       id: event.aggregateId,
@@ -58,7 +59,7 @@ export function evolve(state: TicketAggregate, event: TicketEventEnvelope): Tick
       version: 1,
     };
   }
-  if (state === null) throw new Error(`${event.type} (version ${event.version}) for ticket ${event.aggregateId}, which was never created`);
+  assertStreamStarted(state, event, 'ticket');
   const base = { ...state, updatedAt: event.occurredAt, version: state.version + 1 };
   switch (event.type) {
     case 'TicketAssigned':
@@ -74,9 +75,7 @@ export function evolve(state: TicketAggregate, event: TicketEventEnvelope): Tick
         sessionId: event.data.sessionId ?? state.sessionId,
         closedAt: event.occurredAt,
       };
-    default: {
-      const unknown: never = event;
-      throw new Error(`unhandled ticket event ${(unknown as { type: string }).type}`);
-    }
+    default:
+      return unhandledEvent('ticket', event);
   }
 }
