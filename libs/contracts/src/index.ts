@@ -2,6 +2,7 @@ export * from './catalog/operation-catalog';
 export * from './events/event-envelope';
 export * from './events/event-map';
 export * from './events/stream-guards';
+export * from './defined-fields';
 export * from './keys/key-events';
 export * from './keys/key-token';
 export * from './keys/one-year';

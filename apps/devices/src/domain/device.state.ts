@@ -1,5 +1,5 @@
 import type { DeviceEventEnvelope } from '@keyward/contracts';
-import { assertStreamStart, assertStreamStarted, unhandledEvent } from '@keyward/contracts';
+import { assertStreamStart, assertStreamStarted, definedFields, unhandledEvent } from '@keyward/contracts';
 
 export type DeviceStatus = 'active' | 'removed';
 
@@ -59,11 +59,7 @@ export function evolve(state: DeviceAggregate, event: DeviceEventEnvelope): Devi
       const d = event.data;
       return {
         ...state,
-        ...(d.name !== undefined ? { name: d.name } : {}),
-        ...(d.os !== undefined ? { os: d.os } : {}),
-        ...(d.hostname !== undefined ? { hostname: d.hostname } : {}),
-        ...(d.tags !== undefined ? { tags: [...d.tags] } : {}),
-        ...(d.ownerTechnicianId !== undefined ? { ownerTechnicianId: d.ownerTechnicianId } : {}),
+        ...definedFields({ name: d.name, os: d.os, hostname: d.hostname, tags: d.tags && [...d.tags], ownerTechnicianId: d.ownerTechnicianId }),
         updatedAt: event.occurredAt,
         version: event.version,
       };

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { definedFields } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { newId } from '@keyward/service-runtime';
 import type { TechnicianCommand } from '../domain';
@@ -31,12 +32,12 @@ export class TechnicianCommands {
     const emailHolder = body.email !== undefined ? await this.activeHolderOf(caller.accountId, body.email, id) : null;
     return this.run(id, caller.accountId, {
       type: 'UpdateTechnician',
-      data: { ...(body.name !== undefined ? { name: body.name } : {}), ...(body.email !== undefined ? { email: body.email } : {}), by: caller.keyId, emailHolder },
+      data: { ...definedFields({ name: body.name, email: body.email }), by: caller.keyId, emailHolder },
     });
   }
 
   deactivate(caller: AuthorizedKey, id: string, reason: string | undefined): Promise<TechnicianView> {
-    return this.run(id, caller.accountId, { type: 'DeactivateTechnician', data: { by: caller.keyId, ...(reason !== undefined ? { reason } : {}) } });
+    return this.run(id, caller.accountId, { type: 'DeactivateTechnician', data: { by: caller.keyId, ...definedFields({ reason }) } });
   }
 
   private async run(id: string, accountId: string, command: TechnicianCommand): Promise<TechnicianView> {

@@ -1,5 +1,5 @@
 import type { TechnicianEventEnvelope } from '@keyward/contracts';
-import { assertStreamStart, assertStreamStarted, unhandledEvent } from '@keyward/contracts';
+import { assertStreamStart, assertStreamStarted, definedFields, unhandledEvent } from '@keyward/contracts';
 
 export type TechnicianStatus = 'active' | 'deactivated';
 
@@ -51,8 +51,7 @@ export function evolve(state: TechnicianAggregate, event: TechnicianEventEnvelop
     case 'TechnicianUpdated':
       return {
         ...state,
-        ...(event.data.name !== undefined ? { name: event.data.name } : {}),
-        ...(event.data.email !== undefined ? { email: event.data.email } : {}),
+        ...definedFields({ name: event.data.name, email: event.data.email }),
         updatedAt: event.occurredAt,
         version: event.version,
       };

@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { definedFields } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
@@ -20,8 +21,7 @@ export class RegisterDeviceController {
       name: body.name,
       os: body.os,
       hostname: body.hostname,
-      ...(body.tags !== undefined ? { tags: body.tags } : {}),
-      ...(body.ownerTechnicianId !== undefined ? { ownerTechnicianId: body.ownerTechnicianId } : {}),
+      ...definedFields({ tags: body.tags, ownerTechnicianId: body.ownerTechnicianId }),
     });
   }
 }

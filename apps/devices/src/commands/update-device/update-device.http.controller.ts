@@ -1,4 +1,5 @@
 import { Body, Controller, Param, Patch } from '@nestjs/common';
+import { definedFields } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
@@ -17,11 +18,7 @@ export class UpdateDeviceController {
   @RequirePermission('devices:write')
   update(@Param('deviceId', deviceIdPipe) id: string, @Body() body: UpdateDeviceDto, @Caller() caller: AuthorizedKey): Promise<DeviceView> {
     return this.commands.update(caller, id, {
-      ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.os !== undefined ? { os: body.os } : {}),
-      ...(body.hostname !== undefined ? { hostname: body.hostname } : {}),
-      ...(body.tags !== undefined ? { tags: body.tags } : {}),
-      ...(body.ownerTechnicianId !== undefined ? { ownerTechnicianId: body.ownerTechnicianId } : {}),
+      ...definedFields({ name: body.name, os: body.os, hostname: body.hostname, tags: body.tags, ownerTechnicianId: body.ownerTechnicianId }),
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { definedFields } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
@@ -23,9 +24,7 @@ export class CreateKeyController {
       name: body.name,
       permissions: body.permissions,
       allowedIps: body.allowedIps ?? [],
-      ...(body.allowedOrigins !== undefined ? { allowedOrigins: body.allowedOrigins } : {}),
-      ...(body.rateLimit !== undefined ? { rateLimit: body.rateLimit } : {}),
-      ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}),
+      ...definedFields({ allowedOrigins: body.allowedOrigins, rateLimit: body.rateLimit, expiresAt: body.expiresAt }),
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { definedFields } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
@@ -17,6 +18,6 @@ export class DisableKeyController {
   @HttpCode(200)
   @RequirePermission('keys:manage')
   disable(@Param('keyId', keyIdPipe) keyId: string, @Body() body: ReasonDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
-    return this.commands.disable(caller, keyId, { ...(body.reason !== undefined ? { reason: body.reason } : {}) });
+    return this.commands.disable(caller, keyId, definedFields({ reason: body.reason }));
   }
 }

@@ -1,4 +1,5 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { definedFields } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
@@ -17,6 +18,6 @@ export class EnableKeyController {
   @HttpCode(200)
   @RequirePermission('keys:manage')
   enable(@Param('keyId', keyIdPipe) keyId: string, @Body() body: EnableKeyDto, @Caller() caller: AuthorizedKey): Promise<KeyDto> {
-    return this.commands.enable(caller, keyId, { ...(body.expiresAt !== undefined ? { expiresAt: body.expiresAt } : {}) });
+    return this.commands.enable(caller, keyId, definedFields({ expiresAt: body.expiresAt }));
   }
 }

@@ -1,4 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
+import { definedFields } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { Caller, RequirePermission } from '@keyward/key-auth';
 import { DocumentProblems } from '@keyward/service-runtime';
@@ -25,13 +26,6 @@ export class SessionHistoryController {
     if (from !== undefined && to !== undefined && from > to) {
       throw new ProblemError(422, 'invalid_date_range', 'Request breaks a rule', `from (${from}) must not be after to (${to})`, { from, to });
     }
-    return this.queries.history(caller.accountId, {
-      ...(query.deviceId !== undefined ? { deviceId: query.deviceId } : {}),
-      ...(query.technicianId !== undefined ? { technicianId: query.technicianId } : {}),
-      ...(from !== undefined ? { from } : {}),
-      ...(to !== undefined ? { to } : {}),
-      ...(query.limit !== undefined ? { limit: query.limit } : {}),
-      ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
-    });
+    return this.queries.history(caller.accountId, definedFields({ deviceId: query.deviceId, technicianId: query.technicianId, from, to, limit: query.limit, cursor: query.cursor }));
   }
 }
