@@ -1,4 +1,4 @@
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Collection, Connection } from 'mongoose';
 import type { EventEnvelope, ParsedEvent } from '@keyward/contracts';
 import { ensureTopics, eventTopic } from '@keyward/messaging';
@@ -13,7 +13,6 @@ import { FERRETDB_SAFE_WRITE_BATCH } from './view-writes';
 import type { ProjectionSnapshotOptions, SnapshotCut, SnapshotStatus } from './snapshots/projection-snapshots';
 import { describe as describePositions, ProjectionSnapshots } from './snapshots/projection-snapshots';
 import type { IndexCapture, WrittenSnapshot } from './snapshots/snapshot-file';
-import { partitionsPastSnapshot } from './snapshots/snapshot-resume';
 import { instanceCheckpointId, instanceCollection, instanceGroupId } from './per-instance';
 import type { EventConsumer } from '@keyward/service-runtime';
 
@@ -158,8 +157,6 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private lastError: { message: string; at: string } | null = null;
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly snapshots: ProjectionSnapshots<V> | undefined;
-  /** The state came from the snapshot and the consumer has not run from it yet (see bootstrap). */
-  private resumedFromSnapshot = false;
   /** A rebuild is running: its swapped-in index holds views not persisted yet, so no snapshot is cut. */
   private snapshotHolds = 0;
   /** The consumer group this instance reads with (`<groupId>.<instanceId>`, see per-instance.ts). */
@@ -392,7 +389,6 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       this.current = fresh;
       this.positions.clear();
       for (const [p, o] of snapshot.positions) this.positions.set(p, o);
-      this.resumedFromSnapshot = true;
       this.options.log.log(`${this.name}: loaded ${snapshot.items} ${this.options.itemNoun ?? 'items'} from the snapshot ${this.snapshots?.path} ` +
         `(taken ${snapshot.header.takenAt}); reading from its ${describePositions(snapshot.positions)}`);
       return;
@@ -418,7 +414,6 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     }));
     this.positions.clear();
     for (const [p, o] of checkpoints) this.positions.set(p, o);
-    this.resumedFromSnapshot = false;
     this.snapshots?.loadedFromDatabase(fallbackReason);
     if (docs.length > 0) this.options.log.log(`${this.name}: loaded ${docs.length} ${this.options.itemNoun ?? 'items'} and the checkpoint from the database`);
   }
@@ -448,23 +443,19 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
    * The database is the truth of what was applied: point the group at the persisted checkpoint
    * (or at the start of the topic when there is none, e.g. a fresh or wiped database).
    */
-  private async alignGroupOffsets(admin: Admin): Promise<boolean> {
-    try {
-      if (this.positions.size === 0) {
-        await admin.resetOffsets({ groupId: this.groupId, topic: this.options.topic, earliest: true });
-      } else {
-        await admin.setOffsets({
-          groupId: this.groupId,
-          topic: this.options.topic,
-          partitions: [...this.positions].map(([partition, offset]) => ({ partition, offset: offset.toString() })),
-        });
-      }
-      return true;
-    } catch (e) {
-      // Another member of the group is running: it owns the offsets; keep them.
-      this.options.log.warn(`${this.name}: could not align the group's offsets with the checkpoint: ${e instanceof Error ? e.message : String(e)}`);
-      return false;
-    }
+  /**
+   * Where the consumer starts on every partition: the persisted position (the snapshot's or the
+   * database checkpoint's, or the in-memory one after a supervised restart), or the partition's
+   * first offset where nothing was read yet. The consumer seeks there itself once it has joined
+   * (startConsumer), whatever the group has committed: a group's offsets can only be set from
+   * outside while it has no member (right after a `kill -9` the dead one stays until its session
+   * times out), and kafkajs's `admin.setOffsets` joins the group with a consumer of its own and
+   * waits for its first fetch (5 s of every start, measured).
+   */
+  private startOffsets(offsets: readonly { partition: number; low: string }[]): Map<number, bigint> {
+    const start = new Map<number, bigint>();
+    for (const { partition, low } of offsets) start.set(partition, this.positions.get(partition) ?? BigInt(low));
+    return start;
   }
 
   private async saveCheckpoint(partition: number, offset: bigint): Promise<void> {
@@ -474,13 +465,14 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   }
 
   /**
-   * One supervised attempt: load the persisted state (once), point the group at the checkpoint,
+   * One supervised attempt: load the persisted state (once), find where to start on each partition,
    * learn where the topic ended at the first start (readiness waits for it), then run a consumer.
    * A restart keeps the in-memory state, which is never behind the database: views not yet
    * persisted stay dirty, and the events re-read from the checkpoint are duplicates.
    */
   private async bootstrap(): Promise<void> {
     const admin = this.kafka.admin();
+    let offsets: { partition: number; low: string; high: string }[];
     await admin.connect();
     try {
       await ensureTopics(admin, [eventTopic(this.options.topic)]);
@@ -490,17 +482,9 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
         this.loaded = true;
         for (const listener of this.loadedListeners.splice(0)) listener();
       }
-      if (!(await this.alignGroupOffsets(admin)) && this.resumedFromSnapshot) {
-        const past = await partitionsPastSnapshot(admin, this.groupId, this.options.topic, this.positions);
-        if (past.length > 0) {
-          const reason = `the group's committed offsets are past the snapshot on partition(s) ${past.join(', ')} and could not be moved back`;
-          this.options.log.warn(`${this.name}: snapshot dropped (${reason}); loading from the database instead`);
-          await this.loadFromDatabase(await this.readCheckpoints(), reason);
-        }
-      }
-      this.resumedFromSnapshot = false;
+      offsets = await admin.fetchTopicOffsets(this.options.topic);
       if (!this.startupEndKnown) {
-        for (const p of await admin.fetchTopicOffsets(this.options.topic)) this.startupEnd.set(p.partition, BigInt(p.high));
+        for (const p of offsets) this.startupEnd.set(p.partition, BigInt(p.high));
         this.startupEndKnown = true;
       }
     } finally {
@@ -508,10 +492,10 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     }
     this.updateCaughtUp();
     if (this.stopping) return;
-    await this.startConsumer();
+    await this.startConsumer(this.startOffsets(offsets));
   }
 
-  private async startConsumer(): Promise<void> {
+  private async startConsumer(startAt: ReadonlyMap<number, bigint>): Promise<void> {
     const consumer = this.kafka.consumer({ groupId: this.groupId, ...CONSUMER_CONFIG });
     this.consumer = consumer;
     consumer.on(consumer.events.FETCH, () => {
@@ -526,6 +510,9 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       await consumer.connect();
       await consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(consumer, payload) });
+      // In the same turn as run() resolving (joined, no batch handled yet): kafkajs applies a seek
+      // before its next fetch and marks a batch fetched before it stale (handleBatch drops it).
+      for (const [partition, offset] of startAt) consumer.seek({ topic: this.options.topic, partition, offset: offset.toString() });
     } catch (e) {
       if (this.consumer === consumer) this.consumer = undefined;
       await consumer.disconnect().catch(() => undefined);

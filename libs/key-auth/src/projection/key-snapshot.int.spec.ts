@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,8 @@ import type { KeyView } from './key-view';
 // The key projection every service runs, restarted from its local snapshot on the run's real Kafka
 // and FerretDB: it loads the snapshot, reads only the events after it (even those the database had
 // already persisted), refuses a key revoked after the snapshot, and falls back to the database when
-// the snapshot is damaged or ahead of the database.
+// the snapshot is damaged or ahead of the database. A member its killed process left in the group
+// does not keep it from the snapshot's offsets either.
 
 type KeyProjection = IndexedProjection<KeyView, KeyIndex>;
 const KEYS = 300;
@@ -142,6 +144,53 @@ describe('key projection restart from a snapshot', () => {
     expect(keys.slice(3).map((k) => outcome(restarted, k)).every((o) => o === 'ok')).toBe(true);
     expect(logs.some((l) => l.includes(`loaded ${KEYS} keys from the snapshot`))).toBe(true);
   }, 180_000);
+
+  /**
+   * A member of `groupId` in a process of its own, killed with SIGKILL once it has joined: the
+   * group keeps it, with the offsets committed before, until its session times out (6 s), as after
+   * a `kill -9` of a service. Offsets cannot be set from outside while it is there.
+   */
+  async function leaveDeadMember(groupId: string, topic: string): Promise<void> {
+    const script = `
+      const { Kafka, logLevel } = require('kafkajs');
+      const kafka = new Kafka({ clientId: 'dead-member', brokers: process.env.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+      const consumer = kafka.consumer({ groupId: process.env.GROUP, sessionTimeout: 6000, rebalanceTimeout: 6000, heartbeatInterval: 1000 });
+      consumer.on(consumer.events.GROUP_JOIN, () => process.stdout.write('joined\\n'));
+      consumer.connect()
+        .then(() => consumer.subscribe({ topic: process.env.TOPIC, fromBeginning: true }))
+        .then(() => consumer.run({ autoCommit: false, eachMessage: async () => {} }));`;
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, GROUP: groupId, TOPIC: topic }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let joined = false;
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('joined')) joined = true;
+    });
+    try {
+      await waitFor('the second process to join the group', () => joined, { timeoutMs: 60_000 });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+
+  it('starts from the snapshot\'s offsets even while a killed process is still a member of its group', async () => {
+    const prefix = `${testName('deadmember')}.`;
+    const { keys, revokedAfterSnapshot } = await runUntilSnapshotAndOneMore(prefix);
+    // The group has committed past the snapshot (the revocation after it); a dead member holds the group.
+    await leaveDeadMember(`${prefix}key-projection`, `${prefix}${KEYS_EVENTS_TOPIC}`);
+    const revokedWhileDown = keys[2] as TestKey;
+    await revoke(prefix, revokedWhileDown);
+
+    const restarted = projection(prefix);
+    await restarted.start();
+    await waitFor('the restarted projection to catch up', () => restarted.available().ok, { timeoutMs: 90_000 });
+    const status = await restarted.status();
+    // The snapshot is used, and the consumer read from its offsets, not from the group's later commit:
+    // the revocation after the snapshot is applied again on the snapshot's state (not skipped).
+    expect(status.snapshot).toMatchObject({ loadedFrom: 'snapshot', fallbackReason: null, loaded: { items: KEYS } });
+    expect({ applied: status.applied, duplicates: status.duplicates, items: status.items }).toEqual({ applied: 2, duplicates: 0, items: KEYS });
+    expect(outcome(restarted, revokedAfterSnapshot)).toBe('key_revoked');
+    expect(outcome(restarted, revokedWhileDown)).toBe('key_revoked');
+    expect(outcome(restarted, keys[5] as TestKey)).toBe('ok');
+  }, 240_000);
 
   it('falls back to the database when the snapshot is damaged or ahead of the database, says why, then writes a new one', async () => {
     const prefix = `${testName('corrupt')}.`;
