@@ -440,10 +440,6 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   }
 
   /**
-   * The database is the truth of what was applied: point the group at the persisted checkpoint
-   * (or at the start of the topic when there is none, e.g. a fresh or wiped database).
-   */
-  /**
    * Where the consumer starts on every partition: the persisted position (the snapshot's or the
    * database checkpoint's, or the in-memory one after a supervised restart), or the partition's
    * first offset where nothing was read yet. The consumer seeks there itself once it has joined
@@ -512,7 +508,12 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.handleBatch(consumer, payload) });
       // In the same turn as run() resolving (joined, no batch handled yet): kafkajs applies a seek
       // before its next fetch and marks a batch fetched before it stale (handleBatch drops it).
-      for (const [partition, offset] of startAt) consumer.seek({ topic: this.options.topic, partition, offset: offset.toString() });
+      const start = [...startAt].map(([partition, offset]) => ({ topic: this.options.topic, partition, offset: offset.toString() }));
+      for (const at of start) consumer.seek(at);
+      // And the group's committed offsets become those positions at once, as a member may commit
+      // them: a rejoin before this consumer's first commit on a partition (a coordinator move)
+      // must resume there too, not from an older process's commit past them.
+      await consumer.commitOffsets(start);
     } catch (e) {
       if (this.consumer === consumer) this.consumer = undefined;
       await consumer.disconnect().catch(() => undefined);

@@ -61,10 +61,8 @@ export class KeyQueries {
   }
 
   /** The key's view, or 404 `key_not_found` (also for another account's key). */
-  async view(accountId: string, keyId: string): Promise<KeyView> {
-    const view = await this.views.get(accountId, keyId);
-    if (!view) throw keyNotFound(keyId);
-    return view;
+  view(accountId: string, keyId: string): Promise<KeyView> {
+    return this.views.require(accountId, keyId, () => keyNotFound(keyId));
   }
 
   async get(accountId: string, keyId: string): Promise<KeyDto> {
