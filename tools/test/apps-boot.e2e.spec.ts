@@ -1,11 +1,14 @@
 import type { ServiceName } from '@keyward/contracts';
 import { SERVICE_NAMES } from '@keyward/contracts';
 import type { ServiceProcess } from '@keyward/testing';
-import { logRecords, startServiceProcess, TEST_OPERATOR_TOKEN, waitFor } from '@keyward/testing';
+import { logRecords, startServiceProcess, TEST_OPERATOR_TOKEN, testName, waitFor } from '@keyward/testing';
 
 /** Every app boots as its own process against the real Kafka and FerretDB and reports ready. */
 describe('the six apps', () => {
   const running: ServiceProcess[] = [];
+  // Topics of this run only: on the run's shared Kafka, the unprefixed keys.events may carry an
+  // earlier run's relay watermark, which (its relay gone) makes the edge fail safe, not ready.
+  const prefix = `${testName('boot')}.`;
 
   afterAll(async () => {
     await Promise.all(running.map((p) => p.stop()));
@@ -13,7 +16,7 @@ describe('the six apps', () => {
 
   it.each(SERVICE_NAMES.map((s) => [s]))('%s boots, answers /health and reports /ready with Kafka and its database', async (service: ServiceName) => {
     // At info (the suite runs at warn), so the log test below sees start-up and access lines.
-    const proc = await startServiceProcess(service, { env: { LOG_LEVEL: 'info' } });
+    const proc = await startServiceProcess(service, { env: { LOG_LEVEL: 'info', KAFKA_TOPIC_PREFIX: prefix } });
     running.push(proc);
 
     const health = await fetch(`${proc.url}/health`);
