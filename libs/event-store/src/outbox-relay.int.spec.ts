@@ -74,6 +74,26 @@ describe('OutboxRelay: the event store is the outbox', () => {
     expect(Object.keys(seen[0]!).sort()).toEqual(['accountId', 'aggregateId', 'data', 'id', 'occurredAt', 'schemaVersion', 'type', 'version']);
   });
 
+  it('reads the lease once per cycle that publishes and claims its watermark, not before and after every step', async () => {
+    const topic = await createTestTopic(admin, 'outbox_lease_reads');
+    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
+    await store.init();
+    // The collection object the lease reads through (mongoose keeps one per name).
+    const takeoverChecks = jest.spyOn(db.connection.collection('leases'), 'findOne');
+    let drains = 0;
+    const relay = relayFor(store, topic, { onDrained: async () => { drains++; } });
+    relay.start();
+    await waitFor('the first (empty) drain', () => drains >= 1, { timeoutMs: 15_000 });
+    for (let i = 1; i <= 10; i++) {
+      await store.append(stream(`lr${i}`), 0, [inc(i)]);
+      await waitFor(`event ${i} published`, () => relay.status().published >= i && drains >= i + 1, { timeoutMs: 15_000, intervalMs: 5 });
+    }
+    // Each cycle fenced once: the read before its send (or, with nothing sent, before its watermark).
+    expect(takeoverChecks.mock.calls.length).toBeLessThanOrEqual(drains);
+    expect(relay.status().published).toBe(10);
+    takeoverChecks.mockRestore();
+  });
+
   it('publishes on restart what a crash left unpublished between append and publish, in per-key order', async () => {
     const topic = await createTestTopic(admin, 'outbox_crash');
     const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });

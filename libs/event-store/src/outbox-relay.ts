@@ -184,16 +184,19 @@ export class OutboxRelay {
       this.resetProducer = false;
       this.options.log?.('outbox relay: producer renewed (new producer id)');
     }
+    // Whether this drain read the lease before a send: the watermark after it needs no second read.
+    let fenced = false;
     for (;;) {
       // Real time, not the service's clock: consumers compare it with their own real clock.
       const readAtMs = Date.now();
       const { events: batch, complete } = await this.store.pending(batchSize);
       // Nothing publishable: either the outbox is empty (drained), or what it holds waits for an
       // append still under way (or a stream's earlier marker beyond the read): the poll comes back.
-      if (batch.length === 0) return complete ? this.drained(readAtMs) : undefined;
+      if (batch.length === 0) return complete ? this.drained(readAtMs, fenced) : undefined;
       const toSend = await this.withoutPublishedTail(batch, batchSize);
       // Fencing: nothing is sent under a lease term that another instance may have taken over.
       await this.lease.assertHeld();
+      fenced = true;
       if (toSend.length > 0) await this.producer.send({
         topic: this.options.topic,
         acks: -1,
@@ -207,15 +210,17 @@ export class OutboxRelay {
       await this.store.markPublished(batch);
       this.publishedCount += batch.length;
       this.lastPublishedPosition = batch[batch.length - 1]?.position ?? this.lastPublishedPosition;
-      if (complete) return this.drained(readAtMs);
+      if (complete) return this.drained(readAtMs, fenced);
     }
   }
 
   /** The read at `readAtMs` saw the whole outbox and all of it is published now. */
-  private async drained(readAtMs: number): Promise<void> {
+  private async drained(readAtMs: number, fenced: boolean): Promise<void> {
     if (!this.options.onDrained) return;
-    // Fenced like a send: an instance resumed past its lease claims no freshness.
-    await this.lease.assertHeld();
+    // Fenced like a send: an instance resumed past its lease claims no freshness. After a send in
+    // this drain its fence read is moments old: the local validity is checked again, not the database.
+    if (fenced) this.lease.assertValid();
+    else await this.lease.assertHeld();
     await this.options.onDrained(readAtMs);
   }
 }

@@ -62,6 +62,12 @@ export interface IndexedProjectionOptions<V extends { readonly id: string }, I e
    * checkpoint and the views are this instance's own (per-instance.ts, docs/scaling.md).
    */
   readonly instanceId?: string;
+  /**
+   * Least time between two persists (views and checkpoint) while events keep coming (default
+   * PERSIST_INTERVAL_MS): what a crash may re-read from the topic, against one database write per
+   * batch. The index in memory is current either way.
+   */
+  readonly persistIntervalMs?: number;
 }
 
 interface CheckpointDoc { _id: string; topic: string; partition: number; offset: string; instanceId?: string }
@@ -102,8 +108,17 @@ const CONSUMER_CONFIG = {
 const FETCH_SILENCE_NOT_READY_MS = 10_000;
 /** Messages applied between heartbeats (views are written FERRETDB_SAFE_WRITE_BATCH per bulk write, see view-writes.ts). */
 const PERSIST_CHUNK = 500;
+/**
+ * Persists of the live consumer at most this often under load: 5 writes of views and checkpoint per
+ * second per projection instead of one each per batch. Measured on the 2-core box (README, write
+ * path): with six services projecting keys.events, the per-batch writes were most of FerretDB's work
+ * per key creation.
+ */
+const PERSIST_INTERVAL_MS = 200;
 /** Views a rebuild hands to the live persist at a time (see rebuild()). */
 const REBUILD_PERSIST_SLICE = 1000;
+/** How long stop() waits for the last persist. */
+const STOP_PERSIST_MS = 2_000;
 /** A consumer that ran this long before failing restarts with the shortest delay again. */
 const HEALTHY_RUN_MS = 30_000;
 
@@ -147,6 +162,11 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private readonly dirty = new Set<string>();
   /** The flush in progress (flushes run one at a time). */
   private flushing: Promise<unknown> = Promise.resolve();
+  /** Offset after the last message applied, per partition, not yet in the persisted checkpoint. */
+  private readonly unpersisted = new Map<number, bigint>();
+  private lastPersistAtMs = 0;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private readonly persistIntervalMs: number;
   private readonly pendingLetters = new Map<string, DeadLetter>();
   private deadLetterCount = 0;
   private state: ConsumerState = 'stopped';
@@ -169,6 +189,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.name = options.name;
     this.current = options.createIndex();
     this.groupId = instanceGroupId(options.groupId, options.instanceId);
+    this.persistIntervalMs = options.persistIntervalMs ?? PERSIST_INTERVAL_MS;
     this.views = connection.collection<ViewDoc>(instanceCollection(options.collection, options.instanceId));
     this.checkpoints = connection.collection<CheckpointDoc>('projection_checkpoints');
     this.deadLetters = new DeadLetters(connection);
@@ -230,6 +251,11 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     const consumer = this.consumer;
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    // What was applied since the last persist is written before leaving (a bounded wait: a
+    // database that is away leaves it to the restart, which re-reads it from the checkpoint).
+    if (consumer && this.unpersisted.size > 0) await withinMs(this.persistApplied(consumer, async () => undefined), STOP_PERSIST_MS).catch(() => undefined);
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => undefined);
     await this.options.freshness?.stop();
@@ -454,10 +480,15 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     return start;
   }
 
-  private async saveCheckpoint(partition: number, offset: bigint): Promise<void> {
+  private async saveCheckpoints(at: ReadonlyMap<number, bigint>): Promise<void> {
     const instance = this.options.instanceId;
-    await this.checkpoints.replaceOne({ _id: instanceCheckpointId(this.options.topic, partition, instance) },
-      { topic: this.options.topic, partition, offset: offset.toString(), ...(instance !== undefined ? { instanceId: instance } : {}) }, { upsert: true });
+    await this.checkpoints.bulkWrite([...at].map(([partition, offset]) => ({
+      replaceOne: {
+        filter: { _id: instanceCheckpointId(this.options.topic, partition, instance) },
+        replacement: { topic: this.options.topic, partition, offset: offset.toString(), ...(instance !== undefined ? { instanceId: instance } : {}) },
+        upsert: true,
+      },
+    })), { ordered: false });
   }
 
   /**
@@ -570,17 +601,69 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const last = batch.messages[batch.messages.length - 1];
     if (!last) return;
     const next = BigInt(last.offset) + 1n;
-    // Persist first, then commit: everything dirty (of this batch and of any earlier one whose persist
-    // failed) and the dead letters, then the checkpoint. A failure throws: kafkajs re-delivers, or the
-    // consumer crashes and supervision restarts it from the checkpoint; either way nothing is skipped.
-    const persisted = await this.flush(() => this.beat(heartbeat));
-    await this.saveCheckpoint(batch.partition, next);
-    this.positions.set(batch.partition, next);
+    // Applied in memory (authorization reads the index): the next fetch goes on from here.
     resolveOffset(last.offset);
-    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
-    this.updateCaughtUp();
-    for (const view of persisted) for (const l of this.listeners) l(view);
+    this.unpersisted.set(batch.partition, next);
+    // Persisted (views, dead letters, then the checkpoint, then the group's commit) at most every
+    // persistIntervalMs while events keep coming: one write of each per interval, not per batch
+    // (each is a round trip to the database, and six services write one per event otherwise). A
+    // crash before the persist re-reads from the persisted checkpoint: duplicates, applied once.
+    if (this.persistDue()) {
+      // Inline: kafkajs re-delivers on a failure, or the consumer crashes and supervision restarts
+      // it from the checkpoint; either way nothing is skipped.
+      await this.persistApplied(consumer, () => this.beat(heartbeat));
+    } else {
+      this.persistLater(consumer);
+    }
     await heartbeat();
+  }
+
+  /** A persist is due: the interval since the last one passed, or enough is dirty to write now. */
+  private persistDue(): boolean {
+    return Date.now() - this.lastPersistAtMs >= this.persistIntervalMs || this.dirty.size >= PERSIST_CHUNK;
+  }
+
+  /** The trailing persist of what batches applied since the last one (no batch may come soon). */
+  private persistLater(consumer: Consumer): void {
+    if (this.persistTimer) return;
+    const wait = Math.max(0, this.lastPersistAtMs + this.persistIntervalMs - Date.now());
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      if (this.consumer !== consumer || this.stopping || this.unpersisted.size === 0) return;
+      this.persistApplied(consumer, async () => undefined).catch((e: unknown) => {
+        if (this.consumer === consumer) this.failed(e, 'persist failed');
+      });
+    }, wait);
+  }
+
+  /**
+   * Writes everything applied so far: the dirty views and dead letters, then the checkpoint of each
+   * partition read (one bulk write), then commits the same offsets for the group. Serialized with
+   * every other persist; the positions are taken in the same synchronous step as the dirty views,
+   * so the checkpoint never runs ahead of what is written.
+   */
+  private persistApplied(consumer: Consumer, heartbeat: () => Promise<void>): Promise<void> {
+    const run = this.flushing.then(async () => {
+      this.lastPersistAtMs = Date.now();
+      const at = new Map(this.unpersisted);
+      this.unpersisted.clear();
+      try {
+        const persisted = await this.flushNow(heartbeat);
+        if (at.size > 0) await this.saveCheckpoints(at);
+        for (const [p, o] of at) if (o > (this.positions.get(p) ?? -1n)) this.positions.set(p, o);
+        this.updateCaughtUp();
+        for (const view of persisted) for (const l of this.listeners) l(view);
+      } catch (e) {
+        for (const [p, o] of at) if (!this.unpersisted.has(p)) this.unpersisted.set(p, o);
+        throw e;
+      }
+      // The group's commit follows the checkpoint (which is what a restart seeks to).
+      if (at.size > 0 && this.consumer === consumer) {
+        await consumer.commitOffsets([...at].map(([partition, o]) => ({ topic: this.options.topic, partition, offset: o.toString() })));
+      }
+    });
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 
   private async beat(heartbeat: () => Promise<void>): Promise<void> {
@@ -683,17 +766,12 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
 
   private async topicOffsets(): Promise<{ partition: number; high: string; low: string }[]> {
     const admin = this.kafka.admin();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('Kafka did not answer within 1.5 s')), 1_500);
-    });
     try {
-      return await Promise.race([(async () => {
+      return await withinMs((async () => {
         await admin.connect();
         return admin.fetchTopicOffsets(this.options.topic);
-      })(), timeout]);
+      })(), 1_500);
     } finally {
-      clearTimeout(timer);
       void admin.disconnect().catch(() => undefined);
     }
   }
@@ -710,4 +788,12 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.caughtUp = true;
     this.options.log.log(`${this.name}: caught up with ${this.options.topic}: ${this.current.size} ${this.options.itemNoun ?? 'items'}`);
   }
+}
+
+function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -11,16 +11,10 @@ export interface TestKey {
   readonly secret: string;
 }
 
-/**
- * Puts a KeyCreated straight onto `<prefix>keys.events`, as the keys service would publish it,
- * so a service under test learns a key the way it does in production: from the topic. Returns
- * the secret. For tests of services other than keys.
- */
-export async function publishTestKey(
-  kafka: Kafka,
-  topicPrefix: string,
-  key: { accountId: string; kind?: KeyKind; permissions: readonly Permission[]; allowedIps?: readonly string[]; expiresAt?: string },
-): Promise<TestKey> {
+export type TestKeySpec = { accountId: string; kind?: KeyKind; permissions: readonly Permission[]; allowedIps?: readonly string[]; expiresAt?: string };
+
+/** A KeyCreated as the keys service would publish it, and the key it creates (with its secret). */
+export function testKeyCreated(key: TestKeySpec): { key: TestKey; event: KeyEventEnvelope } {
   const kind = key.kind ?? 'private';
   const secret = generateToken(kind);
   const keyId = `key_${testName('k').replace(/[^A-Za-z0-9]/g, '')}`;
@@ -33,6 +27,16 @@ export async function publishTestKey(
     id: randomUUID(), type: 'KeyCreated', schemaVersion: 1, aggregateId: keyId, accountId: key.accountId, version: 1,
     occurredAt: new Date().toISOString(), data,
   };
+  return { key: { keyId, accountId: key.accountId, secret }, event };
+}
+
+/**
+ * Puts a KeyCreated straight onto `<prefix>keys.events`, as the keys service would publish it,
+ * so a service under test learns a key the way it does in production: from the topic. Returns
+ * the secret. For tests of services other than keys.
+ */
+export async function publishTestKey(kafka: Kafka, topicPrefix: string, spec: TestKeySpec): Promise<TestKey> {
+  const { key, event } = testKeyCreated(spec);
   // The topic first, with its leaders: a send that auto-creates it meets "does not host this topic-partition".
   const admin = kafka.admin();
   await admin.connect();
@@ -44,9 +48,9 @@ export async function publishTestKey(
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
   try {
-    await producer.send({ topic: `${topicPrefix}${KEYS_EVENTS_TOPIC}`, acks: -1, messages: [{ key: keyId, value: JSON.stringify(event) }] });
+    await producer.send({ topic: `${topicPrefix}${KEYS_EVENTS_TOPIC}`, acks: -1, messages: [{ key: key.keyId, value: JSON.stringify(event) }] });
   } finally {
     await producer.disconnect();
   }
-  return { keyId, accountId: key.accountId, secret };
+  return key;
 }

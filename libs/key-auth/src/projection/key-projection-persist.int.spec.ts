@@ -1,0 +1,138 @@
+import type { Producer } from 'kafkajs';
+import type { Connection } from 'mongoose';
+import { KEY_EVENTS, KEYS_EVENTS_TOPIC } from '@keyward/contracts';
+import { createIdempotentProducer, ensureTopics, eventTopic } from '@keyward/messaging';
+import { IndexedProjection } from '@keyward/projections';
+import type { TestKey } from '@keyward/testing';
+import { testDatabase, testKafka, testKeyCreated, testName, waitFor } from '@keyward/testing';
+import { authorize } from '../authorize/authorize';
+import { KeyIndex } from './key-index';
+import type { KeyView } from './key-view';
+
+// The key projection's persist on the run's real Kafka and FerretDB: while events keep coming it
+// writes its views and checkpoint at most every persistIntervalMs, not once per batch (each write is
+// a database round trip, in every service, for every event), and a quiet topic is still persisted
+// soon after its last event, so a restart reads on from there.
+
+type KeyProjection = IndexedProjection<KeyView, KeyIndex>;
+const BURST = 40;
+const INTERVAL_MS = 200;
+
+describe('key projection persist', () => {
+  const kafka = testKafka();
+  let db: { name: string; connection: Connection; drop(): Promise<void> };
+  let producer: Producer;
+  const running: KeyProjection[] = [];
+
+  beforeAll(async () => {
+    db = await testDatabase('keypersist');
+    producer = createIdempotentProducer(kafka);
+    await producer.connect();
+  });
+
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    for (const p of running.splice(0)) await p.stop();
+  });
+
+  afterAll(async () => {
+    await producer.disconnect();
+    await db.drop();
+  });
+
+  function projection(prefix: string, persistIntervalMs = INTERVAL_MS): KeyProjection {
+    const p: KeyProjection = new IndexedProjection<KeyView, KeyIndex>(kafka, db.connection, {
+      name: 'keys',
+      topic: `${prefix}${KEYS_EVENTS_TOPIC}`,
+      groupId: `${prefix}key-projection`,
+      collection: `${prefix}key_projection_views`,
+      createIndex: () => new KeyIndex(),
+      parse: (value) => KEY_EVENTS.parse(value),
+      maxStalenessMs: 30_000,
+      itemNoun: 'keys',
+      persistIntervalMs,
+      log: { log: () => undefined, warn: () => undefined },
+    });
+    running.push(p);
+    return p;
+  }
+
+  async function topic(prefix: string): Promise<string> {
+    const name = `${prefix}${KEYS_EVENTS_TOPIC}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [eventTopic(name)]);
+    } finally {
+      await admin.disconnect();
+    }
+    return name;
+  }
+
+  const works = (p: KeyProjection, key: TestKey): boolean =>
+    authorize(p.index, { token: key.secret, clientIp: '127.0.0.1', permission: 'devices:read', nowMs: Date.now() }).ok;
+
+  /** The offsets in this projection's persisted checkpoint, summed over the partitions. */
+  async function checkpointed(name: string): Promise<number> {
+    const docs = await db.connection.collection<{ offset: string }>('projection_checkpoints').find({ topic: name }).toArray();
+    return docs.reduce((sum, d) => sum + Number(d.offset), 0);
+  }
+
+  it(`writes ${BURST} batches that each apply at once in a few persists, and the last one soon after the burst`, async () => {
+    const prefix = `${testName('persist')}.`;
+    const name = await topic(prefix);
+    const p = projection(prefix);
+    await p.start();
+    await waitFor('the projection to catch up', () => p.available().ok, { timeoutMs: 30_000 });
+    // The collection object the projection writes its checkpoints through (mongoose keeps one per name).
+    const checkpoints = db.connection.collection('projection_checkpoints');
+    const writes = [jest.spyOn(checkpoints, 'bulkWrite'), jest.spyOn(checkpoints, 'replaceOne')];
+    const startedAt = Date.now();
+    const keys: TestKey[] = [];
+    for (let i = 0; i < BURST; i++) {
+      const { key, event } = testKeyCreated({ accountId: 'acc_persist', permissions: ['devices:read'] });
+      keys.push(key);
+      await producer.send({ topic: name, acks: -1, messages: [{ key: key.keyId, value: JSON.stringify(event) }] });
+      // Applied before the next is sent: every event is a batch of its own, usable at once.
+      await waitFor(`key ${i + 1} to be applied`, () => works(p, key), { timeoutMs: 10_000, intervalMs: 2 });
+    }
+    const burstMs = Date.now() - startedAt;
+    const inBurst = writes.reduce((n, w) => n + w.mock.calls.length, 0);
+    // One persist per interval (the first may come at once), not one per batch.
+    expect(inBurst).toBeLessThanOrEqual(Math.ceil(burstMs / INTERVAL_MS) + 1);
+    expect(inBurst).toBeLessThan(BURST / 2);
+    // The trailing persist: the whole burst is in the checkpoint well within 1.5 s of the last event.
+    await waitFor('the burst to be checkpointed', async () => (await checkpointed(name)) === BURST, { timeoutMs: 1_500, intervalMs: 20 });
+    expect(await db.connection.collection(`${prefix}key_projection_views`).countDocuments({ accountId: 'acc_persist' })).toBe(BURST);
+  });
+
+  it('persists what it applied when it stops, and a restart reads on from there with every key', async () => {
+    const prefix = `${testName('stoppersist')}.`;
+    const name = await topic(prefix);
+    // An interval no test outlasts: after the first persist, only stop() writes.
+    const p = projection(prefix, 600_000);
+    await p.start();
+    await waitFor('the projection to catch up', () => p.available().ok, { timeoutMs: 30_000 });
+    const send = (batch: ReturnType<typeof testKeyCreated>[]) =>
+      producer.send({ topic: name, acks: -1, messages: batch.map(({ key, event }) => ({ key: key.keyId, value: JSON.stringify(event) })) });
+    const first = [testKeyCreated({ accountId: 'acc_stop', permissions: ['devices:read'] })];
+    await send(first);
+    await waitFor('the first batch to be checkpointed', async () => (await checkpointed(name)) === 1, { timeoutMs: 10_000, intervalMs: 20 });
+    const rest = Array.from({ length: 5 }, () => testKeyCreated({ accountId: 'acc_stop', permissions: ['devices:read'] }));
+    await send(rest);
+    await waitFor('the keys to be applied', () => rest.every(({ key }) => works(p, key)), { timeoutMs: 10_000, intervalMs: 2 });
+    // Applied, usable, not persisted yet: the interval has not passed.
+    expect(await checkpointed(name)).toBe(1);
+    await p.stop();
+    expect(await checkpointed(name)).toBe(6);
+    const again = projection(prefix);
+    await again.start();
+    await waitFor('the restarted projection to catch up', () => again.available().ok, { timeoutMs: 30_000 });
+    expect([...first, ...rest].every(({ key }) => works(again, key))).toBe(true);
+    const status = await again.status();
+    // Nothing re-read: the checkpoint stop() wrote is where the restart began.
+    expect(status.applied).toBe(0);
+    expect(status.duplicates).toBe(0);
+    expect(status.items).toBe(6);
+  });
+});
