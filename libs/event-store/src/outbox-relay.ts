@@ -184,19 +184,19 @@ export class OutboxRelay {
       this.resetProducer = false;
       this.options.log?.('outbox relay: producer renewed (new producer id)');
     }
-    // Whether this drain read the lease before a send: the watermark after it needs no second read.
-    let fenced = false;
     for (;;) {
       // Real time, not the service's clock: consumers compare it with their own real clock.
       const readAtMs = Date.now();
-      const { events: batch, complete } = await this.store.pending(batchSize);
+      // Fencing: nothing is sent under a lease term that another instance may have taken over. The
+      // check reads the lease while the outbox is read (two round trips at once, not one after the
+      // other, on the way of every event to the topic); it still completes before the send.
+      const [{ events: batch, complete }] = await Promise.all([this.store.pending(batchSize), this.lease.assertHeld()]);
       // Nothing publishable: either the outbox is empty (drained), or what it holds waits for an
       // append still under way (or a stream's earlier marker beyond the read): the poll comes back.
-      if (batch.length === 0) return complete ? this.drained(readAtMs, fenced) : undefined;
+      if (batch.length === 0) return complete ? this.drained(readAtMs) : undefined;
       const toSend = await this.withoutPublishedTail(batch, batchSize);
-      // Fencing: nothing is sent under a lease term that another instance may have taken over.
-      await this.lease.assertHeld();
-      fenced = true;
+      // Checked again after the reads (they may have been slow, or the process paused).
+      this.lease.assertValid();
       if (toSend.length > 0) await this.producer.send({
         topic: this.options.topic,
         acks: -1,
@@ -210,17 +210,16 @@ export class OutboxRelay {
       await this.store.markPublished(batch);
       this.publishedCount += batch.length;
       this.lastPublishedPosition = batch[batch.length - 1]?.position ?? this.lastPublishedPosition;
-      if (complete) return this.drained(readAtMs, fenced);
+      if (complete) return this.drained(readAtMs);
     }
   }
 
   /** The read at `readAtMs` saw the whole outbox and all of it is published now. */
-  private async drained(readAtMs: number, fenced: boolean): Promise<void> {
+  private async drained(readAtMs: number): Promise<void> {
     if (!this.options.onDrained) return;
-    // Fenced like a send: an instance resumed past its lease claims no freshness. After a send in
-    // this drain its fence read is moments old: the local validity is checked again, not the database.
-    if (fenced) this.lease.assertValid();
-    else await this.lease.assertHeld();
+    // Fenced like a send: an instance resumed past its lease claims no freshness. The read of the
+    // lease made with the outbox's is moments old: the local validity is checked again, not the database.
+    this.lease.assertValid();
     await this.options.onDrained(readAtMs);
   }
 }
