@@ -110,12 +110,18 @@ export class AggregateStore<S, C, E extends EventEnvelope> {
     const events = this.definition.decide(command, state, now);
     if (events.length === 0) return { state, version, events: [] };
     this.assertReadable(id, accountId, Math.max(version, 0), events, now);
+    const fold = (stored: readonly StoredEvent[]): S => stored.reduce((s, e) => this.definition.evolve(s, readEvent(this.definition.events, e)), state);
+    // A new stream's view is written alongside the events' insert (no other writer can have the id,
+    // so there is nothing to check after it): one round trip less on every creation.
+    const alongside = newStream && this.onChanged
+      ? (stored: readonly StoredEvent[]) => this.writeView(id, fold(stored), stored.length, false)
+      : undefined;
     // version -1: the id belongs to another account; the append can only conflict.
-    const appended = await this.store.append({ aggregateId: id, aggregateType: this.definition.type, accountId }, Math.max(version, 0), events, { occurredAt: now, ...appendOptions });
-    let next = state;
-    for (const e of appended.events) next = this.definition.evolve(next, readEvent(this.definition.events, e));
+    const appended = await this.store.append({ aggregateId: id, aggregateType: this.definition.type, accountId }, Math.max(version, 0), events,
+      { occurredAt: now, ...appendOptions, ...(alongside ? { alongside } : {}) });
+    const next = fold(appended.events);
     this.remember(this.cache, id, { state: next, version: appended.version });
-    await this.writeView(id, next, appended.version, !newStream);
+    if (!alongside) await this.writeView(id, next, appended.version, !newStream);
     return { state: next, version: appended.version, events: appended.events };
   }
 

@@ -4,6 +4,7 @@ import { testDatabase } from '@keyward/testing';
 import { ConcurrencyError } from './errors';
 import { MongoEventStore } from './mongo-event-store';
 import type { StoredEvent, StoredEventDoc } from './stored-event';
+import { eventKey } from './stored-event';
 
 const COUNTER_EVENTS = new EventRegistry<{ Incremented: { by: number } }>('counters', { Incremented: { schemaVersion: 1, data: object({ by: integer(0) }) } });
 const count = (s: number, e: StoredEvent): number => {
@@ -37,6 +38,24 @@ describe('MongoEventStore on FerretDB', () => {
     const events = await store.readStream('c1');
     expect(events.map((e) => e.version)).toEqual([1, 2, 3]);
     expect(events.every((e) => e.accountId === 'acc_1' && e.aggregateId === 'c1' && typeof e.id === 'string')).toBe(true);
+  });
+
+  it('runs `alongside` once the markers are in, with the events, and fails the append with it while the event stays to be published', async () => {
+    const seen: { versions: number[]; markers: number }[] = [];
+    await store.append(stream('al1'), 0, [inc(1), inc(2)], {
+      alongside: async (events) => {
+        seen.push({ versions: events.map((e) => e.version), markers: await store.outbox.countDocuments({ _id: { $in: events.map((e) => eventKey(e.aggregateId, e.version)) } }) });
+      },
+    });
+    expect(seen).toEqual([{ versions: [1, 2], markers: 2 }]);
+    // A conflict on the markers claims nothing: `alongside` does not run.
+    const calls: number[] = [];
+    await expect(store.append(stream('al1'), 0, [inc(5)], { alongside: async (events) => { calls.push(events.length); } })).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(calls).toEqual([]);
+    // Its failure fails the append; the event is stored (the marker is the claim) and stays in the outbox.
+    await expect(store.append(stream('al2'), 0, [inc(3)], { alongside: () => Promise.reject(new Error('view write failed')) })).rejects.toThrow('view write failed');
+    expect((await store.readStream('al2')).map((e) => e.version)).toEqual([1]);
+    expect((await store.unpublished(500)).some((e) => e.aggregateId === 'al2')).toBe(true);
   });
 
   it('loads a stream that does not exist as version 0 and the initial state', async () => {

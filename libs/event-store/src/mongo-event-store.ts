@@ -17,6 +17,13 @@ export interface AppendOptions {
   readonly causationId?: string;
   /** The instant the events were decided at (default: now), so what they derive from it matches it. */
   readonly occurredAt?: Date;
+  /**
+   * Work that needs only the events, run alongside their insert once the append is claimed (its
+   * outbox markers are in: from there a crash still ends with the events stored, by the relay), so
+   * it costs no round trip of its own; the append resolves after both and fails if either does.
+   * AggregateStore writes a new stream's read model this way.
+   */
+  readonly alongside?: (events: readonly StoredEvent[]) => Promise<void>;
 }
 
 export interface AppendResult {
@@ -122,15 +129,18 @@ export class MongoEventStore {
       await this.dropMarkers(docs);
       throw new ConcurrencyError(stream.aggregateId, expectedVersion);
     }
+    const alongside = options.alongside?.(docs.map(toStoredEvent));
     try {
       await withTransientRetry(() => this.events.insertMany(docs, { ordered: true }));
     } catch (e) {
+      await alongside?.catch(() => undefined);
       if (!isDuplicateKeyError(e)) throw e;
       if (!(await this.allStoredAreOurs(docs))) {
         await this.dropMarkers(docs);
         throw new ConcurrencyError(stream.aggregateId, expectedVersion);
       }
     }
+    await alongside;
     return this.appended(docs, expectedVersion, events.length);
   }
 

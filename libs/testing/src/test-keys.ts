@@ -11,10 +11,10 @@ export interface TestKey {
   readonly secret: string;
 }
 
-export type TestKeySpec = { accountId: string; kind?: KeyKind; permissions: readonly Permission[]; allowedIps?: readonly string[]; expiresAt?: string };
+export type NewTestKey = { accountId: string; kind?: KeyKind; permissions: readonly Permission[]; allowedIps?: readonly string[]; expiresAt?: string };
 
 /** A KeyCreated as the keys service would publish it, and the key it creates (with its secret). */
-export function testKeyCreated(key: TestKeySpec): { key: TestKey; event: KeyEventEnvelope } {
+export function testKeyCreated(key: NewTestKey): { key: TestKey; event: KeyEventEnvelope } {
   const kind = key.kind ?? 'private';
   const secret = generateToken(kind);
   const keyId = `key_${testName('k').replace(/[^A-Za-z0-9]/g, '')}`;
@@ -35,7 +35,7 @@ export function testKeyCreated(key: TestKeySpec): { key: TestKey; event: KeyEven
  * so a service under test learns a key the way it does in production: from the topic. Returns
  * the secret. For tests of services other than keys.
  */
-export async function publishTestKey(kafka: Kafka, topicPrefix: string, spec: TestKeySpec): Promise<TestKey> {
+export async function publishTestKey(kafka: Kafka, topicPrefix: string, spec: NewTestKey): Promise<TestKey> {
   const { key, event } = testKeyCreated(spec);
   // The topic first, with its leaders: a send that auto-creates it meets "does not host this topic-partition".
   const admin = kafka.admin();
