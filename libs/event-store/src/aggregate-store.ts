@@ -52,6 +52,12 @@ export interface Executed<S> {
   readonly events: readonly StoredEvent[];
 }
 
+/** A command's options: its causation and correlation, and `newStream` for an id made up just now (see execute). */
+export type ExecuteOptions = Omit<AppendOptions, 'alongside'> & { readonly newStream?: boolean };
+
+/** A create's options: the id was made up just now (`newId`), so there is no stream to load or view to check. */
+export const NEW_STREAM: ExecuteOptions = Object.freeze({ newStream: true });
+
 /** Folded states kept in memory per store (most recently used; states are immutable values). */
 const STATE_CACHE_LIMIT = 10_000;
 
@@ -101,7 +107,7 @@ export class AggregateStore<S, C, E extends EventEnvelope> {
    * the append would conflict), and the view needs no check for a newer version (no other writer
    * can have the id before this command answers).
    */
-  async execute(id: string, accountId: string, command: C, options: AppendOptions & { readonly newStream?: boolean } = {}): Promise<Executed<S>> {
+  async execute(id: string, accountId: string, command: C, options: ExecuteOptions = {}): Promise<Executed<S>> {
     const { newStream = false, ...appendOptions } = options;
     const { state, version } = newStream ? { state: this.definition.initialState(), version: 0 } : await this.loadFor(accountId, id);
     // One instant for deciding and for the events' occurredAt: what decide derives from `now`

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { ExecuteOptions } from '@keyward/event-store';
+import { NEW_STREAM } from '@keyward/event-store';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import type { TechnicianRef } from '@keyward/contracts';
 import type { TechniciansMirror } from '@keyward/projections';
@@ -28,7 +30,7 @@ export class DeviceCommands {
   ) {}
 
   async register(caller: AuthorizedKey, fields: Fields<RegisterDevice>): Promise<DeviceView> {
-    return this.run(newId('dev'), caller.accountId, { type: 'RegisterDevice', data: { ...fields, ...this.owner(caller, fields.ownerTechnicianId), by: caller.keyId } });
+    return this.run(newId('dev'), caller.accountId, { type: 'RegisterDevice', data: { ...fields, ...this.owner(caller, fields.ownerTechnicianId), by: caller.keyId } }, NEW_STREAM);
   }
 
   async update(caller: AuthorizedKey, id: string, fields: Fields<UpdateDevice>): Promise<DeviceView> {
@@ -49,8 +51,8 @@ export class DeviceCommands {
     return { ownerTechnician: technicianRef(this.technicians, caller.accountId, ownerTechnicianId) };
   }
 
-  private async run(id: string, accountId: string, command: DeviceCommand): Promise<DeviceView> {
-    const { state } = await this.aggregates.execute(id, accountId, command);
+  private async run(id: string, accountId: string, command: DeviceCommand, options: ExecuteOptions = {}): Promise<DeviceView> {
+    const { state } = await this.aggregates.execute(id, accountId, command, options);
     const view = toDeviceView(id, state);
     if (!view) throw new DeviceRuleViolation('device_not_found', `device ${id} does not exist`);
     return view;

@@ -3,6 +3,7 @@ import type { Actor, Permission } from '@keyward/contracts';
 import { displayPrefix, generateToken, hashToken } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { newId } from '@keyward/service-runtime';
+import { NEW_STREAM } from '@keyward/event-store';
 import type {
   ApiKeyCommand, ApiKeyState, ChangeAllowedIps, ChangeAllowedOrigins, ChangeExpiry, ChangePermissions, ChangeRateLimit,
   CreateKey, DisableKey, EnableKey, RevokeKey,
@@ -105,7 +106,7 @@ export class KeyCommands {
 
   /** `newKey`: the id was made up just now (create), so there is no stream to load. */
   private async run(keyId: string, accountId: string, command: ApiKeyCommand, newKey = false): Promise<ApiKeyState> {
-    const { state } = await this.aggregates.execute(keyId, accountId, command, newKey ? { newStream: true } : {});
+    const { state } = await this.aggregates.execute(keyId, accountId, command, newKey ? NEW_STREAM : {});
     if (state === null) throw keyNotFound(keyId);
     // Every state this process writes, so the sweep finds its expiry without querying the read model.
     this.expiries.track(state.id, state.accountId, state.status, Date.parse(state.expiresAt));

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { ExecuteOptions } from '@keyward/event-store';
+import { NEW_STREAM } from '@keyward/event-store';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import type { DevicesMirror, TechniciansMirror } from '@keyward/projections';
 import { DEVICES_MIRROR, deviceRef, referenceIn, TECHNICIANS_MIRROR, technicianRef } from '@keyward/projections';
@@ -35,7 +37,7 @@ export class SessionCommands {
     const device = deviceRef(this.devices, caller.accountId, refs.deviceId);
     const ticket = referenceIn(this.tickets, caller.accountId, refs.ticketId, (t) => ({ id: t.id, status: t.status }));
     const code = await this.freeJoinCode(caller.accountId);
-    return this.run(newId('ses'), caller.accountId, { type: 'CreateSession', data: { code, deviceId: refs.deviceId, device, ticketId: refs.ticketId, ticket, by: caller.keyId } });
+    return this.run(newId('ses'), caller.accountId, { type: 'CreateSession', data: { code, deviceId: refs.deviceId, device, ticketId: refs.ticketId, ticket, by: caller.keyId } }, NEW_STREAM);
   }
 
   async start(caller: AuthorizedKey, id: string, technicianId: string): Promise<SessionView> {
@@ -47,8 +49,8 @@ export class SessionCommands {
     return this.run(id, caller.accountId, { type: 'EndSession', data: { outcome, notes, by: caller.keyId } });
   }
 
-  private async run(id: string, accountId: string, command: SessionCommand): Promise<SessionView> {
-    const { state } = await this.aggregates.execute(id, accountId, command);
+  private async run(id: string, accountId: string, command: SessionCommand, options: ExecuteOptions = {}): Promise<SessionView> {
+    const { state } = await this.aggregates.execute(id, accountId, command, options);
     const view = toSessionView(id, state);
     if (!view) throw new SessionRuleViolation('session_not_found', `session ${id} does not exist`);
     return view;

@@ -1,4 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { ExecuteOptions } from '@keyward/event-store';
+import { NEW_STREAM } from '@keyward/event-store';
 import { definedFields } from '@keyward/contracts';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import { newId } from '@keyward/service-runtime';
@@ -25,7 +27,7 @@ export class TechnicianCommands {
 
   async register(caller: AuthorizedKey, body: { readonly name: string; readonly email: string }): Promise<TechnicianView> {
     const emailHolder = await this.activeHolderOf(caller.accountId, body.email);
-    return this.run(newId('tech'), caller.accountId, { type: 'RegisterTechnician', data: { name: body.name, email: body.email, by: caller.keyId, emailHolder } });
+    return this.run(newId('tech'), caller.accountId, { type: 'RegisterTechnician', data: { name: body.name, email: body.email, by: caller.keyId, emailHolder } }, NEW_STREAM);
   }
 
   async update(caller: AuthorizedKey, id: string, body: { readonly name?: string; readonly email?: string }): Promise<TechnicianView> {
@@ -40,8 +42,8 @@ export class TechnicianCommands {
     return this.run(id, caller.accountId, { type: 'DeactivateTechnician', data: { by: caller.keyId, ...definedFields({ reason }) } });
   }
 
-  private async run(id: string, accountId: string, command: TechnicianCommand): Promise<TechnicianView> {
-    const { state } = await this.aggregates.execute(id, accountId, command);
+  private async run(id: string, accountId: string, command: TechnicianCommand, options: ExecuteOptions = {}): Promise<TechnicianView> {
+    const { state } = await this.aggregates.execute(id, accountId, command, options);
     const view = toTechnicianView(id, state);
     if (!view) throw new TechnicianRuleViolation('technician_not_found', `technician ${id} does not exist`);
     return view;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AppendOptions } from '@keyward/event-store';
+import type { ExecuteOptions } from '@keyward/event-store';
+import { NEW_STREAM } from '@keyward/event-store';
 import type { AuthorizedKey } from '@keyward/key-auth';
 import type { DevicesMirror, TechniciansMirror } from '@keyward/projections';
 import { DEVICES_MIRROR, deviceRef, TECHNICIANS_MIRROR, technicianRef } from '@keyward/projections';
@@ -36,7 +37,7 @@ export class TicketCommands {
 
   async create(caller: AuthorizedKey, ticket: NewTicket): Promise<TicketView> {
     const device = deviceRef(this.devices, caller.accountId, ticket.deviceId);
-    return this.run(newId('tkt'), caller.accountId, { type: 'CreateTicket', data: { ...ticket, device, reference: newTicketReference(), by: caller.keyId } });
+    return this.run(newId('tkt'), caller.accountId, { type: 'CreateTicket', data: { ...ticket, device, reference: newTicketReference(), by: caller.keyId } }, NEW_STREAM);
   }
 
   async assign(caller: AuthorizedKey, id: string, technicianId: string): Promise<TicketView> {
@@ -50,7 +51,7 @@ export class TicketCommands {
   }
 
   /** Also what the session-ticket process manager runs its commands through (with their causation). */
-  async run(id: string, accountId: string, command: TicketCommand, options: AppendOptions = {}): Promise<TicketView> {
+  async run(id: string, accountId: string, command: TicketCommand, options: ExecuteOptions = {}): Promise<TicketView> {
     const { state } = await this.aggregates.execute(id, accountId, command, options);
     const view = toTicketView(id, state);
     if (!view) throw new TicketRuleViolation('ticket_not_found', `ticket ${id} does not exist`);
