@@ -1,7 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Collection, Connection } from 'mongoose';
 import type { EventEnvelope, ParsedEvent } from '@keyward/contracts';
-import { ensureTopics, eventTopic } from '@keyward/messaging';
+import { ensureTopics, eventTopic, withDeadline } from '@keyward/messaging';
 import type { ConsumerState } from './consumer-faults';
 import { errorText, restartDelayMs } from './consumer-faults';
 import type { DeadLetter } from './dead-letters';
@@ -255,7 +255,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.persistTimer = undefined;
     // What was applied since the last persist is written before leaving (a bounded wait: a
     // database that is away leaves it to the restart, which re-reads it from the checkpoint).
-    if (consumer && this.unpersisted.size > 0) await withinMs(this.persistApplied(consumer, async () => undefined), STOP_PERSIST_MS).catch(() => undefined);
+    if (consumer && this.unpersisted.size > 0) await withDeadline(this.persistApplied(consumer, async () => undefined), STOP_PERSIST_MS, 'the last persist did not finish in time').catch(() => undefined);
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => undefined);
     await this.options.freshness?.stop();
@@ -767,10 +767,10 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private async topicOffsets(): Promise<{ partition: number; high: string; low: string }[]> {
     const admin = this.kafka.admin();
     try {
-      return await withinMs((async () => {
+      return await withDeadline((async () => {
         await admin.connect();
         return admin.fetchTopicOffsets(this.options.topic);
-      })(), 1_500);
+      })(), 1_500, 'Kafka did not answer within 1.5 s');
     } finally {
       void admin.disconnect().catch(() => undefined);
     }
@@ -788,12 +788,4 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.caughtUp = true;
     this.options.log.log(`${this.name}: caught up with ${this.options.topic}: ${this.current.size} ${this.options.itemNoun ?? 'items'}`);
   }
-}
-
-function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not done within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
