@@ -317,10 +317,12 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     // Readable when Kafka is not: the lag then comes from the last high watermarks seen.
     const offsets = await this.topicOffsets().catch(() => undefined);
     const partitions = offsets ?? [...this.highWatermarks].map(([partition, high]) => ({ partition, high: high.toString(), low: '0' }));
+    // What the index has applied (what authorization sees), not what is persisted yet (at most 200 ms behind).
+    const applied = this.appliedPositions();
     for (const p of partitions) {
       const high = BigInt(p.high);
       this.highWatermarks.set(p.partition, high);
-      const at = this.positions.get(p.partition) ?? BigInt(p.low);
+      const at = applied.get(p.partition) ?? BigInt(p.low);
       positions[String(p.partition)] = at.toString();
       lag += Math.max(0, Number(high - at));
     }
