@@ -3,7 +3,7 @@
 // KAFKA_BROKERS / MONGODB_URI, creates keys in closed loops of 1 and 8 clients (twice each), and prints
 // the CPU time (user + system, from /proc/<pid>/stat) each process spent per creation. FERRETDB_PID and
 // KAFKA_PID add those two processes. A diagnostic, not a benchmark with a baseline: read it beside
-// the write benchmark (README, Performance).
+// the write benchmark (README, Performance). It first prints the idle CPU per second (no load, 6 s).
 //   KAFKA_BROKERS=… MONGODB_URI=… [FERRETDB_PID=… KAFKA_PID=…] node tools/bench/cpu-per-creation.mjs
 import { readFileSync } from 'node:fs';
 import { bearer } from './lib/http.mjs';
@@ -32,6 +32,11 @@ try {
     body: (i) => ({ kind: 'private', name: `cpu ${connections}-${i}`, permissions: ['devices:read'] }),
   });
   await load(2, 2000);
+  // The platform's idle work, per second: what every creation rate above pays on top of its own work.
+  const idleBefore = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+  await new Promise((r) => setTimeout(r, RUN_MS));
+  const idle = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, Math.round(((cpuMs(pid) - idleBefore[k]) * 1000) / RUN_MS)]));
+  console.log(JSON.stringify({ clients: 0, idleCpuMsPerSecond: { ...idle, total: Object.values(idle).reduce((a, b) => a + b, 0) } }));
   for (const clients of [1, 8, 1, 8]) {
     const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
     const res = await load(clients, RUN_MS);
