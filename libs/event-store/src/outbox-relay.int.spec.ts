@@ -94,6 +94,27 @@ describe('OutboxRelay: the event store is the outbox', () => {
     takeoverChecks.mockRestore();
   });
 
+  it('sends an append that comes while its watermark is being claimed, without waiting for the claim', async () => {
+    const topic = await createTestTopic(admin, 'outbox_claim_beside');
+    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
+    await store.init();
+    // A watermark claim that hangs (a slow broker call) until the test lets it finish.
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => { release = r; });
+    let claims = 0;
+    const relay = relayFor(store, topic, { onDrained: async () => { claims++; await held; } });
+    relay.start();
+    await waitFor('the first (empty) drain to claim its watermark', () => claims >= 1, { timeoutMs: 15_000 });
+    const seen = await readTopic(topic);
+    await store.append(stream('wm1'), 0, [inc(1)]);
+    await waitFor('the event on the topic while the claim still hangs', () => seen.length >= 1, { timeoutMs: 15_000 });
+    await waitFor('the relay to mark it published', async () => (await store.countUnpublished()) === 0);
+    // One claim at a time: the drain that published it claimed nothing while the first was under way.
+    expect(claims).toBe(1);
+    release();
+    await relay.stop();
+  });
+
   it('publishes on restart what a crash left unpublished between append and publish, in per-key order', async () => {
     const topic = await createTestTopic(admin, 'outbox_crash');
     const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });

@@ -24,7 +24,8 @@ export interface OutboxRelayOptions {
    * Runs, under the relay lease, after a drain whose last read of the outbox found nothing beyond
    * what the drain published: everything appended before `coveredUntilMs` (real time, the read's
    * start) is on the topic. The freshness watermark consumers check against (relay-watermarks.ts).
-   * A failure counts as a failed drain (logged, retried, may reset the producer).
+   * It runs beside the drain loop, one at a time (see drained()). A failure counts as a failed
+   * drain (logged, retried, may reset the producer).
    */
   readonly onDrained?: (coveredUntilMs: number) => Promise<void>;
   readonly log?: (message: string) => void;
@@ -58,6 +59,8 @@ export class OutboxRelay {
   private readonly lease: RelayLease;
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
+  /** The watermark claim under way (onDrained), beside the drain loop. */
+  private claiming: Promise<void> | undefined;
   private again = false;
   private running = false;
   private unsubscribe: (() => void) | undefined;
@@ -92,7 +95,7 @@ export class OutboxRelay {
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.draining, new Promise<void>((r) => { timer = setTimeout(r, waitMs); })]);
+    await Promise.race([Promise.all([this.draining, this.claiming]), new Promise<void>((r) => { timer = setTimeout(r, waitMs); })]);
     clearTimeout(timer);
     await this.lease.release().catch(() => undefined);
   }
@@ -146,16 +149,21 @@ export class OutboxRelay {
         await this.drainOnce();
         this.lastError = undefined;
       } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
-        // One line per incident, not one per poll while the broker or the database is away.
-        if (message !== this.lastError) this.options.log?.(`outbox relay: ${message} (will retry)`);
-        this.lastError = message;
-        if (producerNeedsRenewal(e)) this.resetProducer = true;
-        // A failed send may have reached the topic: look before sending it again.
-        if (!(e instanceof LeaseLostError)) this.checkTail = true;
+        this.drainFailed(e);
         return;
       }
     } while (this.again && this.running);
+  }
+
+  /** A drain (or its watermark) failed: logged once per incident; the next drain retries. */
+  private drainFailed(e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    // One line per incident, not one per poll while the broker or the database is away.
+    if (message !== this.lastError) this.options.log?.(`outbox relay: ${message} (will retry)`);
+    this.lastError = message;
+    if (producerNeedsRenewal(e)) this.resetProducer = true;
+    // A failed send may have reached the topic: look before sending it again.
+    if (!(e instanceof LeaseLostError)) this.checkTail = true;
   }
 
   /** After a new term or a failed send: the events of `batch` already on the topic are marked, not sent again. */
@@ -214,12 +222,22 @@ export class OutboxRelay {
     }
   }
 
-  /** The read at `readAtMs` saw the whole outbox and all of it is published now. */
-  private async drained(readAtMs: number): Promise<void> {
-    if (!this.options.onDrained) return;
+  /**
+   * The read at `readAtMs` saw the whole outbox and all of it is published now: `onDrained` runs
+   * beside the drain loop, not in it, so an append that comes meanwhile is sent at once instead of
+   * after the watermark's broker calls (an end-offsets read and a send: measured as the tail of
+   * propagation). One at a time; a drain that ends while one is under way claims nothing, and the
+   * next drain claims a later time. Its offsets are read after this drain's sends, so a later
+   * send they may include only makes them cover more.
+   */
+  private drained(readAtMs: number): void {
+    const onDrained = this.options.onDrained;
+    if (!onDrained || this.claiming) return;
     // Fenced like a send: an instance resumed past its lease claims no freshness. The read of the
     // lease made with the outbox's is moments old: the local validity is checked again, not the database.
     this.lease.assertValid();
-    await this.options.onDrained(readAtMs);
+    this.claiming = onDrained(readAtMs)
+      .catch((e: unknown) => this.drainFailed(e))
+      .finally(() => { this.claiming = undefined; });
   }
 }
