@@ -12,7 +12,8 @@ import type { KeyView } from './key-view';
 // The key projection's persist on the run's real Kafka and FerretDB: while events keep coming it
 // writes its views and checkpoint at most every persistIntervalMs, not once per batch (each write is
 // a database round trip, in every service, for every event), and a quiet topic is still persisted
-// soon after its last event, so a restart reads on from there.
+// soon after its last event, so a restart reads on from there. A trailing persist that fails (the
+// database refused one checkpoint write) restarts the consumer from the checkpoint: nothing is skipped.
 
 type KeyProjection = IndexedProjection<KeyView, KeyIndex>;
 const BURST = 40;
@@ -42,7 +43,9 @@ describe('key projection persist', () => {
     await db.drop();
   });
 
-  function projection(prefix: string, persistIntervalMs = INTERVAL_MS): KeyProjection {
+  const quiet = { log: (): void => undefined, warn: (): void => undefined };
+
+  function projection(prefix: string, persistIntervalMs = INTERVAL_MS, log: { log(m: string): void; warn(m: string): void } = quiet): KeyProjection {
     const p: KeyProjection = new IndexedProjection<KeyView, KeyIndex>(kafka, db.connection, {
       name: 'keys',
       topic: `${prefix}${KEYS_EVENTS_TOPIC}`,
@@ -53,7 +56,7 @@ describe('key projection persist', () => {
       maxStalenessMs: 30_000,
       itemNoun: 'keys',
       persistIntervalMs,
-      log: { log: () => undefined, warn: () => undefined },
+      log,
     });
     running.push(p);
     return p;
@@ -106,6 +109,36 @@ describe('key projection persist', () => {
     // The trailing persist: the whole burst is in the checkpoint within the interval (and a margin) of the last event.
     await waitFor('the burst to be checkpointed', async () => (await checkpointed(name)) === BURST, { timeoutMs: INTERVAL_MS + 4_000, intervalMs: 20 });
     expect(await db.connection.collection(`${prefix}key_projection_views`).countDocuments({ accountId: 'acc_persist' })).toBe(BURST);
+  });
+
+  it('restarts from its checkpoint when a trailing persist fails, keeping every key usable, and persists it again', async () => {
+    const prefix = `${testName('failpersist')}.`;
+    const name = await topic(prefix);
+    const warnings: string[] = [];
+    const p = projection(prefix, INTERVAL_MS, { log: () => undefined, warn: (m) => { warnings.push(m); } });
+    await p.start();
+    await waitFor('the projection to catch up', () => p.available().ok, { timeoutMs: 30_000 });
+    const send = ({ key, event }: ReturnType<typeof testKeyCreated>) => producer.send({ topic: name, acks: -1, messages: [{ key: key.keyId, value: JSON.stringify(event) }] });
+    const first = testKeyCreated({ accountId: 'acc_failpersist', permissions: ['devices:read'] });
+    await send(first);
+    await waitFor('the first key to be checkpointed', async () => (await checkpointed(name)) === 1, { timeoutMs: 10_000, intervalMs: 20 });
+    // The next checkpoint write is refused, as by a database that went away for a moment.
+    const checkpoints = db.connection.collection('projection_checkpoints');
+    const refused = jest.spyOn(checkpoints, 'bulkWrite').mockImplementationOnce(() => Promise.reject(new Error('injected: the database refused the write')));
+    const second = testKeyCreated({ accountId: 'acc_failpersist', permissions: ['devices:read'] });
+    await send(second);
+    // Within the interval of the first persist: applied at once, persisted by the trailing timer.
+    await waitFor('the second key to be applied', () => works(p, second.key), { timeoutMs: 10_000, intervalMs: 2 });
+    await waitFor('the trailing persist to have failed and the consumer to restart', async () => (await p.status()).restarts >= 1, { timeoutMs: INTERVAL_MS + 10_000, intervalMs: 20 });
+    // Usable throughout: the index in memory is kept; the restart re-reads from the checkpoint.
+    expect(works(p, first.key) && works(p, second.key)).toBe(true);
+    await waitFor('the second key to be checkpointed after the restart', async () => (await checkpointed(name)) === 2, { timeoutMs: 30_000, intervalMs: 20 });
+    expect(refused.mock.calls.length).toBeGreaterThanOrEqual(2);
+    expect(warnings.some((w) => w.includes('persist failed') && w.includes('injected'))).toBe(true);
+    const status = await p.status();
+    expect(status.restarts).toBe(1);
+    expect(status.items).toBe(2);
+    expect(await db.connection.collection(`${prefix}key_projection_views`).countDocuments({ accountId: 'acc_failpersist' })).toBe(2);
   });
 
   it('persists what it applied when it stops, and a restart reads on from there with every key', async () => {
