@@ -4,7 +4,7 @@ import type { EventEnvelope, ParsedEvent } from '@keyward/contracts';
 import { ensureTopics, eventTopic } from '@keyward/messaging';
 import type { EventConsumer, EventDispatch } from '@keyward/service-runtime';
 import type { ConsumerState } from './consumer-faults';
-import { errorText, restartDelayMs } from './consumer-faults';
+import { ConsumerRestarts, errorText } from './consumer-faults';
 import type { DeadLetter } from './dead-letters';
 import { DeadLetters } from './dead-letters';
 
@@ -37,8 +37,6 @@ const CONSUMER_CONFIG = {
   retry: { retries: 3, initialRetryTime: 250, maxRetryTime: 2_000, restartOnFailure: async (): Promise<boolean> => false },
 } as const;
 
-/** A consumer that ran this long before failing restarts with the shortest delay again. */
-const HEALTHY_RUN_MS = 30_000;
 
 /**
  * A consumer of one topic that keeps nothing in memory between batches (unlike IndexedProjection):
@@ -60,10 +58,7 @@ export class BatchConsumer<S> implements EventConsumer {
   private starting: Promise<void> = Promise.resolve();
   private state: ConsumerState = 'stopped';
   private stopping = false;
-  private attempt = 0;
-  private restarts = 0;
-  private runningSinceMs = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly restarts = new ConsumerRestarts();
 
   constructor(private readonly kafka: Kafka, connection: Connection, private readonly options: BatchConsumerOptions<S>) {
     this.name = options.name;
@@ -80,7 +75,7 @@ export class BatchConsumer<S> implements EventConsumer {
 
   /** `running`, `restarting` (supervision is bringing it up) or `stopped`, and the restarts so far. */
   consumerStatus(): { readonly consumer: ConsumerState; readonly restarts: number } {
-    return { consumer: this.state, restarts: this.restarts };
+    return { consumer: this.state, restarts: this.restarts.total };
   }
 
   /** In the background: joining the shared group can take a rebalance, and nothing waits for this consumer to serve. */
@@ -93,8 +88,7 @@ export class BatchConsumer<S> implements EventConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.state = 'stopped';
-    clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
+    this.restarts.cancel();
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => undefined);
@@ -129,8 +123,8 @@ export class BatchConsumer<S> implements EventConsumer {
         return;
       }
       this.state = 'running';
-      this.runningSinceMs = Date.now();
-      if (this.restarts > 0) this.options.log.log(`${this.name}: consumer running again (restart ${this.restarts})`);
+      this.restarts.running();
+      if (this.restarts.total > 0) this.options.log.log(`${this.name}: consumer running again (restart ${this.restarts.total})`);
     } catch (e) {
       if (this.consumer === consumer) this.failed(e);
       else await consumer.disconnect().catch(() => undefined);
@@ -138,23 +132,18 @@ export class BatchConsumer<S> implements EventConsumer {
   }
 
   private failed(error: unknown): void {
-    if (this.stopping || this.restartTimer) return;
+    if (this.stopping || this.restarts.pending) return;
     const consumer = this.consumer;
     this.consumer = undefined;
     this.state = 'restarting';
-    if (this.runningSinceMs > 0 && Date.now() - this.runningSinceMs > HEALTHY_RUN_MS) this.attempt = 0;
-    this.runningSinceMs = 0;
-    const delay = restartDelayMs(this.attempt++);
-    this.restarts++;
-    this.options.onRestart?.();
-    this.options.log.warn(`${this.name}: consumer failed (${errorText(error)}); restarting from the committed offsets in ${delay} ms`);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
+    const delay = this.restarts.schedule(() => {
       this.starting = (async () => {
         await consumer?.disconnect().catch(() => undefined);
         await this.run();
       })();
-    }, delay);
+    });
+    this.options.onRestart?.();
+    this.options.log.warn(`${this.name}: consumer failed (${errorText(error)}); restarting from the committed offsets in ${delay ?? 0} ms`);
   }
 
   private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {

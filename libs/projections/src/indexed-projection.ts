@@ -3,7 +3,7 @@ import type { Collection, Connection } from 'mongoose';
 import type { EventEnvelope, ParsedEvent } from '@keyward/contracts';
 import { ensureTopics, eventTopic, withDeadline } from '@keyward/messaging';
 import type { ConsumerState } from './consumer-faults';
-import { errorText, restartDelayMs } from './consumer-faults';
+import { ConsumerRestarts, errorText } from './consumer-faults';
 import type { DeadLetter } from './dead-letters';
 import { DeadLetters } from './dead-letters';
 import type { ProjectionStatus, RebuildableProjection, RebuildPhase, RebuildProgress, RebuildResult } from './projection';
@@ -119,8 +119,6 @@ const PERSIST_INTERVAL_MS = 200;
 const REBUILD_PERSIST_SLICE = 1000;
 /** How long stop() waits for the last persist. */
 const STOP_PERSIST_MS = 2_000;
-/** A consumer that ran this long before failing restarts with the shortest delay again. */
-const HEALTHY_RUN_MS = 30_000;
 
 /**
  * A projection of one topic into memory, persisted in the service's own database: the views and
@@ -171,11 +169,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   private deadLetterCount = 0;
   private state: ConsumerState = 'stopped';
   private stopping = false;
-  private restarts = 0;
-  private attempt = 0;
-  private runningSinceMs = 0;
+  private readonly restarts = new ConsumerRestarts();
   private lastError: { message: string; at: string } | null = null;
-  private restartTimer: NodeJS.Timeout | undefined;
   private readonly snapshots: ProjectionSnapshots<V> | undefined;
   /** A rebuild is running: its swapped-in index holds views not persisted yet, so no snapshot is cut. */
   private snapshotHolds = 0;
@@ -248,8 +243,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   async stop(): Promise<void> {
     this.stopping = true;
     this.state = 'stopped';
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
+    this.restarts.cancel();
     const consumer = this.consumer;
     if (this.persistTimer) clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
@@ -292,7 +286,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     const a = this.available(nowMs);
     if (!a.ok) return { ready: false, detail: this.withConsumer(a.reason) };
     if (this.state !== 'running') return { ready: false, detail: this.withConsumer(`the ${this.name} projection's consumer is ${this.state}`) };
-    const silentMs = nowMs - Math.max(this.lastFetchAtMs ?? 0, this.lastProgressAtMs, this.runningSinceMs);
+    const silentMs = nowMs - Math.max(this.lastFetchAtMs ?? 0, this.lastProgressAtMs, this.restarts.runningSince);
     if (silentMs > FETCH_SILENCE_NOT_READY_MS) {
       return { ready: false, detail: `the ${this.name} projection's consumer has not fetched from ${this.options.topic} for ${Math.round(silentMs / 1000)} s` };
     }
@@ -302,7 +296,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
   consumerStatus(): ConsumerStatus {
     return {
       consumer: this.state,
-      restarts: this.restarts,
+      restarts: this.restarts.total,
       lastError: this.lastError?.message ?? null,
       lastErrorAt: this.lastError?.at ?? null,
       deadLetters: this.deadLetterCount,
@@ -554,8 +548,8 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     }
     if (this.consumer !== consumer || this.stopping) return;
     this.state = 'running';
-    this.runningSinceMs = Date.now();
-    if (this.restarts > 0) this.options.log.log(`${this.name}: consumer running again (restart ${this.restarts})`);
+    this.restarts.running();
+    if (this.restarts.total > 0) this.options.log.log(`${this.name}: consumer running again (restart ${this.restarts.total})`);
   }
 
   /**
@@ -569,14 +563,7 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.state = 'restarting';
     const consumer = this.consumer;
     this.consumer = undefined;
-    if (this.restartTimer) return;
-    if (this.runningSinceMs > 0 && Date.now() - this.runningSinceMs > HEALTHY_RUN_MS) this.attempt = 0;
-    this.runningSinceMs = 0;
-    const delay = restartDelayMs(this.attempt++);
-    this.restarts++;
-    this.options.log.warn(`${this.name}: ${message}; restarting from the persisted checkpoint in ${delay} ms (restart ${this.restarts})`);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
+    const delay = this.restarts.schedule(() => {
       void (async () => {
         await consumer?.disconnect().catch(() => undefined);
         if (this.stopping) return;
@@ -586,7 +573,9 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
           this.failed(e, 'restart failed');
         }
       })();
-    }, delay);
+    });
+    if (delay === undefined) return;
+    this.options.log.warn(`${this.name}: ${message}; restarting from the persisted checkpoint in ${delay} ms (restart ${this.restarts.total})`);
   }
 
   private async handleBatch(consumer: Consumer, { batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {

@@ -2,7 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import type { Watermark } from '@keyward/messaging';
 import { ensureTopics, parseWatermark, watermarkTopic, watermarkTopicOf } from '@keyward/messaging';
 import type { ConsumerState } from './consumer-faults';
-import { errorText, restartDelayMs } from './consumer-faults';
+import { ConsumerRestarts, errorText } from './consumer-faults';
 
 /**
  * Where a projection learns that it is current, measured against the source rather than the
@@ -49,7 +49,6 @@ export interface WatermarkFreshnessOptions {
 
 /** Received watermarks kept while the projection has not reached their offsets (1-5 a second; minutes of them). */
 const MAX_PENDING = 512;
-const HEALTHY_RUN_MS = 30_000;
 
 /**
  * Follows a relay's watermark topic (libs/messaging watermarks.ts) for one projection. A
@@ -73,11 +72,8 @@ export class WatermarkFreshness implements FreshnessSource {
   private appliedUntilMs = 0;
   private receivedUntilMs = 0;
   private stopping = false;
-  private restarts = 0;
-  private attempt = 0;
-  private runningSinceMs = 0;
+  private readonly restarts = new ConsumerRestarts();
   private lastError: string | null = null;
-  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly kafka: Kafka, private readonly options: WatermarkFreshnessOptions) {
     this.watermarkTopic = watermarkTopicOf(options.topic);
@@ -92,8 +88,7 @@ export class WatermarkFreshness implements FreshnessSource {
   async stop(): Promise<void> {
     this.stopping = true;
     this.state = 'stopped';
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
+    this.restarts.cancel();
     const consumer = this.consumer;
     this.consumer = undefined;
     await consumer?.disconnect().catch(() => undefined);
@@ -116,7 +111,7 @@ export class WatermarkFreshness implements FreshnessSource {
       topic: this.watermarkTopic,
       mode: this.mode,
       consumer: this.state,
-      restarts: this.restarts,
+      restarts: this.restarts.total,
       lastError: this.lastError,
       appliedUntil: this.appliedUntilMs > 0 ? new Date(this.appliedUntilMs).toISOString() : null,
       receivedUntil: this.receivedUntilMs > 0 ? new Date(this.receivedUntilMs).toISOString() : null,
@@ -182,8 +177,8 @@ export class WatermarkFreshness implements FreshnessSource {
     }
     if (this.consumer !== consumer || this.stopping) return;
     this.state = 'running';
-    this.runningSinceMs = Date.now();
-    if (this.restarts > 0) this.options.log.log(`${this.watermarkTopic}: watermark consumer running again (restart ${this.restarts})`);
+    this.restarts.running();
+    if (this.restarts.total > 0) this.options.log.log(`${this.watermarkTopic}: watermark consumer running again (restart ${this.restarts.total})`);
   }
 
   private failed(error: unknown, what: string): void {
@@ -192,14 +187,7 @@ export class WatermarkFreshness implements FreshnessSource {
     this.state = 'restarting';
     const consumer = this.consumer;
     this.consumer = undefined;
-    if (this.restartTimer) return;
-    if (this.runningSinceMs > 0 && Date.now() - this.runningSinceMs > HEALTHY_RUN_MS) this.attempt = 0;
-    this.runningSinceMs = 0;
-    const delay = restartDelayMs(this.attempt++);
-    this.restarts++;
-    this.options.log.warn(`${this.watermarkTopic}: ${this.lastError}; restarting the watermark consumer in ${delay} ms (restart ${this.restarts})`);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
+    const delay = this.restarts.schedule(() => {
       void (async () => {
         await consumer?.disconnect().catch(() => undefined);
         if (this.stopping) return;
@@ -209,7 +197,9 @@ export class WatermarkFreshness implements FreshnessSource {
           this.failed(e, 'restart failed');
         }
       })();
-    }, delay);
+    });
+    if (delay === undefined) return;
+    this.options.log.warn(`${this.watermarkTopic}: ${this.lastError}; restarting the watermark consumer in ${delay} ms (restart ${this.restarts.total})`);
   }
 }
 
