@@ -64,6 +64,24 @@ export class ConsumerRestarts {
     return delay;
   }
 
+  /**
+   * The usual restart, scheduled: what is left of `old` is disconnected, then, unless `stopped()`,
+   * `start()` runs; a start that throws goes to `failed` (which schedules the next one).
+   */
+  restartConsumer(old: { disconnect(): Promise<void> } | undefined, start: () => Promise<void>, hooks: { stopped(): boolean; failed(e: unknown): void }): number | undefined {
+    return this.schedule(() => {
+      void (async () => {
+        await old?.disconnect().catch(() => undefined);
+        if (hooks.stopped()) return;
+        try {
+          await start();
+        } catch (e) {
+          hooks.failed(e);
+        }
+      })();
+    });
+  }
+
   /** Drops the pending restart (stop). */
   cancel(): void {
     clearTimeout(this.timer);

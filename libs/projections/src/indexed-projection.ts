@@ -563,16 +563,9 @@ export class IndexedProjection<V extends { readonly id: string }, I extends Proj
     this.state = 'restarting';
     const consumer = this.consumer;
     this.consumer = undefined;
-    const delay = this.restarts.schedule(() => {
-      void (async () => {
-        await consumer?.disconnect().catch(() => undefined);
-        if (this.stopping) return;
-        try {
-          await this.bootstrap();
-        } catch (e) {
-          this.failed(e, 'restart failed');
-        }
-      })();
+    const delay = this.restarts.restartConsumer(consumer, () => this.bootstrap(), {
+      stopped: () => this.stopping,
+      failed: (e) => this.failed(e, 'restart failed'),
     });
     if (delay === undefined) return;
     this.options.log.warn(`${this.name}: ${message}; restarting from the persisted checkpoint in ${delay} ms (restart ${this.restarts.total})`);

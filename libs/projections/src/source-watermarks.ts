@@ -187,16 +187,9 @@ export class WatermarkFreshness implements FreshnessSource {
     this.state = 'restarting';
     const consumer = this.consumer;
     this.consumer = undefined;
-    const delay = this.restarts.schedule(() => {
-      void (async () => {
-        await consumer?.disconnect().catch(() => undefined);
-        if (this.stopping) return;
-        try {
-          await this.run();
-        } catch (e) {
-          this.failed(e, 'restart failed');
-        }
-      })();
+    const delay = this.restarts.restartConsumer(consumer, () => this.run(), {
+      stopped: () => this.stopping,
+      failed: (e) => this.failed(e, 'restart failed'),
     });
     if (delay === undefined) return;
     this.options.log.warn(`${this.watermarkTopic}: ${this.lastError}; restarting the watermark consumer in ${delay} ms (restart ${this.restarts.total})`);
