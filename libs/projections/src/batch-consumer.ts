@@ -37,7 +37,6 @@ const CONSUMER_CONFIG = {
   retry: { retries: 3, initialRetryTime: 250, maxRetryTime: 2_000, restartOnFailure: async (): Promise<boolean> => false },
 } as const;
 
-
 /**
  * A consumer of one topic that keeps nothing in memory between batches (unlike IndexedProjection):
  * each batch's events are applied, through the `@EventPattern` handlers (EventConsumerTransport),
