@@ -14,10 +14,10 @@ import type { ProjectionSnapshotOptions, SnapshotCut, SnapshotStatus } from './s
 import { describe as describePositions, ProjectionSnapshots } from './snapshots/projection-snapshots';
 import type { IndexCapture, WrittenSnapshot } from './snapshots/snapshot-file';
 import { instanceCheckpointId, instanceCollection, instanceGroupId } from './per-instance';
-import type { EventConsumer } from '@keyward/service-runtime';
+import type { ConsumerView, EventConsumer } from '@keyward/service-runtime';
 
 /** An in-memory projection state that applies each aggregate's events once, by version. */
-export interface ProjectionIndex<V extends { readonly id: string }> {
+export interface ProjectionIndex<V extends ConsumerView> {
   /** 'quarantined': refused, not applied (e.g. past a version gap); the live consumer dead-letters it. */
   apply(event: EventEnvelope): 'applied' | 'duplicate' | 'gap' | 'quarantined';
   get(id: string): V | undefined;
@@ -30,7 +30,7 @@ export interface ProjectionIndex<V extends { readonly id: string }> {
   loadMore?(views: readonly V[]): void;
 }
 
-export interface IndexedProjectionOptions<V extends { readonly id: string }, I extends ProjectionIndex<V>> {
+export interface IndexedProjectionOptions<V extends ConsumerView, I extends ProjectionIndex<V>> {
   readonly name: string;
   readonly topic: string;
   readonly groupId: string;
@@ -133,7 +133,7 @@ const STOP_PERSIST_MS = 2_000;
  * since the last successful persist stay dirty until one succeeds, so a retried batch of
  * duplicates still writes them.
  */
-export class IndexedProjection<V extends { readonly id: string }, I extends ProjectionIndex<V>> implements RebuildableProjection, EventConsumer {
+export class IndexedProjection<V extends ConsumerView, I extends ProjectionIndex<V>> implements RebuildableProjection, EventConsumer {
   readonly name: string;
   private current: I;
   private readonly views: Collection<ViewDoc>;

@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Kafka } from 'kafkajs';
 import type { Collection } from 'mongoose';
 import type { EventEnvelope } from '@keyward/contracts';
+import type { ConsumerView } from '@keyward/service-runtime';
 import type { ProjectionIndex } from './indexed-projection';
 import type { RebuildPhase, RebuildProgress, RebuildResult } from './projection';
 import { RebuildStopped } from './projection';
@@ -14,7 +15,7 @@ interface ViewDoc { _id: string; [field: string]: unknown }
 export interface RebuildCounts { applied: number; duplicates: number; gaps: number; malformed: number }
 
 /** What a rebuild needs of the projection it rebuilds (kept apart from the live consumer's code). */
-export interface RebuildHost<V extends { readonly id: string }, I extends ProjectionIndex<V>> {
+export interface RebuildHost<V extends ConsumerView, I extends ProjectionIndex<V>> {
   readonly kafka: Kafka;
   readonly topic: string;
   readonly createIndex: () => I;
@@ -61,7 +62,7 @@ const COMPARE_SLICE = 2000;
  * whole-collection read: the persisted views are the live index's (the live consumer wrote every
  * change), so only the views that differ between the two indexes are written.
  */
-export async function rebuildIndexedProjection<V extends { readonly id: string }, I extends ProjectionIndex<V>>(
+export async function rebuildIndexedProjection<V extends ConsumerView, I extends ProjectionIndex<V>>(
   host: RebuildHost<V, I>,
   onProgress: (p: RebuildProgress) => void,
   signal: AbortSignal,
@@ -163,7 +164,7 @@ export async function rebuildIndexedProjection<V extends { readonly id: string }
  * Writes the index's current views of `ids` and deletes the views of `gone` it no longer holds,
  * by `_id`, in small bulk writes with a turn of the event loop between them.
  */
-export async function writeViewsById<V extends { readonly id: string }>(
+export async function writeViewsById<V extends ConsumerView>(
   views: Collection<ViewDoc>,
   index: ProjectionIndex<V>,
   ids: readonly string[],
@@ -199,7 +200,7 @@ export async function writeViewsById<V extends { readonly id: string }>(
  * The ids whose views differ between the live index and the rebuilt one (changed or new), and
  * the ids only the live index holds; compared in slices, yielding between them.
  */
-async function compareIndexes<V extends { readonly id: string }>(
+async function compareIndexes<V extends ConsumerView>(
   live: ProjectionIndex<V>,
   fresh: ProjectionIndex<V>,
   signal: AbortSignal,

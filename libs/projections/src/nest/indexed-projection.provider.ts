@@ -6,13 +6,14 @@ import type { ServiceConfig } from '@keyward/config';
 import { topicName } from '@keyward/config';
 import type { EventEnvelope, ParsedEvent } from '@keyward/contracts';
 import { EventConsumers, KAFKA, MONGO_CONNECTION, ReadinessService, SERVICE_CONFIG } from '@keyward/service-runtime';
+import type { ConsumerView } from '@keyward/service-runtime';
 import type { ProjectionIndex } from '../indexed-projection';
 import { IndexedProjection } from '../indexed-projection';
 import { ProjectionRegistry } from '../projection-registry';
 import { projectionSnapshotOptions } from '../snapshots/snapshot-config';
 import { withSnapshot } from '../snapshots/projection-snapshots';
 
-export interface IndexedProjectionSpec<V extends { readonly id: string }, I extends ProjectionIndex<V>> {
+export interface IndexedProjectionSpec<V extends ConsumerView, I extends ProjectionIndex<V>> {
   /** Operator-facing name (`technicians`, `devices`): unique in the service. */
   readonly name: string;
   /** The contract's topic name (the configured prefix is added). */
@@ -28,7 +29,7 @@ export interface IndexedProjectionSpec<V extends { readonly id: string }, I exte
  * caught up in the background, before the app listens), with readiness and with the operator
  * registry; stopped on shutdown. Its consumer group is `<prefix>keyward-<service>-<name>-projection.<instanceId>`.
  */
-export function indexedProjectionProvider<V extends { readonly id: string }, I extends ProjectionIndex<V>>(
+export function indexedProjectionProvider<V extends ConsumerView, I extends ProjectionIndex<V>>(
   token: symbol,
   spec: IndexedProjectionSpec<V, I>,
 ): FactoryProvider<IndexedProjection<V, I>> {

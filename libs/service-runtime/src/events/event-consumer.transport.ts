@@ -3,7 +3,7 @@ import type { ModulesContainer } from '@nestjs/core';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { Server } from '@nestjs/microservices';
 import type { EventEnvelope } from '@keyward/contracts';
-import type { ApplyOutcome, EventConsumer, EventConsumers, EventDispatch } from './event-consumers';
+import type { ApplyOutcome, ConsumerView, EventConsumer, EventConsumers, EventDispatch } from './event-consumers';
 import { isApplyOutcome } from './event-consumers';
 import type { EventHandler } from './event-handlers';
 import { discoverEventHandlers } from './event-handlers';
@@ -112,7 +112,8 @@ export class EventConsumerTransport extends Server implements CustomTransportStr
    * The per-event path: one lookup and the handler's call (plus, for a type with reactions, one
    * map write): ~50 ns per event on the 2-core box, against microseconds for a key's apply.
    * Reactions fire from the consumer's `onChange`, i.e. after the view is persisted and its offset
-   * committed; only events applied to the live state count (not a rebuild's reading).
+   * committed, with the first persisted view that has the event (by version); only events applied
+   * to the live state count (not a rebuild's reading).
    */
   private dispatcher(consumer: EventConsumer, table: ReadonlyMap<string, Call>, reactions: ReadonlyMap<string, readonly Call[]>): EventDispatch {
     const name = consumer.name;
@@ -122,7 +123,9 @@ export class EventConsumerTransport extends Server implements CustomTransportStr
       // Only a consumer with onChange has reactions (bind).
       consumer.onChange?.((view) => {
         const event = pending.get(view.id);
-        if (event === undefined) return;
+        // A view persisted from before the event was applied (its persist was under way when the
+        // event came) does not have it: the persist that writes it runs the reaction, with that view.
+        if (event === undefined || view.version < event.version) return;
         pending.delete(view.id);
         for (const react of reactions.get(event.type) ?? []) this.react(name, react, event, view);
       });
@@ -137,7 +140,7 @@ export class EventConsumerTransport extends Server implements CustomTransportStr
     };
   }
 
-  private react(consumer: string, react: Call, event: EventEnvelope, view: { readonly id: string }): void {
+  private react(consumer: string, react: Call, event: EventEnvelope, view: ConsumerView): void {
     const failed = (e: unknown): void => {
       this.log.error(`${consumer}: the reaction to ${event.type} v${event.version} of ${event.aggregateId} failed: ${e instanceof Error ? e.message : String(e)}`);
     };

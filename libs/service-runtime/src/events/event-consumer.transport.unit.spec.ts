@@ -5,7 +5,7 @@ import { ModulesContainer, NestFactory } from '@nestjs/core';
 import type { CustomStrategy } from '@nestjs/microservices';
 import { EventPattern, MessagePattern } from '@nestjs/microservices';
 import type { EventEnvelope } from '@keyward/contracts';
-import type { ApplyOutcome, EventConsumer, EventDispatch } from './event-consumers';
+import type { ApplyOutcome, ConsumerView, EventConsumer, EventDispatch } from './event-consumers';
 import { EventConsumers } from './event-consumers';
 import { EventConsumerTransport, UnhandledEvent } from './event-consumer.transport';
 import { AFTER_COMMIT } from './event-handlers';
@@ -25,7 +25,7 @@ class VersionIndex {
 class FakeConsumer implements EventConsumer {
   dispatch: EventDispatch | undefined;
   readonly calls: string[] = [];
-  private readonly listeners: ((view: { readonly id: string }) => void)[] = [];
+  private readonly listeners: ((view: ConsumerView) => void)[] = [];
 
   constructor(readonly name: string, readonly eventTypes: readonly string[], readonly index: VersionIndex = new VersionIndex()) {}
 
@@ -34,7 +34,7 @@ class FakeConsumer implements EventConsumer {
     this.dispatch = dispatch;
   }
 
-  onChange(listener: (view: { readonly id: string }) => void): void {
+  onChange(listener: (view: ConsumerView) => void): void {
     this.listeners.push(listener);
   }
 
@@ -52,9 +52,12 @@ class FakeConsumer implements EventConsumer {
     return this.dispatch(event, state);
   }
 
-  /** What IndexedProjection does after a batch's persist and commit. */
-  persisted(id: string): void {
-    for (const l of this.listeners) l({ id });
+  /**
+   * What IndexedProjection does after a persist and commit: reports the view as it was when the
+   * persist took it (by default, as the index has it now).
+   */
+  persisted(id: string, version = this.index.versions.get(id) ?? 0): void {
+    for (const l of this.listeners) l({ id, version });
   }
 }
 
@@ -116,6 +119,16 @@ class ThingReactions {
   }
 }
 
+const followed: { type: string; version: number; view: ConsumerView }[] = [];
+
+@Controller()
+class FollowsThings {
+  @EventPattern(['ThingCreated', 'ThingRenamed'], AFTER_COMMIT)
+  thingMoved(e: EventEnvelope, view: ConsumerView): void {
+    followed.push({ type: e.type, version: e.version, view });
+  }
+}
+
 @Controller()
 class AlsoAppliesThingCreated {
   @EventPattern('ThingCreated')
@@ -174,6 +187,7 @@ async function hybrid(controllers: Type<unknown>[], consumers: EventConsumer[]):
 afterEach(async () => {
   received.length = 0;
   reactions.length = 0;
+  followed.length = 0;
   jest.restoreAllMocks();
   for (const app of apps.splice(0)) await app.close();
 });
@@ -231,7 +245,21 @@ describe('EventConsumerTransport', () => {
     things.persisted('thing_1');
     things.persisted('thing_2');
     things.persisted('thing_3');
-    expect(reactions).toEqual([{ type: 'ThingCreated', view: { id: 'thing_1' } }]);
+    expect(reactions).toEqual([{ type: 'ThingCreated', view: { id: 'thing_1', version: 1 } }]);
+  });
+
+  it('runs a reaction with a view that has its event, not with one whose persist began before the event was applied', async () => {
+    const things = new FakeConsumer('things', ['ThingCreated', 'ThingRenamed']);
+    await hybrid([ThingEvents, FollowsThings], [things]);
+    things.read(event('ThingCreated', 'thing_1', 1));
+    // A persist takes the view at version 1; while it is under way, version 2 is applied.
+    things.read(event('ThingRenamed', 'thing_1', 2));
+    things.persisted('thing_1', 1);
+    expect(followed).toEqual([]);
+    // The next persist writes version 2: the reaction to it runs then, once, with that view.
+    things.persisted('thing_1', 2);
+    things.persisted('thing_1', 2);
+    expect(followed).toEqual([{ type: 'ThingRenamed', version: 2, view: { id: 'thing_1', version: 2 } }]);
   });
 
   it('hands a consumer without a state of its own each event with the accumulator it passes (one per batch), beside an indexed consumer', async () => {

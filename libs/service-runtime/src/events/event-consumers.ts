@@ -20,6 +20,14 @@ export function isApplyOutcome(value: unknown): value is ApplyOutcome {
 export type EventDispatch = (event: EventEnvelope, state: unknown) => ApplyOutcome;
 
 /**
+ * A view a consumer reports once it is persisted: its aggregate's id and the version of the last
+ * event folded into it, which says which applied events the persisted view already has (a persist
+ * under way when a later event came has the view from before it). A type alias, not an interface:
+ * views are written as documents, which takes the implicit index signature only an alias has.
+ */
+export type ConsumerView = { readonly id: string; readonly version: number };
+
+/**
  * A consumer of one topic (IndexedProjection; BatchConsumer, for the usage read model) whose events
  * the event transport hands to the `@EventPattern` handlers of the app's controllers. The consumer
  * keeps every guarantee itself (commit after the write, per-version dedup, checkpoints, snapshots,
@@ -44,7 +52,7 @@ export interface EventConsumer {
    * Absent for a consumer that has no views to report: an `AFTER_COMMIT` reaction to one of its
    * types is refused at start (it would never run).
    */
-  onChange?(listener: (view: { readonly id: string }) => void): void;
+  onChange?(listener: (view: ConsumerView) => void): void;
   /** Never throws: a consumer that cannot start yet retries in the background (not ready meanwhile). */
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -8,8 +8,9 @@ import { ListenerMetadataExplorer } from '@nestjs/microservices/listener-metadat
 /**
  * `@EventPattern(types, AFTER_COMMIT)`: a reaction, not an apply. It runs once the event's consumer
  * has persisted the view the event changed and committed its offset, with `(event, view)`; its
- * return value is ignored and what it throws is logged. One per aggregate and batch: the last event
- * of those types applied to it, with the view as persisted.
+ * return value is ignored and what it throws is logged. One per aggregate and persist: the last event
+ * of those types applied to it, with the first persisted view that has it (a view whose persist
+ * began before the event came waits for the next one).
  */
 export const AFTER_COMMIT = { keyward: 'after-commit' } as const;
 
