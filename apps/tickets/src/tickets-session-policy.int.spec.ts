@@ -44,6 +44,26 @@ describe('tickets follow the sessions opened from them', () => {
     expect(closed['closedAt']).toEqual(expect.any(String));
   });
 
+  it('closes every ticket whose session ends while the mirror persists its start (the end is never paired with the started view)', async () => {
+    const tickets: string[] = [];
+    for (let i = 0; i < 40; i++) tickets.push((await app.createTicket()).id);
+    const sessions = tickets.map(() => freshId('ses'));
+    await Promise.all(sessions.map((s, i) => app.publishSession('SessionCreated', s, 1, { code: '123-456', deviceId: null, ticketId: tickets[i] ?? '', by: 'key_public' })));
+    await waitFor('every ticket to be in progress', async () => (await Promise.all(tickets.map((id) => app.ticket(id)))).every((t) => t['status'] === 'in_progress'));
+    // Each session's start, then its end, every session at once: ends keep coming while the mirror
+    // persists starts, which is when an end used to be handed the view from before it.
+    await Promise.all(sessions.map(async (s) => {
+      await app.publishSession('SessionStarted', s, 2, { technicianId: 'tech_abcd', by: 'key_tech' });
+      await app.publishSession('SessionEnded', s, 3, { outcome: 'resolved', notes: null, by: 'key_tech' });
+    }));
+    const closed = await waitFor('every ticket to be closed', async () => {
+      const all = await Promise.all(tickets.map((id) => app.ticket(id)));
+      return all.every((t) => t['status'] === 'closed') ? all : false;
+    }, { timeoutMs: 20_000, intervalMs: 200 });
+    expect(closed.map((t) => t['sessionId'])).toEqual(sessions);
+    expect(closed.every((t) => t['resolution'] === 'session ended: resolved')).toBe(true);
+  });
+
   it('records the session event that caused each ticket event', async () => {
     const ticket = await app.createTicket();
     const session = freshId('ses');
