@@ -25,7 +25,8 @@ const common = {
   rootDir: __dirname,
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper,
-  testEnvironment: 'node',
+  // Node's, plus whether a test of the file failed (services started by a spec print their output then).
+  testEnvironment: '<rootDir>/tools/test/environment.cjs',
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/tools'],
 };
 

@@ -84,6 +84,7 @@ export async function startServiceProcess(
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       const code = await exited;
       clearTimeout(timer);
+      printIfATestFailed(service, port, out);
       return code;
     },
   };
@@ -100,6 +101,20 @@ export async function startServiceProcess(
     throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- ${service} output ---\n${out}`);
   }
   return proc;
+}
+
+const PRINTED_LINES = 200;
+
+/**
+ * After a failed test or hook of this spec file (tools/test/environment.cjs sets the flag), the
+ * last lines a stopped service printed go to stderr: what it logged while the test waited in vain
+ * is the other half of the failure's story, and CI keeps nothing else of it.
+ */
+function printIfATestFailed(service: ServiceName, port: number, out: string): void {
+  if (Reflect.get(globalThis, '__keywardTestFailed') !== true) return;
+  const lines = out.trimEnd().split('\n');
+  const tail = lines.slice(-PRINTED_LINES).join('\n');
+  process.stderr.write(`--- a test of this file failed: ${service} on port ${port} printed (last ${Math.min(lines.length, PRINTED_LINES)} of ${lines.length} lines) ---\n${tail}\n--- end of ${service} on port ${port} ---\n`);
 }
 
 /** Runs one of the repo's TypeScript entry points (a CLI) to completion and returns what it printed. */
