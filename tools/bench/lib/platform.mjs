@@ -61,10 +61,16 @@ export async function createEventTopic(kafka, topic) {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [eventTopicConfig(topic)], waitForLeaders: true });
     const deadline = Date.now() + 60_000;
+    let created = false;
     for (let attempt = 1; ; attempt++) {
       try {
+        // createTopics too: a broker busy with the deletion of an earlier run's topics answers it with
+        // a protocol error of its own. Once created, a repeated call answers false, not an error.
+        if (!created) {
+          await admin.createTopics({ topics: [eventTopicConfig(topic)], waitForLeaders: true });
+          created = true;
+        }
         const offsets = await admin.fetchTopicOffsets(topic);
         if (offsets.length === 3) return;
         throw new Error(`${topic} has ${offsets.length} of 3 partitions so far`);

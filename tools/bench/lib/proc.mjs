@@ -78,6 +78,20 @@ export function spawnService(service, env, { profile = false } = {}) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Runs one named step of a benchmark; a failure says which step it was (`<what>: <error>`, the
+ * original as its cause), so a failed run's one line points at the call that failed.
+ */
+export async function step(what, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (message.startsWith(`${what}: `)) throw e;
+    throw new Error(`${what}: ${message}`, { cause: e });
+  }
+}
+
 /** Polls `probe` until it returns something other than undefined/false; throws after timeoutMs. */
 export async function waitFor(what, probe, { timeoutMs = 60_000, intervalMs = 50 } = {}) {
   const deadline = Date.now() + timeoutMs;
