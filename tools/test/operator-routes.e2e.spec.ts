@@ -1,7 +1,8 @@
+import { performance } from 'node:perf_hooks';
 import type { ServiceName } from '@keyward/contracts';
 import { generateToken, SERVICE_NAMES, SERVICES } from '@keyward/contracts';
 import type { AdminKey, Reply, ServiceProcess } from '@keyward/testing';
-import { call, Platform, startServiceProcess, stopServiceProcesses, TEST_OPERATOR_TOKEN, testName, waitUntilKnown } from '@keyward/testing';
+import { call, guarded, Platform, startServiceProcess, stopServiceProcesses, TEST_OPERATOR_TOKEN, testName, waitUntilKnown } from '@keyward/testing';
 
 // The operator routes (/admin/*, /metrics) belong to the platform, not to an account: on the edge
 // and every service (each its own process) only an OPERATOR_TOKENS token opens them. Everyone else
@@ -25,6 +26,7 @@ const ROUTES: readonly OperatorRoute[] = [
   { method: 'GET', path: '/admin/projections/keys/rebuild', granted: () => ({ status: 200 }) },
   // The edge owns no aggregates: past the guard, the operator learns it has no event store.
   { method: 'POST', path: '/admin/event-store/republish', body: { fromPosition: 0 }, granted: (s) => (SERVICES[s].topic ? { status: 202 } : { status: 404, code: 'no_event_store' }) },
+  { method: 'GET', path: '/admin/projections/keys/applied/key_nobody', granted: () => ({ status: 200 }) },
   { method: 'GET', path: '/metrics', granted: () => ({ status: 200 }) },
 ];
 
@@ -101,6 +103,54 @@ describe('operator routes are the platform\'s: OPERATOR_TOKENS only, 404 to ever
     const metrics = await call(url, 'GET', '/metrics', { secret: TEST_OPERATOR_TOKEN });
     expect(metrics.text).toMatch(/^projection_lag_events\{projection="keys"\} \d+$/m);
   });
+
+  it('tells an operator when each service applied a key\'s change: a long poll answers once the disable is applied, and the key is refused there', async () => {
+    const keys = platform.process('keys');
+    const created = await call(keys.url, 'POST', '/v1/keys', { secret: admin.secret, body: { kind: 'private', name: 'applied-change probe', permissions: ['devices:read'] } });
+    expect(created.status).toBe(201);
+    const key = created.body['key'] as { id: string; version: number };
+    const secret = created.body['secret'] as string;
+    const path = `/admin/projections/keys/applied/${key.id}`;
+    for (const s of SERVICE_NAMES) await waitUntilKnown(platform.process(s), secret, 'the probe key', 30_000);
+
+    // Version 1 is held everywhere; version 2 is not yet: asked without waiting, it says so at once.
+    for (const s of SERVICE_NAMES) {
+      const now = await call(platform.process(s).url, 'GET', `${path}?version=2`, { secret: TEST_OPERATOR_TOKEN });
+      expect({ s, status: now.status, applied: now.body['applied'], version: now.body['version'] }).toEqual({ s, status: 200, applied: false, version: 1 });
+    }
+    // Long polls on all six, then the disable: each answers with its own apply of version 2.
+    const polls = SERVICE_NAMES.map((s) => call(platform.process(s).url, 'GET', `${path}?version=2&waitMs=20000`, { secret: TEST_OPERATOR_TOKEN }));
+    const before = performance.timeOrigin + performance.now();
+    const disabled = await call(keys.url, 'POST', `/v1/keys/${key.id}/disable`, { secret: admin.secret, body: { reason: 'applied-change probe' } });
+    expect(disabled.status).toBe(200);
+    const answers = await Promise.all(polls);
+    for (const [i, reply] of answers.entries()) {
+      const change = reply.body['change'] as { type: string; version: number; appliedAtMs: number; lagMs: number } | null;
+      expect({ s: SERVICE_NAMES[i], status: reply.status, applied: reply.body['applied'], version: reply.body['version'], type: change?.type, changeVersion: change?.version })
+        .toEqual({ s: SERVICE_NAMES[i], status: 200, applied: true, version: 2, type: 'KeyDisabled', changeVersion: 2 });
+      // Applied after the disable was asked for, and a lag that is a duration, not a clock error.
+      expect(change?.appliedAtMs).toBeGreaterThan(before);
+      expect(change?.lagMs).toBeGreaterThanOrEqual(-5);
+    }
+    // What the route says applied, the service enforces.
+    for (const s of SERVICE_NAMES) {
+      const probe = await guarded(platform.process(s), secret);
+      expect({ s, status: probe.status, code: probe.code }).toEqual({ s, status: 401, code: 'key_disabled' });
+    }
+    // A poll whose version never comes answers applied: false once its wait is over.
+    const waited = await call(keys.url, 'GET', `${path}?version=9&waitMs=200`, { secret: TEST_OPERATOR_TOKEN });
+    expect({ status: waited.status, applied: waited.body['applied'], version: waited.body['version'] }).toEqual({ status: 200, applied: false, version: 2 });
+    // Bad input gets a problem, not a wait: unknown properties, a wait past the bound, a version that is not a number.
+    for (const query of ['?version=2&since=1', '?waitMs=30001', '?version=two', '?version=0']) {
+      const bad = await call(keys.url, 'GET', `${path}${query}`, { secret: TEST_OPERATOR_TOKEN });
+      expect({ query, status: bad.status, code: bad.code }).toEqual({ query, status: 400, code: 'validation_failed' });
+    }
+    const unknown = await call(keys.url, 'GET', `/admin/projections/nothing/applied/${key.id}`, { secret: TEST_OPERATOR_TOKEN });
+    expect({ status: unknown.status, code: unknown.code }).toEqual({ status: 404, code: 'unknown_projection' });
+    // The keys read model is written by the keys service's own event store: nothing consumed, no applies to tell.
+    const own = await call(keys.url, 'GET', `/admin/projections/key_views/applied/${key.id}`, { secret: TEST_OPERATOR_TOKEN });
+    expect({ status: own.status, code: own.code }).toEqual({ status: 404, code: 'not_consumed' });
+  }, 120_000);
 
   it('answers 404 to everyone, operators too, on a service started without OPERATOR_TOKENS, and says so once at start', async () => {
     unset = await startServiceProcess('technicians', {

@@ -7,9 +7,10 @@ import { SERVICES } from '@keyward/contracts';
 import { MongoEventStore, OUTBOX_PRODUCER } from '@keyward/event-store';
 import type { RecordSender } from '@keyward/messaging';
 import { ProblemError } from '@keyward/problem';
-import type { DeadLetterPage, ProjectionStatus, RebuildJobStatus } from '@keyward/projections';
+import type { AppliedStatus, DeadLetterPage, ProjectionStatus, RebuildableProjection, RebuildJobStatus } from '@keyward/projections';
 import { DeadLetters, ProjectionRegistry } from '@keyward/projections';
-import { SERVICE_CONFIG } from '@keyward/service-runtime';
+import { SERVICE_CONFIG, Unlimited } from '@keyward/service-runtime';
+import { AppliedQueryDto } from './applied.dto';
 import { DeadLettersQueryDto } from './dead-letters.dto';
 import { OperatorGuard } from './operator.guard';
 import { RepublishDto } from './rebuild.dto';
@@ -34,6 +35,26 @@ export class OperatorController {
   @Get('projections')
   async projections(): Promise<{ service: string; projections: ProjectionStatus[] }> {
     return { service: this.config.service, projections: await this.registry.statuses() };
+  }
+
+  /**
+   * Has this instance applied `version` (or later) of an aggregate, and when (produced, applied,
+   * the lag between)? With `waitMs`, a long poll: it answers once the version is applied or the
+   * wait is over (`applied: false`). Times are kept for the last changes applied (RECENT_CHANGES).
+   */
+  @Get('projections/:name/applied/:aggregateId')
+  // Waits on the consumer, not on the database: a long poll must not hold one of the request slots.
+  @Unlimited()
+  async applied(@Param('name') name: string, @Param('aggregateId') aggregateId: string, @Query() query: AppliedQueryDto, @Res({ passthrough: true }) res: Response): Promise<AppliedStatus> {
+    const projection = this.assertProjection(name);
+    if (aggregateId.length > 200) throw new ProblemError(400, 'validation_failed', 'Request is not valid', 'aggregateId must be at most 200 characters');
+    if (!projection.whenApplied) {
+      throw new ProblemError(404, 'not_consumed', 'Projection not consumed', `${this.config.service}'s ${name} projection is written by its own event store, not consumed from a topic; it records no applies`);
+    }
+    // A caller that goes away stops the wait (the response closes; the request's own close comes once its empty body is read).
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    return projection.whenApplied(aggregateId, query.version ?? 1, query.waitMs ?? 0, gone.signal);
   }
 
   /** Messages a projection could not parse or apply (see docs/consumers.md), oldest first by position. */
@@ -104,10 +125,12 @@ export class OperatorController {
     return status;
   }
 
-  private assertProjection(name: string): void {
-    if (!this.registry.has(name)) {
+  private assertProjection(name: string): RebuildableProjection {
+    const projection = this.registry.get(name);
+    if (!projection) {
       throw new ProblemError(404, 'unknown_projection', 'Unknown projection', `${this.config.service} has no projection "${name}"; it has: ${this.registry.names().join(', ')}`);
     }
+    return projection;
   }
 
   private eventStore(): { store: MongoEventStore; producer: RecordSender; topic: string } {

@@ -1,4 +1,5 @@
 export * from './projection';
+export * from './applied-changes';
 export * from './projection-registry';
 export * from './topic-reader';
 export * from './indexed-projection';

@@ -2,11 +2,13 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Collection, Connection } from 'mongoose';
 import type { EventEnvelope, ParsedEvent } from '@keyward/contracts';
 import { ensureTopics, eventTopic, withDeadline } from '@keyward/messaging';
+import type { AppliedChange } from './applied-changes';
+import { AppliedChanges, highResolutionNow } from './applied-changes';
 import type { ConsumerState } from './consumer-faults';
 import { ConsumerRestarts, errorText } from './consumer-faults';
 import type { DeadLetter } from './dead-letters';
 import { DeadLetters } from './dead-letters';
-import type { ProjectionStatus, RebuildableProjection, RebuildPhase, RebuildProgress, RebuildResult } from './projection';
+import type { AppliedStatus, ProjectionStatus, RebuildableProjection, RebuildPhase, RebuildProgress, RebuildResult } from './projection';
 import { rebuildIndexedProjection, writeViewsById } from './projection-rebuild';
 import type { FreshnessSource, WatermarkStatus } from './source-watermarks';
 import { FERRETDB_SAFE_WRITE_BATCH } from './view-writes';
@@ -179,6 +181,8 @@ export class IndexedProjection<V extends ConsumerView, I extends ProjectionIndex
   /** The `@EventPattern` handlers (EventConsumerTransport, libs/service-runtime); without, the index's own apply. */
   private dispatch: ((event: EventEnvelope, index: I) => ReturnType<ProjectionIndex<V>['apply']>) | undefined;
   private readonly loadedListeners: (() => void)[] = [];
+  /** The last events the live consumer applied, with their times (GET /admin/projections/{name}/applied/{id}). */
+  private readonly recent = new AppliedChanges();
 
   constructor(private readonly kafka: Kafka, connection: Connection, private readonly options: IndexedProjectionOptions<V, I>) {
     this.name = options.name;
@@ -688,6 +692,20 @@ export class IndexedProjection<V extends ConsumerView, I extends ProjectionIndex
     this.counts.applied++;
     if (this.lastEventAt === null || event.occurredAt > this.lastEventAt) this.lastEventAt = event.occurredAt;
     this.dirty.add(event.aggregateId);
+    this.recent.record({
+      aggregateId: event.aggregateId, version: event.version, type: event.type, partition, offset: message.offset, occurredAt: event.occurredAt,
+      producedAtMs: Number(message.timestamp), appliedAtMs: highResolutionNow(),
+    });
+  }
+
+  /** See RebuildableProjection.whenApplied: answered from the recent changes, then the index, then by waiting. */
+  async whenApplied(aggregateId: string, version: number, waitMs: number, signal?: AbortSignal): Promise<AppliedStatus> {
+    const held = (): number | null => this.current.get(aggregateId)?.version ?? null;
+    let change = this.recent.find(aggregateId, version);
+    // Applied before the last changes (or loaded from a snapshot or the database): no times to tell.
+    if (!change && (held() ?? 0) < version) change = await this.recent.wait(aggregateId, version, waitMs, signal);
+    const now = held();
+    return { projection: this.name, aggregateId, applied: change !== undefined || (now ?? 0) >= version, version: now, change: change ? present(change) : null };
   }
 
   private applyTo(index: I, event: EventEnvelope): ReturnType<ProjectionIndex<V>['apply']> {
@@ -772,4 +790,12 @@ export class IndexedProjection<V extends ConsumerView, I extends ProjectionIndex
     this.caughtUp = true;
     this.options.log.log(`${this.name}: caught up with ${this.options.topic}: ${this.current.size} ${this.options.itemNoun ?? 'items'}`);
   }
+}
+
+function present(c: AppliedChange): NonNullable<AppliedStatus['change']> {
+  return {
+    version: c.version, type: c.type, partition: c.partition, offset: c.offset, occurredAt: c.occurredAt,
+    producedAt: new Date(c.producedAtMs).toISOString(), appliedAt: new Date(c.appliedAtMs).toISOString(),
+    appliedAtMs: c.appliedAtMs, lagMs: Math.round((c.appliedAtMs - c.producedAtMs) * 10) / 10,
+  };
 }

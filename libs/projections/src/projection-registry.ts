@@ -53,6 +53,10 @@ export class ProjectionRegistry implements BeforeApplicationShutdown {
     return this.projections.has(name);
   }
 
+  get(name: string): RebuildableProjection | undefined {
+    return this.projections.get(name);
+  }
+
   async statuses(): Promise<ProjectionStatus[]> {
     return Promise.all([...this.projections.values()].map(async (p) => ({ ...(await p.status()), rebuild: this.jobs.get(p.name) ?? null })));
   }

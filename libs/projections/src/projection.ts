@@ -83,9 +83,39 @@ export interface RebuildJobStatus {
  * A projection operators can inspect and rebuild from the start of its topic while the service
  * keeps answering from the current state, then swap.
  */
+/** GET /admin/projections/{name}/applied/{aggregateId}: has this instance applied a version of an aggregate, and when. */
+export interface AppliedStatus {
+  readonly projection: string;
+  readonly aggregateId: string;
+  /** The version asked for (or later) is applied in this instance's index. */
+  readonly applied: boolean;
+  /** The aggregate's version in the index now (null: not held). */
+  readonly version: number | null;
+  /** The change that applied it, when it is among the last ones applied (else null: applied earlier, or loaded). */
+  readonly change: {
+    readonly version: number;
+    readonly type: string;
+    readonly partition: number;
+    readonly offset: string;
+    /** The event's own time (its service recorded the change then). */
+    readonly occurredAt: string;
+    readonly producedAt: string;
+    readonly appliedAt: string;
+    /** Epoch ms with a sub-millisecond fraction, for comparing with another process's clock on the same machine. */
+    readonly appliedAtMs: number;
+    /** From the record's timestamp to the apply. */
+    readonly lagMs: number;
+  } | null;
+}
+
 export interface RebuildableProjection {
   readonly name: string;
   status(): Promise<Omit<ProjectionStatus, 'rebuild'>>;
+  /**
+   * Whether `version` (or later) of the aggregate is applied here, waiting up to `waitMs` for it;
+   * only projections that consume a topic have it.
+   */
+  whenApplied?(aggregateId: string, version: number, waitMs: number, signal?: AbortSignal): Promise<AppliedStatus>;
   /**
    * Rebuilds and swaps. `signal` aborts it (with a RebuildStopped reason): before the swap the live
    * state stays as it was; the promise rejects once the rebuild has stopped.
