@@ -80,6 +80,7 @@ export class MongoEventStore {
   readonly events: Collection<StoredEventDoc>;
   readonly outbox: Collection<OutboxMarkerDoc>;
   private readonly appendListeners = new Set<(events: readonly StoredEvent[]) => void>();
+  private readonly appendingListeners = new Set<() => void>();
   /** Marker ids whose event this process inserted itself: the relay need not look them up. */
   private readonly storedHere = new Set<string>();
   private lastPositionHere = 0;
@@ -129,6 +130,8 @@ export class MongoEventStore {
       await this.dropMarkers(docs);
       throw new ConcurrencyError(stream.aggregateId, expectedVersion);
     }
+    // The append is claimed: the relay may start what it needs before sending (its fence read) now.
+    for (const listener of this.appendingListeners) listener();
     const alongside = options.alongside?.(docs.map(toStoredEvent));
     try {
       await withTransientRetry(() => this.events.insertMany(docs, { ordered: true }));
@@ -197,6 +200,12 @@ export class MongoEventStore {
   onAppended(listener: (events: readonly StoredEvent[]) => void): () => void {
     this.appendListeners.add(listener);
     return () => this.appendListeners.delete(listener);
+  }
+
+  /** Called once an append in this process has claimed its version (its markers are written), before its events are. */
+  onAppending(listener: () => void): () => void {
+    this.appendingListeners.add(listener);
+    return () => this.appendingListeners.delete(listener);
   }
 
   /** The stored event at one version of a stream, if any: one lookup by `_id`. */

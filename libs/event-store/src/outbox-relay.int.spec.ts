@@ -74,7 +74,7 @@ describe('OutboxRelay: the event store is the outbox', () => {
     expect(Object.keys(seen[0]!).sort()).toEqual(['accountId', 'aggregateId', 'data', 'id', 'occurredAt', 'schemaVersion', 'type', 'version']);
   });
 
-  it('reads the lease once per cycle that publishes and claims its watermark, not before and after every step', async () => {
+  it('reads the lease once per cycle that publishes or claims its watermark, not before and after every step', async () => {
     const topic = await createTestTopic(admin, 'outbox_lease_reads');
     const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
     await store.init();
@@ -86,10 +86,13 @@ describe('OutboxRelay: the event store is the outbox', () => {
     await waitFor('the first (empty) drain', () => drains >= 1, { timeoutMs: 15_000 });
     for (let i = 1; i <= 10; i++) {
       await store.append(stream(`lr${i}`), 0, [inc(i)]);
-      await waitFor(`event ${i} published`, () => relay.status().published >= i && drains >= i + 1, { timeoutMs: 15_000, intervalMs: 5 });
+      await waitFor(`event ${i} published`, () => relay.status().published >= i, { timeoutMs: 15_000, intervalMs: 5 });
     }
-    // Each cycle fenced once: the read before its send (or, with nothing sent, before its watermark).
-    expect(takeoverChecks.mock.calls.length).toBeLessThanOrEqual(drains);
+    // And a cycle that reads the outbox and claims the watermark (as the poll's).
+    relay.kick();
+    await waitFor('the claim after a read of the outbox', () => drains >= 2, { timeoutMs: 15_000, intervalMs: 5 });
+    // Each cycle fenced once: the read for the append's send, or the one before a watermark; 10 sends, 2 claims.
+    expect(takeoverChecks.mock.calls.length).toBeLessThanOrEqual(10 + drains);
     expect(relay.status().published).toBe(10);
     takeoverChecks.mockRestore();
   });
@@ -113,6 +116,54 @@ describe('OutboxRelay: the event store is the outbox', () => {
     expect(claims).toBe(1);
     release();
     await relay.stop();
+  });
+
+  it('sends an append of its own process without waiting for its read of the outbox', async () => {
+    const topic = await createTestTopic(admin, 'outbox_in_hand');
+    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
+    await store.init();
+    const relay = relayFor(store, topic);
+    relay.start();
+    await relay.flush();
+    const seen = await readTopic(topic);
+    await store.append(stream('h1'), 0, [inc(1)]);
+    await waitFor('h1@1 on the topic', () => seen.length >= 1, { timeoutMs: 15_000 });
+    // Every read of the outbox hangs from now on (a slow database) until the test lets it go.
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => { release = r; });
+    const realPending = store.pending.bind(store);
+    store.pending = async (limit) => {
+      await held;
+      return realPending(limit);
+    };
+    // A stream this relay published the last version of, and a new one: both go out while the reads hang.
+    await store.append(stream('h1'), 1, [inc(2)]);
+    await store.append(stream('h2'), 0, [inc(3)]);
+    await waitFor('h1@2 and h2@1 on the topic while the outbox reads hang', () => seen.length >= 3, { timeoutMs: 15_000 });
+    release();
+    await waitFor('the relay to mark them published', async () => (await store.countUnpublished()) === 0);
+    expect(seen.map((e) => `${e.aggregateId}@${e.version}`)).toEqual(['h1@1', 'h1@2', 'h2@1']);
+  });
+
+  it('sends a version after an earlier one that another process appended and nobody published yet, never before it', async () => {
+    const topic = await createTestTopic(admin, 'outbox_other_writer');
+    const collection = testName('events');
+    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection });
+    const other = new MongoEventStore(db.connection, { now: () => new Date(), collection });
+    await store.init();
+    await other.init();
+    const relay = relayFor(store, topic);
+    relay.start();
+    const seen = await readTopic(topic);
+    // The relay publishes o1@1 itself, then another instance (no relay of its own) appends o1@2 ...
+    await store.append(stream('o1'), 0, [inc(1)]);
+    await waitFor('o1@1 on the topic', () => seen.length >= 1, { timeoutMs: 15_000 });
+    await other.append(stream('o1'), 1, [inc(2)]);
+    // ... and this process appends o1@3 before the relay has read o1@2 from the outbox.
+    await store.append(stream('o1'), 2, [inc(3)]);
+    await waitFor('three events on the topic', () => seen.length >= 3, { timeoutMs: 15_000 });
+    await relay.flush();
+    expect(seen.map((e) => `${e.aggregateId}@${e.version}`)).toEqual(['o1@1', 'o1@2', 'o1@3']);
   });
 
   it('publishes on restart what a crash left unpublished between append and publish, in per-key order', async () => {

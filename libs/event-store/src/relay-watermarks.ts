@@ -6,8 +6,8 @@ export interface RelayWatermarksOptions {
   /** The event topic the relay publishes (its watermarks go to `<topic>.watermarks`). */
   readonly topic: string;
   /**
-   * At most one watermark per this interval (a drain follows every append, so a busy relay
-   * drains many times a second); the relay's poll still drains at least every second.
+   * At most one watermark per this interval (a busy relay reads the outbox many times a second);
+   * the relay's poll reads it, and so claims, at least every second.
    */
   readonly minIntervalMs?: number;
   /** Bound of each broker call, so a broker that is away fails the drain fast instead of holding it. */

@@ -110,8 +110,9 @@ async function relayRoundTrips(env, database) {
       'delete the markers: `events_outbox.bulkWrite([deleteOne by _id])`': () => conn.collection('events_outbox').bulkWrite([{ deleteOne: { filter: { _id: 'bench-no-such-key:0000000001' } } }]),
     };
     const lines = [`**The outbox relay's database round trips** (keys service database, ${count} events ` +
-      'stored; each timed alone, median of 10). For an event appended in the relay\'s own process (every event here) a drain makes the read ' +
-      'of the backlog, the produce, and the delete; nothing else:', '',
+      'stored; each timed alone, median of 10). For an event appended in the relay\'s own process that comes next on its stream (every event ' +
+      'here) a drain makes the read of the lease (started beside the event\'s insert), the produce, and the delete; the read of the backlog is ' +
+      'the poll\'s, once a second:', '',
       '| operation | ms |', '|---|---:|'];
     for (const [what, op] of Object.entries(ops)) {
       const ms = [];
@@ -269,32 +270,36 @@ export async function run(ctx) {
   const eventsAfter = await countKeyEvents(ctx.env, platform.database('keys'));
   const b = summarize(baseline);
   const figures = [];
+  // The issue's figure: from the API's answer (the client's view, as this benchmark has always timed it) to every service's apply.
+  for (const [what, kind] of [['disable', 'disable'], ['rotation', 'rotation']]) {
+    const a = summarize(fromAnswer[kind].all);
+    for (const q of ['p50', 'p99', 'max']) {
+      const r = ratio(a[q], b[q]);
+      figures.push({
+        label: `${what} answered → applied by all six services (an apply before the answer counts 0): ${q} (${fromAnswer[kind].all.length} changes)`, unit: 'ms', value: a[q], baseline: b[q], ratio: r,
+        target: q === 'p99' ? '< 50 ms and ≤ 3× baseline' : q === 'p50' ? '≤ 3× baseline' : null,
+        met: q === 'p99' ? a.p99 < 50 && r <= 3 : q === 'p50' ? r <= 3 : null,
+      });
+    }
+    figures.push({ label: `(info) ${what}: service applies that came before the API's answer was read, of ${changes * SERVICES.length}`,
+      unit: 'applies', value: beforeAnswer[kind], baseline: null, ratio: null, target: null, met: null });
+  }
+  // Stricter: from the moment the keys service recorded the change, so its two inserts and its relay are inside.
   for (const [what, data] of [['disable', disable], ['rotation', rotate]]) {
     const s = summarize(data.all);
     for (const q of ['p50', 'p99', 'max']) {
-      const r = ratio(s[q], b[q]);
       figures.push({
-        label: `${what} recorded (its event's occurredAt) → applied by all six services: ${q} (${data.all.length} changes)`, unit: 'ms', value: s[q], baseline: b[q], ratio: r,
-        target: q === 'p99' ? '< 50 ms and ≤ 3× baseline' : q === 'p50' ? '≤ 3× baseline' : null,
-        met: q === 'p99' ? s.p99 < 50 && r <= 3 : q === 'p50' ? r <= 3 : null,
+        label: `${what} recorded (its event's occurredAt; the keys service's inserts and relay included) → applied by all six services: ${q}`, unit: 'ms', value: s[q], baseline: b[q], ratio: ratio(s[q], b[q]),
+        target: q === 'p99' ? '< 50 ms' : null, met: q === 'p99' ? s.p99 < 50 : null,
       });
     }
   }
   {
     const p = summarize(polled.all);
     for (const q of ['p50', 'p99']) {
-      figures.push({ label: `(info) disable → all six answer 401, observed by polling each every ${POLL_MS} ms (the method before the apply times; ${polled.all.length} changes): ${q}`,
+      figures.push({ label: `(info) disable answered → all six answer 401, observed by polling each every ${POLL_MS} ms (the method before the apply times; ${polled.all.length} changes): ${q}`,
         unit: 'ms', value: p[q], baseline: b[q], ratio: ratio(p[q], b[q]), target: null, met: null });
     }
-  }
-  for (const [what, kind] of [['disable', 'disable'], ['rotation', 'rotation']]) {
-    const a = summarize(fromAnswer[kind].all);
-    for (const q of ['p50', 'p99']) {
-      figures.push({ label: `(info) ${what}: from the API's answer being read → applied by all six (an apply before it counts 0): ${q}`,
-        unit: 'ms', value: a[q], baseline: b[q], ratio: ratio(a[q], b[q]), target: null, met: null });
-    }
-    figures.push({ label: `(info) ${what}: service applies that came before the API's answer was read, of ${changes * SERVICES.length}`,
-      unit: 'applies', value: beforeAnswer[kind], baseline: null, ratio: null, target: null, met: null });
   }
   // Does it drift as the keys service's event store grows? The first tenth of the changes against the last.
   const tenth = Math.max(1, Math.floor(changes / 10));
@@ -336,18 +341,18 @@ export async function run(ctx) {
   }];
   return {
     description: `The six apps as their own processes on one topic prefix (each with its own database). For each of ${changes} disables ` +
-      `(each followed by an enable, not measured) and ${changes} rotations (grace 0), the clock starts when the keys service recorded the change ` +
-      '(the event\'s `occurredAt`, stamped as it decides, before the outbox marker and the event are written: so the two inserts, the relay, ' +
-      'Kafka and the consumers are all inside) and stops when each service\'s key projection applied it to the index its authorization reads, as the service itself stamped it ' +
-      '(`GET /admin/projections/keys/applied/{id}?version=…&waitMs=…`, a long poll asked of all six before the change is sent, so nothing ' +
-      'polls the services while it propagates; the services\' clocks on one machine, `occurredAt` with millisecond resolution). The "(info) from the ' +
-      'API\'s answer" rows start the clock when the bench has read the answer instead (the client\'s view; an apply before it counts 0 ms). ' +
-      'Right after each change, each service is asked with the changed key on a key-guarded list route ' +
-      '(`GET /v1/<its resource>?limit=1`; the edge\'s is the keys one) and must answer 401 (`key_disabled`, or `unknown_key` for a rotated-out ' +
-      'secret): the run fails otherwise. The figure per change is the time until **all six** applied it (the slowest service); the per-service ' +
-      `table follows. As a cross-check, ${polledChanges} more disables are timed the way this benchmark did before the apply times: every ` +
-      `service polled every ${POLL_MS} ms until it answers 401 (the polled keys hold \`sessions:create\` only, so before the change the guard ` +
-      'answers 403 at once, without a database read).',
+      `(each followed by an enable, not measured) and ${changes} rotations (grace 0), each service's key projection stamps the moment it applied ` +
+      'the change to the index its authorization reads; the bench reads the stamps with a long poll asked of all six before the change is sent ' +
+      '(`GET /admin/projections/keys/applied/{id}?version=…&waitMs=…`), so nothing polls the services while it propagates (the clocks of one ' +
+      'machine: `performance.timeOrigin + performance.now()` on both sides). Two clocks start: **answered**, when the bench has read the keys ' +
+      'API\'s answer (the client\'s view, as this benchmark has always timed it, and the issue\'s figure; an apply before the answer counts 0 ms), ' +
+      'and **recorded**, the event\'s `occurredAt` (stamped as the keys service decides, before it writes the outbox marker and the event: its ' +
+      'two inserts and its relay are inside; millisecond resolution). Right after each change, each service is asked with the changed key on a ' +
+      'key-guarded list route (`GET /v1/<its resource>?limit=1`; the edge\'s is the keys one) and must answer 401 (`key_disabled`, or ' +
+      '`unknown_key` for a rotated-out secret): the run fails otherwise. The figure per change is the time until **all six** applied it (the ' +
+      `slowest service); the per-service table (recorded clock) follows. As a cross-check, ${polledChanges} more disables are timed the way this ` +
+      `benchmark did before the stamps: every service polled every ${POLL_MS} ms from the answer until it answers 401 (the polled keys hold ` +
+      '`sessions:create` only, so before the change the guard answers 403 at once, without a database read).',
     baseline: 'a bare kafkajs round trip on the same broker: one message produced with an idempotent producer and acks=all (as the outbox relay ' +
       'sends) until a consumer with the key projection\'s settings (`maxWaitTimeInMs` 500, `eachMessage`) receives it; one round trip ' +
       'before each pair of changes, so both see the same noise.',
@@ -355,7 +360,7 @@ export async function run(ctx) {
     charts,
     tables: [perServiceTable, relayTable],
     notes: [
-      'The path measured: the HTTP answer → the outbox relay (woken by the append; reads the outbox, produces, deletes the markers; ' +
+      'The path measured: the append → the outbox relay (woken by it; sends an append of its own process that comes next on its stream without reading the outbox first, then deletes the marker; ' +
         'renews its lease at most every third of its time to live) → Kafka → each service\'s key-projection consumer (applies the event to the ' +
         'in-memory index before persisting the view, and stamps the apply). The baseline has only the Kafka part. The "(info) … on keys.events" rows ' +
         'time the same changes as seen by a bare consumer of the topic in the bench process (itself one Kafka consumer hop, like the baseline): ' +
