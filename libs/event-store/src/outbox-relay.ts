@@ -234,6 +234,9 @@ export class OutboxRelay {
   private startPrefence(): void {
     const term = this.lease.token;
     if (!this.running || term === undefined) return;
+    // One read for appends that come together: a read not yet taken by a send stands for them all.
+    const pending = this.prefence;
+    if (pending && pending.term === term && Date.now() - pending.startedAtMs < PREFENCE_MAX_AGE_MS) return;
     const error = this.lease.assertHeld().then(() => undefined, (e: unknown) => e);
     this.prefence = { term, startedAtMs: Date.now(), error };
   }
