@@ -97,6 +97,20 @@ describe('OutboxRelay: the event store is the outbox', () => {
     takeoverChecks.mockRestore();
   });
 
+  it('reads the lease fewer times than appends when eight come at once: appends that come together share a fence read', async () => {
+    const topic = await createTestTopic(admin, 'outbox_shared_fence');
+    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
+    await store.init();
+    const relay = relayFor(store, topic);
+    relay.start();
+    await relay.flush();
+    const takeoverChecks = jest.spyOn(db.connection.collection('leases'), 'findOne');
+    await Promise.all(Array.from({ length: 8 }, (_, i) => store.append(stream(`sf${i}`), 0, [inc(i)])));
+    await waitFor('all eight published', () => relay.status().published >= 8, { timeoutMs: 15_000, intervalMs: 5 });
+    expect(takeoverChecks.mock.calls.length).toBeLessThan(8);
+    takeoverChecks.mockRestore();
+  });
+
   it('sends an append that comes while its watermark is being claimed, without waiting for the claim', async () => {
     const topic = await createTestTopic(admin, 'outbox_claim_beside');
     const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
