@@ -44,8 +44,10 @@ export async function run(ctx) {
       figures.push({
         label: `${what}, ${label(r.keys)} keys: checks/s (1 core)`,
         unit: 'checks/s', value, baseline: base, ratio: rr,
-        target: isValid ? '≥ 1,000,000/s and ≥ 0.5× baseline' : '≥ 0.5× baseline (≤ 2× its cost)',
-        met: isValid ? value >= 1_000_000 && rr >= 0.5 : rr >= 0.5,
+        // Issue 12: ≥ 1M/s, or, where the baseline itself (one SHA-256 and one Map.get) stays under 1M/s on
+        // this CPU, within 1.5× of it (≥ 0.67×): the hash forbids more.
+        target: isValid ? '≥ 1,000,000/s, or ≥ 1/1.5 of a baseline under 1M/s' : '≥ 0.5× baseline (≤ 2× its cost)',
+        met: isValid ? value >= 1_000_000 || (base < 1_000_000 && rr >= 1 / 1.5) : rr >= 0.5,
       });
       for (const q of ['p50', 'p99']) {
         const v = k.latencyNs[q];
