@@ -142,9 +142,13 @@ describe('operator routes are the platform\'s: OPERATOR_TOKENS only, 404 to ever
     const waited = await call(keys.url, 'GET', `${path}?version=9&waitMs=200`, { secret: TEST_OPERATOR_TOKEN });
     expect({ status: waited.status, applied: waited.body['applied'], version: waited.body['version'] }).toEqual({ status: 200, applied: false, version: 2 });
     // Bad input gets a problem, not a wait: unknown properties, a wait past the bound, a version that is not a number.
-    for (const query of ['?version=2&since=1', '?waitMs=30001', '?version=two', '?version=0']) {
+    for (const query of ['?version=2&since=1', '?waitMs=30001', '?waitMs=-1', '?version=two', '?version=0', '?version=1&version=2']) {
       const bad = await call(keys.url, 'GET', `${path}${query}`, { secret: TEST_OPERATOR_TOKEN });
       expect({ query, status: bad.status, code: bad.code }).toEqual({ query, status: 400, code: 'validation_failed' });
+    }
+    for (const id of ['not-an-id', `key_${'a'.repeat(65)}`, 'KEY_abcdef', 'key_abc']) {
+      const bad = await call(keys.url, 'GET', `/admin/projections/keys/applied/${id}`, { secret: TEST_OPERATOR_TOKEN });
+      expect({ id, status: bad.status, code: bad.code }).toEqual({ id, status: 400, code: 'invalid_aggregate_id' });
     }
     const unknown = await call(keys.url, 'GET', `/admin/projections/nothing/applied/${key.id}`, { secret: TEST_OPERATOR_TOKEN });
     expect({ status: unknown.status, code: unknown.code }).toEqual({ status: 404, code: 'unknown_projection' });

@@ -50,6 +50,13 @@ describe('OutboxRelay: the event store is the outbox', () => {
     return seen;
   }
 
+  /** A store on a collection of its own in the test database. */
+  async function newStore(collection = testName('events')): Promise<MongoEventStore> {
+    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection });
+    await store.init();
+    return store;
+  }
+
   function relayFor(store: MongoEventStore, topic: string, extra: Partial<ConstructorParameters<typeof OutboxRelay>[3]> = {}) {
     // A one-minute poll: anything published within the test's bounds was published by the append's kick.
     const relay = new OutboxRelay(store, producer, db.connection, { topic, now: () => new Date(), pollIntervalMs: 60_000, ...extra });
@@ -59,8 +66,7 @@ describe('OutboxRelay: the event store is the outbox', () => {
 
   it('publishes right after an append, without waiting for the polling interval, keyed by aggregate', async () => {
     const topic = await createTestTopic(admin, 'outbox_fast');
-    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
-    await store.init();
+    const store = await newStore();
     const relay = relayFor(store, topic);
     relay.start();
     const seen = await readTopic(topic);
@@ -76,8 +82,7 @@ describe('OutboxRelay: the event store is the outbox', () => {
 
   it('reads the lease once per cycle that publishes or claims its watermark, not before and after every step', async () => {
     const topic = await createTestTopic(admin, 'outbox_lease_reads');
-    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
-    await store.init();
+    const store = await newStore();
     // The collection object the lease reads through (mongoose keeps one per name).
     const takeoverChecks = jest.spyOn(db.connection.collection('leases'), 'findOne');
     let drains = 0;
@@ -99,8 +104,7 @@ describe('OutboxRelay: the event store is the outbox', () => {
 
   it('reads the lease fewer times than appends when eight come at once: appends that come together share a fence read', async () => {
     const topic = await createTestTopic(admin, 'outbox_shared_fence');
-    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
-    await store.init();
+    const store = await newStore();
     const relay = relayFor(store, topic);
     relay.start();
     await relay.flush();
@@ -113,8 +117,7 @@ describe('OutboxRelay: the event store is the outbox', () => {
 
   it('sends an append that comes while its watermark is being claimed, without waiting for the claim', async () => {
     const topic = await createTestTopic(admin, 'outbox_claim_beside');
-    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
-    await store.init();
+    const store = await newStore();
     // A watermark claim that hangs (a slow broker call) until the test lets it finish.
     let release = (): void => undefined;
     const held = new Promise<void>((r) => { release = r; });
@@ -134,8 +137,7 @@ describe('OutboxRelay: the event store is the outbox', () => {
 
   it('sends an append of its own process without waiting for its read of the outbox', async () => {
     const topic = await createTestTopic(admin, 'outbox_in_hand');
-    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
-    await store.init();
+    const store = await newStore();
     const relay = relayFor(store, topic);
     relay.start();
     await relay.flush();
@@ -162,10 +164,8 @@ describe('OutboxRelay: the event store is the outbox', () => {
   it('sends a version after an earlier one that another process appended and nobody published yet, never before it', async () => {
     const topic = await createTestTopic(admin, 'outbox_other_writer');
     const collection = testName('events');
-    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection });
-    const other = new MongoEventStore(db.connection, { now: () => new Date(), collection });
-    await store.init();
-    await other.init();
+    const store = await newStore(collection);
+    const other = await newStore(collection);
     const relay = relayFor(store, topic);
     relay.start();
     const seen = await readTopic(topic);
@@ -182,8 +182,7 @@ describe('OutboxRelay: the event store is the outbox', () => {
 
   it('publishes on restart what a crash left unpublished between append and publish, in per-key order', async () => {
     const topic = await createTestTopic(admin, 'outbox_crash');
-    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
-    await store.init();
+    const store = await newStore();
     // The "crashed" relay: it takes every batch and dies before sending it.
     const crashed = new OutboxRelay(store, new DiesBeforeSending(() => createIdempotentProducer(kafka)), db.connection, { topic, now: () => new Date(), pollIntervalMs: 60_000 });
     relays.push(crashed);
@@ -204,8 +203,7 @@ describe('OutboxRelay: the event store is the outbox', () => {
 
   it('republishes a batch sent but not marked before a crash: duplicates, never loss', async () => {
     const topic = await createTestTopic(admin, 'outbox_dup');
-    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
-    await store.init();
+    const store = await newStore();
     let failMarking = true;
     const realMark = store.markPublished.bind(store);
     store.markPublished = async (ids) => {
@@ -227,8 +225,7 @@ describe('OutboxRelay: the event store is the outbox', () => {
 
   it('publishes again after the broker refuses its producer id: the relay takes a new producer, not the same one reconnected', async () => {
     const topic = await createTestTopic(admin, 'outbox_stale_id');
-    const store = new MongoEventStore(db.connection, { now: () => new Date(), collection: testName('events') });
-    await store.init();
+    const store = await newStore();
     // The first producer is real and connected, but the broker (as after a restart, or a send that
     // timed out at the client after it was appended) answers its every send "out of order sequence";
     // kafkajs keeps that id across disconnect/connect, so only a new producer publishes again.

@@ -9,13 +9,16 @@ import type { RecordSender } from '@keyward/messaging';
 import { ProblemError } from '@keyward/problem';
 import type { AppliedStatus, DeadLetterPage, ProjectionStatus, RebuildableProjection, RebuildJobStatus } from '@keyward/projections';
 import { DeadLetters, ProjectionRegistry } from '@keyward/projections';
-import { SERVICE_CONFIG, Unlimited } from '@keyward/service-runtime';
+import { entityIdPattern, SERVICE_CONFIG, Unlimited } from '@keyward/service-runtime';
 import { AppliedQueryDto } from './applied.dto';
 import { DeadLettersQueryDto } from './dead-letters.dto';
 import { OperatorGuard } from './operator.guard';
 import { RepublishDto } from './rebuild.dto';
 import type { RepublishStatus } from './republisher';
 import { Republisher } from './republisher';
+
+/** Any aggregate's id (`key_…`, `ses_…`, `tkt_…`): the shape every service's ids have (newId, IdParamPipe). */
+const AGGREGATE_ID = entityIdPattern('[a-z]{2,8}');
 
 /**
  * Operator endpoints, on every service and the edge, for the platform's operators only: a request
@@ -47,7 +50,9 @@ export class OperatorController {
   @Unlimited()
   async applied(@Param('name') name: string, @Param('aggregateId') aggregateId: string, @Query() query: AppliedQueryDto, @Res({ passthrough: true }) res: Response): Promise<AppliedStatus> {
     const projection = this.assertProjection(name);
-    if (aggregateId.length > 200) throw new ProblemError(400, 'validation_failed', 'Request is not valid', 'aggregateId must be at most 200 characters');
+    if (!AGGREGATE_ID.test(aggregateId)) {
+      throw new ProblemError(400, 'invalid_aggregate_id', 'Invalid aggregate id', 'an aggregate id looks like a lowercase prefix (key, ses, tkt, …), _, then 4 to 64 letters, digits or underscores');
+    }
     if (!projection.whenApplied) {
       throw new ProblemError(404, 'not_consumed', 'Projection not consumed', `${this.config.service}'s ${name} projection is written by its own event store, not consumed from a topic; it records no applies`);
     }

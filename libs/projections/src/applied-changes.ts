@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { AppliedStatus } from './projection';
 
 /** One event a projection applied: when it was produced and when this instance applied it. */
 export interface AppliedChange {
@@ -109,4 +110,13 @@ export class AppliedChanges {
     for (const set of this.waiters.values()) n += set.size;
     return n;
   }
+}
+
+/** A change as the operator route answers it: ISO times, and the lag from the record to the apply. */
+export function describeChange(c: AppliedChange): NonNullable<AppliedStatus['change']> {
+  return {
+    version: c.version, type: c.type, partition: c.partition, offset: c.offset, occurredAt: c.occurredAt,
+    producedAt: new Date(c.producedAtMs).toISOString(), appliedAt: new Date(c.appliedAtMs).toISOString(),
+    appliedAtMs: c.appliedAtMs, lagMs: Math.round((c.appliedAtMs - c.producedAtMs) * 10) / 10,
+  };
 }

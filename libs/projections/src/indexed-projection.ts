@@ -2,8 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Collection, Connection } from 'mongoose';
 import type { EventEnvelope, ParsedEvent } from '@keyward/contracts';
 import { ensureTopics, eventTopic, withDeadline } from '@keyward/messaging';
-import type { AppliedChange } from './applied-changes';
-import { AppliedChanges, highResolutionNow } from './applied-changes';
+import { AppliedChanges, describeChange, highResolutionNow } from './applied-changes';
 import type { ConsumerState } from './consumer-faults';
 import { ConsumerRestarts, errorText } from './consumer-faults';
 import type { DeadLetter } from './dead-letters';
@@ -705,7 +704,7 @@ export class IndexedProjection<V extends ConsumerView, I extends ProjectionIndex
     // Applied before the last changes (or loaded from a snapshot or the database): no times to tell.
     if (!change && (held() ?? 0) < version) change = await this.recent.wait(aggregateId, version, waitMs, signal);
     const now = held();
-    return { projection: this.name, aggregateId, applied: change !== undefined || (now ?? 0) >= version, version: now, change: change ? present(change) : null };
+    return { projection: this.name, aggregateId, applied: change !== undefined || (now ?? 0) >= version, version: now, change: change ? describeChange(change) : null };
   }
 
   private applyTo(index: I, event: EventEnvelope): ReturnType<ProjectionIndex<V>['apply']> {
@@ -790,12 +789,4 @@ export class IndexedProjection<V extends ConsumerView, I extends ProjectionIndex
     this.caughtUp = true;
     this.options.log.log(`${this.name}: caught up with ${this.options.topic}: ${this.current.size} ${this.options.itemNoun ?? 'items'}`);
   }
-}
-
-function present(c: AppliedChange): NonNullable<AppliedStatus['change']> {
-  return {
-    version: c.version, type: c.type, partition: c.partition, offset: c.offset, occurredAt: c.occurredAt,
-    producedAt: new Date(c.producedAtMs).toISOString(), appliedAt: new Date(c.appliedAtMs).toISOString(),
-    appliedAtMs: c.appliedAtMs, lagMs: Math.round((c.appliedAtMs - c.producedAtMs) * 10) / 10,
-  };
 }

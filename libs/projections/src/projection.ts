@@ -79,10 +79,6 @@ export interface RebuildJobStatus {
   readonly error: string | null;
 }
 
-/**
- * A projection operators can inspect and rebuild from the start of its topic while the service
- * keeps answering from the current state, then swap.
- */
 /** GET /admin/projections/{name}/applied/{aggregateId}: has this instance applied a version of an aggregate, and when. */
 export interface AppliedStatus {
   readonly projection: string;
@@ -108,6 +104,10 @@ export interface AppliedStatus {
   } | null;
 }
 
+/**
+ * A projection operators can inspect and rebuild from the start of its topic while the service
+ * keeps answering from the current state, then swap.
+ */
 export interface RebuildableProjection {
   readonly name: string;
   status(): Promise<Omit<ProjectionStatus, 'rebuild'>>;
