@@ -114,8 +114,15 @@ function printIfATestFailed(service: ServiceName, port: number, out: string): vo
   if (Reflect.get(globalThis, '__keywardTestFailed') !== true) return;
   const lines = out.trimEnd().split('\n');
   const tail = lines.slice(-PRINTED_LINES).join('\n');
-  process.stderr.write(`--- a test of this file failed: ${service} on port ${port} printed (last ${Math.min(lines.length, PRINTED_LINES)} of ${lines.length} lines) ---\n${tail}\n--- end of ${service} on port ${port} ---\n`);
+  // Errors logged before the tail (a 500's "unhandled error" line, drowned by a broker outage's retry warnings).
+  const earlierErrors = lines.slice(0, -PRINTED_LINES).filter((l) => ERROR_LINE.test(l)).slice(-PRINTED_ERRORS);
+  const errors = earlierErrors.length > 0 ? `--- ${service}: the last ${earlierErrors.length} error lines before them ---\n${earlierErrors.join('\n')}\n` : '';
+  process.stderr.write(`--- a test of this file failed: ${service} on port ${port} printed (last ${Math.min(lines.length, PRINTED_LINES)} of ${lines.length} lines) ---\n${errors}${tail}\n--- end of ${service} on port ${port} ---\n`);
 }
+
+const PRINTED_ERRORS = 20;
+/** pino's JSON (level 50 and up) or its pretty form. */
+const ERROR_LINE = /"level":("(error|fatal)"|[56]0)|\bERROR\b|\bFATAL\b/;
 
 /** Runs one of the repo's TypeScript entry points (a CLI) to completion and returns what it printed. */
 export async function runTsScript(
